@@ -1,0 +1,118 @@
+using BatchNorm.Optimized.Simd;
+
+namespace BatchNorm.Optimized.Kernels;
+
+/// <summary>
+/// The per-channel sums, accumulated in double. Two shapes of loop: a row of one channel reduced
+/// to a scalar pair (channels-first), and a row of C channels added lane-wise into per-channel
+/// accumulators (channels-last). Tails run the same step at the <see cref="Scalar"/> width.
+/// Error: each sum of n terms is within about (n / lanes) * 2^-53 * sum|term| of exact, far below
+/// what float outputs resolve for any n a span can hold.
+/// </summary>
+internal static unsafe class Reductions
+{
+    /// <summary>/// sum += Σ (x - shift); squares += Σ (x - shift)^2 over x[0..n), one channel.</summary>
+    public static void RowDeviations<TV, TW>(float* x, nint n, double shift, ref double sum, ref double squares)
+        where TV : struct, IFloatVector<TV>
+        where TW : struct, IDoubleAccumulator<TW, TV>
+    {
+        // Two accumulator pairs hide the latency of the double adds.
+        TW k = TW.Broadcast(shift), s0 = TW.Zero, q0 = TW.Zero, s1 = TW.Zero, q1 = TW.Zero;
+        nint i = 0;
+        for (; i <= n - 2 * TV.Count; i += 2 * TV.Count)
+        {
+            TW.AccumulateDeviations(TV.Load(x + i), k, ref s0, ref q0);
+            TW.AccumulateDeviations(TV.Load(x + i + TV.Count), k, ref s1, ref q1);
+        }
+
+        if (i <= n - TV.Count)
+        {
+            TW.AccumulateDeviations(TV.Load(x + i), k, ref s0, ref q0);
+            i += TV.Count;
+        }
+
+        var tailSum = Scalar.Wide.Zero;
+        var tailSquares = Scalar.Wide.Zero;
+        for (; i < n; i++)
+            Scalar.Wide.AccumulateDeviations(Scalar.Load(x + i), Scalar.Wide.Broadcast(shift), ref tailSum, ref tailSquares);
+        sum += TW.Sum(TW.Add(s0, s1)) + Scalar.Wide.Sum(tailSum);
+        squares += TW.Sum(TW.Add(q0, q1)) + Scalar.Wide.Sum(tailSquares);
+    }
+
+    /// <summary>/// sumDy += Σ dy; sumDyDeviation += Σ dy * (x - mean) over [0..n), one channel.</summary>
+    public static void RowGradients<TV, TW>(float* x, float* dy, nint n, double mean, ref double sumDy, ref double sumDyDeviation)
+        where TV : struct, IFloatVector<TV>
+        where TW : struct, IDoubleAccumulator<TW, TV>
+    {
+        TW m = TW.Broadcast(mean), g0 = TW.Zero, p0 = TW.Zero, g1 = TW.Zero, p1 = TW.Zero;
+        nint i = 0;
+        for (; i <= n - 2 * TV.Count; i += 2 * TV.Count)
+        {
+            TW.AccumulateGradients(TV.Load(x + i), TV.Load(dy + i), m, ref g0, ref p0);
+            TW.AccumulateGradients(TV.Load(x + i + TV.Count), TV.Load(dy + i + TV.Count), m, ref g1, ref p1);
+        }
+
+        if (i <= n - TV.Count)
+        {
+            TW.AccumulateGradients(TV.Load(x + i), TV.Load(dy + i), m, ref g0, ref p0);
+            i += TV.Count;
+        }
+
+        var tailDy = Scalar.Wide.Zero;
+        var tailProduct = Scalar.Wide.Zero;
+        for (; i < n; i++)
+            Scalar.Wide.AccumulateGradients(Scalar.Load(x + i), Scalar.Load(dy + i), Scalar.Wide.Broadcast(mean), ref tailDy, ref tailProduct);
+        sumDy += TW.Sum(TW.Add(g0, g1)) + Scalar.Wide.Sum(tailDy);
+        sumDyDeviation += TW.Sum(TW.Add(p0, p1)) + Scalar.Wide.Sum(tailProduct);
+    }
+
+    /// <summary>
+    /// Channels-last: for each of the c channels of one row, sum[j] += x[j] - shift[j] and
+    /// squares[j] += (x[j] - shift[j])^2.
+    /// </summary>
+    public static void ColumnDeviations<TV, TW>(float* row, nint c, double* shift, double* sum, double* squares)
+        where TV : struct, IFloatVector<TV>
+        where TW : struct, IDoubleAccumulator<TW, TV>
+    {
+        nint j = 0;
+        for (; j <= c - TV.Count; j += TV.Count)
+            ColumnDeviationsStep<TV, TW>(row, j, shift, sum, squares);
+        for (; j < c; j++)
+            ColumnDeviationsStep<Scalar, Scalar.Wide>(row, j, shift, sum, squares);
+    }
+
+    /// <summary>
+    /// Channels-last: for each of the c channels of one row, sumDy[j] += dy[j] and
+    /// sumDyDeviation[j] += dy[j] * (x[j] - mean[j]).
+    /// </summary>
+    public static void ColumnGradients<TV, TW>(float* x, float* dy, nint c, double* mean, double* sumDy, double* sumDyDeviation)
+        where TV : struct, IFloatVector<TV>
+        where TW : struct, IDoubleAccumulator<TW, TV>
+    {
+        nint j = 0;
+        for (; j <= c - TV.Count; j += TV.Count)
+            ColumnGradientsStep<TV, TW>(x, dy, j, mean, sumDy, sumDyDeviation);
+        for (; j < c; j++)
+            ColumnGradientsStep<Scalar, Scalar.Wide>(x, dy, j, mean, sumDy, sumDyDeviation);
+    }
+
+    private static void ColumnDeviationsStep<TV, TW>(float* row, nint j, double* shift, double* sum, double* squares)
+        where TV : struct, IFloatVector<TV>
+        where TW : struct, IDoubleAccumulator<TW, TV>
+    {
+        TW s = TW.Load(sum + j), q = TW.Load(squares + j);
+        TW.AccumulateDeviations(TV.Load(row + j), TW.Load(shift + j), ref s, ref q);
+        TW.Store(sum + j, s);
+        TW.Store(squares + j, q);
+    }
+
+    private static void ColumnGradientsStep<TV, TW>(float* x, float* dy, nint j, double* mean, double* sumDy, double* sumDyDeviation)
+        where TV : struct, IFloatVector<TV>
+        where TW : struct, IDoubleAccumulator<TW, TV>
+    {
+        TW g = TW.Load(sumDy + j), p = TW.Load(sumDyDeviation + j);
+        TW.AccumulateGradients(TV.Load(x + j), TV.Load(dy + j), TW.Load(mean + j), ref g, ref p);
+        TW.Store(sumDy + j, g);
+        TW.Store(sumDyDeviation + j, p);
+    }
+}

@@ -1,0 +1,93 @@
+using BatchNorm.Optimized.Passes;
+using BatchNorm.Optimized.Simd;
+
+namespace BatchNorm.Optimized;
+
+/// <summary>
+/// Batch normalization in float32 with SIMD (512, 256, 128 bits or scalar), multithreaded and
+/// deterministic: for a given width the outputs are bitwise the same for any degree of
+/// parallelism and from run to run. Same semantics, argument rules and edge-case results as the
+/// reference (docs/semantics.md). Sums run in double; the mean is kept as a float pair where
+/// x - mean is formed. Allocates nothing per call beyond pooled O(C) scratch and the thread pool's
+/// own bookkeeping.
+/// </summary>
+public sealed class OptimizedBatchNorm
+{
+    /// <summary>Creates a kernel at a width (Auto: the widest accelerated) and a thread budget (0 or less: all cores).</summary>
+    /// <exception cref="NotSupportedException">The width is not accelerated on this machine.</exception>
+    public OptimizedBatchNorm(VectorWidth width = VectorWidth.Auto, int maxDegreeOfParallelism = 0)
+    {
+        if (!Enum.IsDefined(width))
+            throw new ArgumentOutOfRangeException(nameof(width), width, "width must be Auto, Scalar, Bits128, Bits256 or Bits512.");
+        if (!VectorWidths.IsSupported(width))
+            throw new NotSupportedException($"{nameof(width)} = {width} is not hardware-accelerated in this process; supported: {string.Join(", ", VectorWidths.Supported)}.");
+        Width = width == VectorWidth.Auto ? VectorWidths.Widest : width;
+        MaxDegreeOfParallelism = maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount;
+    }
+
+    /// <summary>The width this kernel runs at (never Auto).</summary>
+    public VectorWidth Width { get; }
+
+    /// <summary>At most this many threads work on one call.</summary>
+    public int MaxDegreeOfParallelism { get; }
+
+    /// <summary>Training forward: y, batch mean, biased variance, istd, and the running update when given.</summary>
+    public unsafe void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t)
+    {
+        BatchNormValidation.Check(shape, options, t);
+        fixed (float* x = t.X, y = t.Y, g = t.Gamma, b = t.Beta, mean = t.BatchMean, variance = t.BatchVariance, invStd = t.BatchInvStd,
+               runMean = t.RunningMean, runVar = t.RunningVariance)
+        {
+            Run(new ForwardTrainingPass(x, y, g, b, mean, variance, invStd, runMean, runVar, shape, options), shape);
+        }
+    }
+
+    /// <summary>Inference forward from the running statistics.</summary>
+    public unsafe void ForwardInference(in TensorShape shape, BatchNormOptions options, in ForwardInferenceTensors<float> t)
+    {
+        BatchNormValidation.Check(shape, options, t);
+        fixed (float* x = t.X, y = t.Y, g = t.Gamma, b = t.Beta, runMean = t.RunningMean, runVar = t.RunningVariance)
+        {
+            Run(new ForwardInferencePass(x, y, g, b, runMean, runVar, options), shape);
+        }
+    }
+
+    /// <summary>Training backward from the saved batch mean and istd.</summary>
+    public unsafe void BackwardTraining(in TensorShape shape, in BackwardTrainingTensors<float> t)
+    {
+        BatchNormValidation.Check(shape, t);
+        fixed (float* x = t.X, dy = t.Dy, g = t.Gamma, mean = t.SavedMean, invStd = t.SavedInvStd, dx = t.Dx, dg = t.DGamma, db = t.DBeta)
+        {
+            Run(new BackwardTrainingPass(x, dy, g, mean, invStd, dx, dg, db, shape), shape);
+        }
+    }
+
+    /// <summary>Inference backward with the running statistics as constants.</summary>
+    public unsafe void BackwardInference(in TensorShape shape, BatchNormOptions options, in BackwardInferenceTensors<float> t)
+    {
+        BatchNormValidation.Check(shape, options, t);
+        fixed (float* x = t.X, dy = t.Dy, g = t.Gamma, runMean = t.RunningMean, runVar = t.RunningVariance, dx = t.Dx, dg = t.DGamma, db = t.DBeta)
+        {
+            Run(new BackwardInferencePass(x, dy, g, runMean, runVar, dx, dg, db, shape, options), shape);
+        }
+    }
+
+    private void Run<TP>(TP pass, in TensorShape shape) where TP : struct, IBatchNormPass
+    {
+        switch (Width)
+        {
+            case VectorWidth.Bits512:
+                PassDriver.Run<TP, V512, V512.Wide>(pass, shape, MaxDegreeOfParallelism);
+                break;
+            case VectorWidth.Bits256:
+                PassDriver.Run<TP, V256, V256.Wide>(pass, shape, MaxDegreeOfParallelism);
+                break;
+            case VectorWidth.Bits128:
+                PassDriver.Run<TP, V128, V128.Wide>(pass, shape, MaxDegreeOfParallelism);
+                break;
+            default:
+                PassDriver.Run<TP, Scalar, Scalar.Wide>(pass, shape, MaxDegreeOfParallelism);
+                break;
+        }
+    }
+}

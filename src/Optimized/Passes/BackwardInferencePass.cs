@@ -1,0 +1,46 @@
+using BatchNorm.Optimized.Kernels;
+using BatchNorm.Optimized.Simd;
+
+namespace BatchNorm.Optimized.Passes;
+
+/// <summary>
+/// Inference backward: the running statistics are constants, so dx = dy·(gamma·istd); dbeta = Σdy
+/// and dgamma = istd·Σdy·(x - running mean), summed in double.
+/// </summary>
+internal readonly unsafe struct BackwardInferencePass(
+    float* x, float* dy, float* gamma, float* runningMean, float* runningVariance, float* dx, float* dgamma, float* dbeta,
+    in TensorShape shape, BatchNormOptions options) : IBatchNormPass
+{
+    private readonly TensorShape shape = shape;
+
+    public bool HasReduction => true;
+
+    public void Prepare(int c, in Scratch scratch)
+    {
+        scratch.Centers[c] = runningMean[c];
+        scratch.SetCoefficient(0, c, (float)(ForwardTrainingPass.Parameter(gamma, c, 1.0) * InvStd(c)));
+    }
+
+    public void ReduceRun<TV, TW>(nint offset, nint length, double center, ref double first, ref double second)
+        where TV : struct, IFloatVector<TV>
+        where TW : struct, IDoubleAccumulator<TW, TV> =>
+        Reductions.RowGradients<TV, TW>(x + offset, dy + offset, length, center, ref first, ref second);
+
+    public void ReduceRow<TV, TW>(nint offset, double* centers, double* first, double* second)
+        where TV : struct, IFloatVector<TV>
+        where TW : struct, IDoubleAccumulator<TW, TV> =>
+        Reductions.ColumnGradients<TV, TW>(x + offset, dy + offset, shape.C, centers, first, second);
+
+    public void Finalize(int c, double sumDy, double sumDyDeviation, in Scratch scratch)
+    {
+        dbeta[c] = (float)sumDy;
+        dgamma[c] = (float)(sumDyDeviation * InvStd(c));
+    }
+
+    public void ApplyRun<TV, TC>(nint offset, nint length, in TC coefficients)
+        where TV : struct, IFloatVector<TV>
+        where TC : struct, ICoefficients =>
+        Elementwise.Scale<TV, TC>(dy + offset, dx + offset, length, coefficients);
+
+    private double InvStd(int c) => 1.0 / Math.Sqrt(runningVariance[c] + options.Epsilon);
+}

@@ -1,0 +1,49 @@
+using BatchNorm.Optimized.Kernels;
+using BatchNorm.Optimized.Simd;
+
+namespace BatchNorm.Optimized.Passes;
+
+/// <summary>
+/// Training backward: Σdy and Σdy·(x - mean) in double (x - mean exact in double for float
+/// inputs), then dbeta = Σdy, dgamma = istd·Σdy·(x - mean), and
+/// dx = (dy - mean(dy))·k1 + (x - mean)·k2 with k1 = gamma·istd, k2 = -k1·istd·dgamma/M.
+/// </summary>
+internal readonly unsafe struct BackwardTrainingPass(
+    float* x, float* dy, float* gamma, float* savedMean, float* savedInvStd, float* dx, float* dgamma, float* dbeta, in TensorShape shape)
+    : IBatchNormPass
+{
+    private readonly TensorShape shape = shape;
+
+    public bool HasReduction => true;
+
+    public void Prepare(int c, in Scratch scratch) => scratch.Centers[c] = savedMean[c];
+
+    public void ReduceRun<TV, TW>(nint offset, nint length, double center, ref double first, ref double second)
+        where TV : struct, IFloatVector<TV>
+        where TW : struct, IDoubleAccumulator<TW, TV> =>
+        Reductions.RowGradients<TV, TW>(x + offset, dy + offset, length, center, ref first, ref second);
+
+    public void ReduceRow<TV, TW>(nint offset, double* centers, double* first, double* second)
+        where TV : struct, IFloatVector<TV>
+        where TW : struct, IDoubleAccumulator<TW, TV> =>
+        Reductions.ColumnGradients<TV, TW>(x + offset, dy + offset, shape.C, centers, first, second);
+
+    public void Finalize(int c, double sumDy, double sumDyDeviation, in Scratch scratch)
+    {
+        int m = shape.M;
+        double invStd = savedInvStd[c];
+        double dg = sumDyDeviation * invStd;
+        double k1 = ForwardTrainingPass.Parameter(gamma, c, 1.0) * invStd;
+        dbeta[c] = (float)sumDy;
+        dgamma[c] = (float)dg;
+        scratch.SetCoefficient(0, c, savedMean[c]);
+        scratch.SetCoefficient(1, c, (float)(sumDy / m));
+        scratch.SetCoefficient(2, c, (float)k1);
+        scratch.SetCoefficient(3, c, (float)(-k1 * invStd * dg / m));
+    }
+
+    public void ApplyRun<TV, TC>(nint offset, nint length, in TC coefficients)
+        where TV : struct, IFloatVector<TV>
+        where TC : struct, ICoefficients =>
+        Elementwise.TrainingInputGradient<TV, TC>(x + offset, dy + offset, dx + offset, length, coefficients);
+}

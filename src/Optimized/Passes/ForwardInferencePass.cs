@@ -1,0 +1,37 @@
+using System.Diagnostics;
+using BatchNorm.Optimized.Kernels;
+using BatchNorm.Optimized.Simd;
+
+namespace BatchNorm.Optimized.Passes;
+
+/// <summary>Inference forward: y = (x - running mean) * (gamma * istd) + beta, no reduction.</summary>
+internal readonly unsafe struct ForwardInferencePass(
+    float* x, float* y, float* gamma, float* beta, float* runningMean, float* runningVariance, BatchNormOptions options) : IBatchNormPass
+{
+    public bool HasReduction => false;
+
+    public void Prepare(int c, in Scratch scratch)
+    {
+        double invStd = 1.0 / Math.Sqrt(runningVariance[c] + options.Epsilon);
+        scratch.SetCoefficient(0, c, runningMean[c]);
+        scratch.SetCoefficient(1, c, 0f);
+        scratch.SetCoefficient(2, c, (float)(ForwardTrainingPass.Parameter(gamma, c, 1.0) * invStd));
+        scratch.SetCoefficient(3, c, (float)ForwardTrainingPass.Parameter(beta, c, 0.0));
+    }
+
+    public void ReduceRun<TV, TW>(nint offset, nint length, double center, ref double first, ref double second)
+        where TV : struct, IFloatVector<TV>
+        where TW : struct, IDoubleAccumulator<TW, TV> => throw new UnreachableException("inference forward has no reduction");
+
+    public void ReduceRow<TV, TW>(nint offset, double* centers, double* first, double* second)
+        where TV : struct, IFloatVector<TV>
+        where TW : struct, IDoubleAccumulator<TW, TV> => throw new UnreachableException("inference forward has no reduction");
+
+    public void Finalize(int c, double first, double second, in Scratch scratch) =>
+        throw new UnreachableException("inference forward has no reduction");
+
+    public void ApplyRun<TV, TC>(nint offset, nint length, in TC coefficients)
+        where TV : struct, IFloatVector<TV>
+        where TC : struct, ICoefficients =>
+        Elementwise.Normalize<TV, TC>(x + offset, y + offset, length, coefficients);
+}

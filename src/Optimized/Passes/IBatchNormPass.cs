@@ -1,0 +1,54 @@
+using BatchNorm.Optimized.Kernels;
+using BatchNorm.Optimized.Simd;
+
+namespace BatchNorm.Optimized.Passes;
+
+/// <summary>
+/// One batch norm operation, cut into the parts <see cref="PassDriver"/> schedules:
+/// prepare (per channel, before any data is read), reduce (two per-channel sums over the data),
+/// finalize (per channel, from the combined sums: outputs and the coefficients of the apply),
+/// apply (element-wise over the data).
+/// </summary>
+internal unsafe interface IBatchNormPass
+{
+    /// <summary>False when the operation needs no per-channel sums (inference forward).</summary>
+    bool HasReduction { get; }
+
+    /// <summary>Per channel, before the data: the reduction's center and any coefficient known up front.</summary>
+    void Prepare(int c, in Scratch scratch);
+
+    /// <summary>Channels-first: adds the two sums over a run of channel c's values at x[offset .. offset+length).</summary>
+    void ReduceRun<TV, TW>(nint offset, nint length, double center, ref double first, ref double second)
+        where TV : struct, IFloatVector<TV>
+        where TW : struct, IDoubleAccumulator<TW, TV>;
+
+    /// <summary>Channels-last: adds one row (C channels from offset) into the per-channel sums.</summary>
+    void ReduceRow<TV, TW>(nint offset, double* centers, double* first, double* second)
+        where TV : struct, IFloatVector<TV>
+        where TW : struct, IDoubleAccumulator<TW, TV>;
+
+    /// <summary>Per channel, from its combined sums: writes the channel's outputs and apply coefficients.</summary>
+    void Finalize(int c, double first, double second, in Scratch scratch);
+
+    /// <summary>Element-wise over a run starting at offset.</summary>
+    void ApplyRun<TV, TC>(nint offset, nint length, in TC coefficients)
+        where TV : struct, IFloatVector<TV>
+        where TC : struct, ICoefficients;
+}
+
+/// <summary>
+/// The O(C) working memory of one call: per-channel reduction centers (double), the partial sums
+/// of every chunk (double, two sets), and the apply coefficients (float, four per channel, stored
+/// as four arrays of C so a channels-last row loads them as vectors).
+/// </summary>
+internal readonly unsafe struct Scratch(double* centers, double* firstPartials, double* secondPartials, float* table, int c)
+{
+    public readonly double* Centers = centers;
+    public readonly double* FirstPartials = firstPartials;
+    public readonly double* SecondPartials = secondPartials;
+    public readonly float* Table = table;
+    public readonly int C = c;
+
+    /// <summary>Sets apply coefficient k of channel c.</summary>
+    public void SetCoefficient(int k, int c, float value) => Table[((nint)k * C) + c] = value;
+}
