@@ -1,0 +1,134 @@
+namespace BatchNorm.Harness.Cases;
+
+/// <summary>
+/// The float inputs of one case, drawn from its seed. Backward training's saved statistics are the
+/// reference's batch statistics of x rounded to float, as a forward pass would hand them over.
+/// </summary>
+public sealed class CaseInputs
+{
+    public required float[] X { get; init; }
+
+    public required float[] Gamma { get; init; }
+
+    public required float[] Beta { get; init; }
+
+    public required float[] RunningMean { get; init; }
+
+    public required float[] RunningVariance { get; init; }
+
+    public required float[] Dy { get; init; }
+
+    public required float[] SavedMean { get; init; }
+
+    public required float[] SavedInvStd { get; init; }
+
+    /// <summary>Draws the inputs of a case.</summary>
+    public static CaseInputs Draw(VerificationCase @case, int suiteSeed)
+    {
+        var random = new Random(@case.SeedFor(suiteSeed));
+        var shape = @case.Shape;
+        int c = shape.C;
+        float[] x = DrawX(@case, random);
+        float[] gamma = @case.Gamma switch
+        {
+            GammaKind.Absent => [],
+            GammaKind.Zero => new float[c],
+            GammaKind.Negative => Fill(c, () => (float)(-0.5 - random.NextDouble())),
+            _ => Fill(c, () => (float)(0.5 + random.NextDouble())),
+        };
+        float[] beta = @case.WithBeta ? Fill(c, () => (float)(random.NextDouble() * 2 - 1)) : [];
+
+        // Running statistics near the data's own, so inference outputs are of ordinary size.
+        float[] runMean = new float[c], runVar = new float[c];
+        double scale = Math.Abs(@case.Spread);
+        for (int ch = 0; ch < c; ch++)
+        {
+            runMean[ch] = (float)(@case.Offset + scale * 0.1 * Normal(random));
+            runVar[ch] = (float)(scale * scale * (0.5 + random.NextDouble()));
+        }
+
+        float[] dy = @case.ZeroDy ? new float[x.Length] : Fill(x.Length, () => (float)Normal(random));
+        (float[] savedMean, float[] savedInvStd) = SavedStatistics(shape, @case.Options, x);
+        return new CaseInputs { X = x, Gamma = gamma, Beta = beta, RunningMean = runMean, RunningVariance = runVar, Dy = dy, SavedMean = savedMean, SavedInvStd = savedInvStd };
+    }
+
+    private static float[] DrawX(VerificationCase @case, Random random)
+    {
+        var shape = @case.Shape;
+        float[] x = new float[shape.ElementCount];
+        double[] channelScale = Enumerable.Range(0, shape.C).Select(_ => Math.Pow(10, random.NextDouble() * 6 - 3)).ToArray();
+        for (int c = 0; c < shape.C; c++)
+        {
+            int k = 0;
+            foreach (int i in shape.ChannelOffsets(c))
+            {
+                x[i] = @case.Values switch
+                {
+                    ValueFamily.Uniform => (float)(@case.Offset + @case.Spread * (random.NextDouble() * 2 - 1)),
+                    ValueFamily.ExactPairs => ExactPair(@case, random, k, x, shape, c),
+                    ValueFamily.MixedScales => (float)(@case.Offset + channelScale[c] * Normal(random)),
+                    ValueFamily.Subnormal => (float)((k % 8 == 7 ? 1e-41 : 1e-38) * Normal(random)),
+                    _ => (float)(@case.Offset + @case.Spread * Normal(random)),
+                };
+                k++;
+            }
+        }
+
+        int featured = shape.C > 1 ? 1 : 0;
+        switch (@case.Feature)
+        {
+            case ChannelFeature.NaN:
+                x[shape.IndexOf(shape.N / 2, featured, shape.S / 2)] = float.NaN;
+                break;
+            case ChannelFeature.Infinity:
+                x[shape.IndexOf(shape.N / 2, featured, shape.S / 2)] = float.PositiveInfinity;
+                break;
+            case ChannelFeature.Constant:
+                float value = (float)(@case.Offset + @case.Spread * 0.3);
+                foreach (int i in shape.ChannelOffsets(0))
+                    x[i] = value;
+                break;
+        }
+
+        return x;
+    }
+
+    /// <summary>Even k: offset + j·2^-8; odd k: offset - j·2^-8 with the same j, so each pair sums to 2·offset exactly.</summary>
+    private static float ExactPair(VerificationCase @case, Random random, int k, float[] x, in TensorShape shape, int c)
+    {
+        if (k % 2 == 1)
+        {
+            // The previous value of this channel in logical order is the pair's first half.
+            int n = (k - 1) / shape.S, s = (k - 1) % shape.S;
+            return (float)(2 * @case.Offset - x[shape.IndexOf(n, c, s)]);
+        }
+
+        return (float)(@case.Offset + random.Next(-64, 65) * Math.ScaleB(1, -8));
+    }
+
+    private static (float[] Mean, float[] InvStd) SavedStatistics(in TensorShape shape, BatchNormOptions options, float[] x)
+    {
+        double[] xd = Array.ConvertAll(x, v => (double)v);
+        double[] mean = new double[shape.C], variance = new double[shape.C], invStd = new double[shape.C];
+        Reference.ReferenceBatchNorm.ForwardTraining(shape, options, new ForwardTrainingTensors<double>
+        {
+            X = xd, Y = new double[x.Length], BatchMean = mean, BatchVariance = variance, BatchInvStd = invStd,
+        });
+        return (Array.ConvertAll(mean, v => (float)v), Array.ConvertAll(invStd, v => (float)v));
+    }
+
+    private static float[] Fill(int length, Func<float> next)
+    {
+        float[] values = new float[length];
+        for (int i = 0; i < length; i++)
+            values[i] = next();
+        return values;
+    }
+
+    /// <summary>A standard normal variate (Box-Muller), from System.Random's seeded, version-stable stream.</summary>
+    internal static double Normal(Random random)
+    {
+        double u1 = 1.0 - random.NextDouble(), u2 = random.NextDouble();
+        return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+    }
+}

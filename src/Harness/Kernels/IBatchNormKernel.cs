@@ -1,0 +1,24 @@
+namespace BatchNorm.Harness.Kernels;
+
+/// <summary>
+/// A float32 batch norm implementation under test: the optimized kernel at some width, the plain
+/// scalar baseline, a planted-bug kernel, or a user's own. Each method has the semantics and
+/// argument rules of docs/semantics.md; the harness verifies them all the same way.
+/// </summary>
+public interface IBatchNormKernel
+{
+    /// <summary>The name <c>bnverify verify --kernel</c> accepts.</summary>
+    string Name { get; }
+
+    /// <summary>Training forward with the running-statistics update.</summary>
+    void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t);
+
+    /// <summary>Inference forward from running statistics.</summary>
+    void ForwardInference(in TensorShape shape, BatchNormOptions options, in ForwardInferenceTensors<float> t);
+
+    /// <summary>Training backward from saved batch statistics.</summary>
+    void BackwardTraining(in TensorShape shape, in BackwardTrainingTensors<float> t);
+
+    /// <summary>Inference backward with running statistics as constants.</summary>
+    void BackwardInference(in TensorShape shape, BatchNormOptions options, in BackwardInferenceTensors<float> t);
+}

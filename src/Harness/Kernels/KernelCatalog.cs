@@ -1,0 +1,55 @@
+using BatchNorm.Optimized;
+
+namespace BatchNorm.Harness.Kernels;
+
+/// <summary>The kernels <c>bnverify</c> knows by name.</summary>
+public static class KernelCatalog
+{
+    /// <summary>Every name <see cref="Create"/> accepts on this machine, in listing order.</summary>
+    public static IReadOnlyList<string> Names
+    {
+        get
+        {
+            var names = new List<string> { "optimized" };
+            foreach (var width in new[] { VectorWidth.Bits512, VectorWidth.Bits256, VectorWidth.Bits128, VectorWidth.Scalar })
+            {
+                if (VectorWidths.IsSupported(width))
+                    names.Add(OptimizedName(width));
+            }
+
+            names.Add("scalar-float");
+            names.AddRange(FaultyKernels.Names.Select(n => FaultyKernels.Prefix + n));
+            return names;
+        }
+    }
+
+    /// <summary>The optimized kernel at every supported width, widest first: the set a release must pass.</summary>
+    public static IReadOnlyList<string> OptimizedWidths =>
+        Names.Where(n => n.StartsWith("optimized-", StringComparison.Ordinal)).ToArray();
+
+    /// <summary>The kernel of that name, with a thread budget (0: all cores).</summary>
+    /// <exception cref="ArgumentException">No kernel has that name; the message lists the names.</exception>
+    public static IBatchNormKernel Create(string name, int maxDegreeOfParallelism = 0)
+    {
+        if (name == "optimized")
+            return new OptimizedKernel(name, VectorWidth.Auto, maxDegreeOfParallelism);
+        if (name == "scalar-float")
+            return new ScalarFloatKernel();
+        if (name.StartsWith(FaultyKernels.Prefix, StringComparison.Ordinal))
+            return FaultyKernels.Create(name[FaultyKernels.Prefix.Length..]);
+        foreach (var width in new[] { VectorWidth.Bits512, VectorWidth.Bits256, VectorWidth.Bits128, VectorWidth.Scalar })
+        {
+            if (name == OptimizedName(width))
+            {
+                if (!VectorWidths.IsSupported(width))
+                    throw new ArgumentException($"kernel '{name}' needs {width}, which this machine does not accelerate.", nameof(name));
+                return new OptimizedKernel(name, width, maxDegreeOfParallelism);
+            }
+        }
+
+        throw new ArgumentException($"no kernel is named '{name}'; known: {string.Join(", ", Names)}.", nameof(name));
+    }
+
+    private static string OptimizedName(VectorWidth width) =>
+        width == VectorWidth.Scalar ? "optimized-scalar" : $"optimized-{(int)width}";
+}

@@ -1,0 +1,23 @@
+using BatchNorm.Optimized;
+
+namespace BatchNorm.Harness.Kernels;
+
+/// <summary><see cref="OptimizedBatchNorm"/> as a kernel under test.</summary>
+public sealed class OptimizedKernel(string name, VectorWidth width, int maxDegreeOfParallelism = 0) : IBatchNormKernel
+{
+    private readonly OptimizedBatchNorm kernel = new(width, maxDegreeOfParallelism);
+
+    public string Name { get; } = name;
+
+    public void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t) =>
+        kernel.ForwardTraining(shape, options, t);
+
+    public void ForwardInference(in TensorShape shape, BatchNormOptions options, in ForwardInferenceTensors<float> t) =>
+        kernel.ForwardInference(shape, options, t);
+
+    public void BackwardTraining(in TensorShape shape, in BackwardTrainingTensors<float> t) =>
+        kernel.BackwardTraining(shape, t);
+
+    public void BackwardInference(in TensorShape shape, BatchNormOptions options, in BackwardInferenceTensors<float> t) =>
+        kernel.BackwardInference(shape, options, t);
+}

@@ -1,0 +1,51 @@
+using BatchNorm.Harness.Cases;
+using BatchNorm.Harness.Comparison;
+
+namespace BatchNorm.Harness.Verification;
+
+/// <summary>The verdict of one case.</summary>
+public enum Verdict
+{
+    /// <summary>Every element within its bound, nothing else wrong.</summary>
+    Passed,
+
+    /// <summary>Within bounds, but most of the outputs are zeros, so the case proves little.</summary>
+    Mistrusted,
+
+    /// <summary>An element over its bound, a non-finite mismatch, a write outside an output, an exception, or nondeterminism.</summary>
+    Failed,
+}
+
+/// <summary>What one kernel did on one case.</summary>
+public sealed record CaseResult
+{
+    public required VerificationCase Case { get; init; }
+
+    public required string Kernel { get; init; }
+
+    public required int SuiteSeed { get; init; }
+
+    public required IReadOnlyList<OutputComparison> Outputs { get; init; }
+
+    public IReadOnlyList<string> Violations { get; init; } = [];
+
+    /// <summary>Why the case is mistrusted, or null.</summary>
+    public string? MistrustReason { get; init; }
+
+    /// <summary>Accuracy-ratchet regressions: outputs whose error grew past the baseline.</summary>
+    public IReadOnlyList<string> Regressions { get; init; } = [];
+
+    public TimeSpan Elapsed { get; init; }
+
+    public Verdict Verdict =>
+        Violations.Count > 0 || Regressions.Count > 0 || Outputs.Any(o => !o.Passed) ? Verdict.Failed
+        : MistrustReason is not null ? Verdict.Mistrusted
+        : Verdict.Passed;
+
+    /// <summary>The largest error-to-bound ratio over every output (the case's headroom figure).</summary>
+    public double WorstRatio => Outputs.Count == 0 ? 0 : Outputs.Max(o => o.WorstRatio);
+
+    /// <summary>The command that reruns just this case.</summary>
+    public string Reproducer =>
+        $"dotnet run --project src/Cli -c Release -- verify --kernel {Kernel} --case {Case.Name} --seed {SuiteSeed.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+}

@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using BatchNorm.Harness.Cases;
+using BatchNorm.Harness.Comparison;
+using BatchNorm.Harness.Kernels;
+
+namespace BatchNorm.Harness.Verification;
+
+/// <summary>
+/// Runs one case, in benchdnn's order: fill, reference, kernel (twice, for determinism), compare,
+/// judge.
+/// </summary>
+public static class CaseRunner
+{
+    /// <summary>Above this fraction of exactly-zero expected values in y or dx, a case proves little.</summary>
+    public const double MistrustZeroFraction = 0.3;
+
+    public static CaseResult Run(IBatchNormKernel kernel, VerificationCase @case, int suiteSeed)
+    {
+        var clock = Stopwatch.StartNew();
+        var inputs = CaseInputs.Draw(@case, suiteSeed);
+        var expected = ExpectedOutputs.Compute(@case, inputs);
+        var first = KernelRun.Execute(kernel, @case, inputs);
+        var second = KernelRun.Execute(kernel, @case, inputs);
+
+        var violations = new List<string>(first.Violations);
+        foreach (var (name, values) in first.Outputs)
+        {
+            int differ = FirstBitDifference(values, second.Outputs[name]);
+            if (differ >= 0)
+                violations.Add($"{name}: two runs on the same input differ in bits, first at element {differ} (nondeterministic)");
+        }
+
+        var comparisons = new List<OutputComparison>();
+        foreach (var output in expected)
+        {
+            if (!first.Outputs.TryGetValue(output.Name, out float[]? actual))
+                continue;
+            var shape = @case.Shape;
+            Func<long, string> locate = output.PerChannel
+                ? i => $"(c={i})"
+                : i => { var (n, c, s) = shape.CoordinatesOf(i); return $"(n={n}, c={c}, s={s})"; };
+            comparisons.Add(OutputComparison.Compare(output.Name, actual, output.Values, output.Bounds, locate));
+        }
+
+        return new CaseResult
+        {
+            Case = @case, Kernel = kernel.Name, SuiteSeed = suiteSeed, Outputs = comparisons, Violations = violations,
+            MistrustReason = Mistrust(@case, comparisons), Elapsed = clock.Elapsed,
+        };
+    }
+
+    private static string? Mistrust(VerificationCase @case, List<OutputComparison> comparisons)
+    {
+        if (@case.AboutZeros)
+            return null;
+        var primary = comparisons.FirstOrDefault(o => o.Output is "y" or "dx");
+        if (primary is null || primary.ExpectedZeros <= MistrustZeroFraction * primary.Count)
+            return null;
+        return $"{primary.ExpectedZeros} of {primary.Count} expected {primary.Output} values are exactly 0 (more than {MistrustZeroFraction:P0}): the case proves little";
+    }
+
+    private static int FirstBitDifference(float[] a, float[] b)
+    {
+        for (int i = 0; i < a.Length; i++)
+        {
+            if (BitConverter.SingleToInt32Bits(a[i]) != BitConverter.SingleToInt32Bits(b[i]))
+                return i;
+        }
+
+        return -1;
+    }
+}
