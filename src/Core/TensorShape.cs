@@ -78,15 +78,9 @@ public readonly record struct TensorShape
     /// <summary>
     /// The offsets of channel c's M values in logical order (n, then s), the same order in both
     /// layouts, so that a computation over them gives bitwise the same result in either layout.
+    /// A struct sequence: <c>foreach</c> over it allocates nothing.
     /// </summary>
-    public IEnumerable<int> ChannelOffsets(int c)
-    {
-        for (int n = 0; n < N; n++)
-        {
-            for (int s = 0; s < S; s++)
-                yield return (int)IndexOf(n, c, s);
-        }
-    }
+    public ChannelOffsetSequence ChannelOffsets(int c) => new(this, c);
 
     /// <summary>The same extents in the other layout.</summary>
     public TensorShape WithLayout(Layout layout) => new(N, C, S, layout);

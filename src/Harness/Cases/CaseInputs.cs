@@ -22,6 +22,16 @@ public sealed class CaseInputs
 
     public required float[] SavedInvStd { get; init; }
 
+    /// <summary>These inputs with the saved statistics a forward pass on x would hand over.</summary>
+    public CaseInputs WithSavedStatistics(in TensorShape shape, BatchNormOptions options)
+    {
+        (float[] mean, float[] invStd) = SavedStatistics(shape, options, X);
+        return new CaseInputs
+        {
+            X = X, Gamma = Gamma, Beta = Beta, RunningMean = RunningMean, RunningVariance = RunningVariance, Dy = Dy, SavedMean = mean, SavedInvStd = invStd,
+        };
+    }
+
     /// <summary>Draws the inputs of a case.</summary>
     public static CaseInputs Draw(VerificationCase @case, int suiteSeed)
     {
@@ -126,7 +136,7 @@ public sealed class CaseInputs
     }
 
     /// <summary>A standard normal variate (Box-Muller), from System.Random's seeded, version-stable stream.</summary>
-    internal static double Normal(Random random)
+    public static double Normal(Random random)
     {
         double u1 = 1.0 - random.NextDouble(), u2 = random.NextDouble();
         return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);

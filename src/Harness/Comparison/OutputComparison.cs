@@ -37,6 +37,9 @@ public sealed record OutputComparison
     /// <summary>Elements where one side is NaN or infinite and the other is not the same.</summary>
     public int NonFiniteMismatches { get; init; }
 
+    /// <summary>The largest finite |expected| value: the output's scale.</summary>
+    public double MaxExpectedMagnitude { get; init; }
+
     /// <summary>Elements whose expected value is exactly 0.</summary>
     public int ExpectedZeros { get; init; }
 
@@ -52,7 +55,7 @@ public sealed record OutputComparison
     /// </summary>
     public static OutputComparison Compare(string output, ReadOnlySpan<float> actual, ReadOnlySpan<double> expected, ReadOnlySpan<double> bound, Func<long, string> locate)
     {
-        double maxAbs = 0, maxRel = 0, worstRatio = 0;
+        double maxAbs = 0, maxRel = 0, worstRatio = 0, scale = 0;
         long maxUlps = 0;
         int over = 0, nonFinite = 0, zeros = 0;
         ElementError? worst = null;
@@ -64,6 +67,8 @@ public sealed record OutputComparison
             float ef = (float)e;
             if (e == 0)
                 zeros++;
+            if (double.IsFinite(e))
+                scale = Math.Max(scale, Math.Abs(e));
             if (!float.IsFinite(ef) || !float.IsFinite(a))
             {
                 bool same = float.IsNaN(ef) ? float.IsNaN(a) : a == ef;
@@ -101,12 +106,17 @@ public sealed record OutputComparison
         }
 
         if (nonFinite > 0)
+        {
+            // A NaN or infinity where a finite value belongs is an unbounded error.
             worstRatio = double.PositiveInfinity;
+            maxAbs = maxRel = double.PositiveInfinity;
+            maxUlps = long.MaxValue;
+        }
         return new OutputComparison
         {
             Output = output, Count = actual.Length, MaxAbsoluteError = maxAbs, MaxRelativeError = maxRel, MaxUlps = maxUlps,
             WorstRatio = worstRatio, Worst = worst ?? failures.FirstOrDefault(), OverBound = over, NonFiniteMismatches = nonFinite,
-            ExpectedZeros = zeros, FirstFailures = failures.OrderByDescending(f => f.AbsoluteError / Math.Max(f.Bound, double.Epsilon)).Take(10).ToArray(),
+            ExpectedZeros = zeros, MaxExpectedMagnitude = scale, FirstFailures = failures.OrderByDescending(f => f.AbsoluteError / Math.Max(f.Bound, double.Epsilon)).Take(10).ToArray(),
         };
 
         void Record(ElementError element)

@@ -45,7 +45,10 @@ public sealed record CaseResult
     /// <summary>The largest error-to-bound ratio over every output (the case's headroom figure).</summary>
     public double WorstRatio => Outputs.Count == 0 ? 0 : Outputs.Max(o => o.WorstRatio);
 
+    /// <summary>Overrides <see cref="Reproducer"/> when the case did not come from the battery.</summary>
+    public string? ReproduceWith { get; init; }
+
     /// <summary>The command that reruns just this case.</summary>
-    public string Reproducer =>
+    public string Reproducer => ReproduceWith ??
         $"dotnet run --project src/Cli -c Release -- verify --kernel {Kernel} --case {Case.Name} --seed {SuiteSeed.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 }

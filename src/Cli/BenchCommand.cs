@@ -1,0 +1,101 @@
+using System.CommandLine;
+using BatchNorm.Cli.Bench;
+using BatchNorm.Harness.Kernels;
+using Spectre.Console;
+
+namespace BatchNorm.Cli;
+
+/// <summary><c>bnverify bench</c>: the timing table users read; see README for how to compare with the anchors.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var layout = new Option<string>("--layout") { Description = "nchw, nhwc or both.", DefaultValueFactory = _ => "both" };
+        layout.AcceptOnlyFromAmong("nchw", "nhwc", "both");
+        var threads = new Option<int>("--threads") { Description = "Threads for the optimized kernel and the bandwidth probe.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var format = new Option<string>("--format") { Description = "table, or jsonl (one JSON object a line).", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong("table", "jsonl");
+        var runs = new Option<int>("--runs") { Description = "Timed runs per cell after warm-up (at least 11); the median is reported.", DefaultValueFactory = _ => 11 };
+        var kernels = new Option<string[]>("--kernel")
+        {
+            Description = "Kernels to time (repeatable).", DefaultValueFactory = _ => ["optimized", "scalar-float"], AllowMultipleArgumentsPerToken = true,
+        };
+        var command = new Command("bench", "Time kernels on the benchmark shapes: median ms, effective GB/s and the fraction of a same-size streaming probe.")
+        {
+            layout, threads, format, runs, kernels,
+        };
+        command.SetAction(parse => Run(parse.GetValue(layout)!, parse.GetValue(threads), parse.GetValue(format) == "jsonl", parse.GetValue(runs), parse.GetValue(kernels)!));
+        return command;
+    }
+
+    private static int Run(string layoutName, int threads, bool jsonl, int runs, string[] kernelNames)
+    {
+        if (runs < 11 || threads < 1)
+        {
+            Console.Error.WriteLine($"--runs must be at least 11 (got {runs}) and --threads at least 1 (got {threads}).");
+            return ExitCodes.Usage;
+        }
+
+        List<IBatchNormKernel> kernels;
+        try
+        {
+            kernels = kernelNames.Select(name => KernelCatalog.Create(name, threads)).ToList();
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return ExitCodes.Usage;
+        }
+
+        Layout[] layouts = layoutName switch
+        {
+            "nchw" => [Layout.ChannelsFirst],
+            "nhwc" => [Layout.ChannelsLast],
+            _ => [Layout.ChannelsFirst, Layout.ChannelsLast],
+        };
+        var cells = (from kernel in kernels from l in layouts from shape in BenchShape.Defaults from pass in BenchmarkRunner.Passes select (kernel, l, shape, pass)).ToList();
+        var runner = new BenchmarkRunner(threads, runs);
+        var console = ConsoleOutput.Create();
+        var rows = new List<BenchRow>();
+        void MeasureAll(Action<BenchRow> done)
+        {
+            foreach (var (kernel, l, shape, pass) in cells)
+            {
+                var row = runner.Measure(kernel, shape, l, pass);
+                rows.Add(row);
+                done(row);
+            }
+        }
+
+        if (jsonl)
+        {
+            MeasureAll(row => Console.WriteLine(row.ToJsonLine()));
+            return ExitCodes.Passed;
+        }
+
+        if (console.Profile.Capabilities.Interactive)
+        {
+            console.Progress().Start(context =>
+            {
+                var task = context.AddTask("bench", maxValue: cells.Count);
+                MeasureAll(row =>
+                {
+                    task.Description = $"bench {row.Kernel} {row.Layout} {row.Shape} {row.Pass}";
+                    task.Increment(1);
+                });
+            });
+        }
+        else
+        {
+            MeasureAll(_ => { });
+        }
+
+        var table = new Table().Border(TableBorder.Simple);
+        foreach (string column in new[] { "kernel", "layout", "shape", "pass", "ms", "GB/s", "roofline" })
+            table.AddColumn(column);
+        foreach (var row in rows)
+            table.AddRow(row.Cells());
+        console.Write(table);
+        return ExitCodes.Passed;
+    }
+}

@@ -1,0 +1,124 @@
+using System.CommandLine;
+using BatchNorm.Harness.Cases;
+using BatchNorm.Harness.Reports;
+using BatchNorm.Harness.Verification;
+using Spectre.Console;
+
+namespace BatchNorm.Cli;
+
+/// <summary><c>bnverify compare</c>: verifies tensors produced elsewhere, given as .npy files.</summary>
+internal static class CompareCommand
+{
+    private static readonly (string Flag, string Key, string Description)[] InputFlags =
+    [
+        ("--gamma", "gamma", "Scale per channel, shape (C,)."),
+        ("--beta", "beta", "Shift per channel, shape (C,)."),
+        ("--running-mean", "runningMean", "Running mean before the call (training) or the one used (inference), (C,)."),
+        ("--running-var", "runningVariance", "Running variance before the call (training) or the one used (inference), (C,)."),
+        ("--dy", "dy", "Backward: gradient with respect to y, shaped as x."),
+        ("--saved-mean", "savedMean", "Training backward: the mean the forward pass saved (default: computed from x)."),
+        ("--saved-invstd", "savedInvStd", "Training backward: the 1/sqrt(var + eps) the forward pass saved (default: computed from x)."),
+    ];
+
+    private static readonly (string Flag, string Key, string Description)[] OutputFlags =
+    [
+        ("--y", "y", "Forward output to check, shaped as x."),
+        ("--batch-mean", "batchMean", "Training forward: batch mean to check, (C,)."),
+        ("--batch-var", "batchVariance", "Training forward: biased batch variance to check, (C,)."),
+        ("--batch-invstd", "batchInvStd", "Training forward: 1/sqrt(var + eps) to check, (C,)."),
+        ("--running-mean-out", "runningMean", "Training forward: updated running mean to check, (C,)."),
+        ("--running-var-out", "runningVariance", "Training forward: updated running variance to check, (C,)."),
+        ("--dx", "dx", "Backward: input gradient to check, shaped as x."),
+        ("--dgamma", "dgamma", "Backward: scale gradient to check, (C,)."),
+        ("--dbeta", "dbeta", "Backward: shift gradient to check, (C,)."),
+    ];
+
+    public static Command Create()
+    {
+        var x = new Option<FileInfo>("--x") { Description = "Input x: (N, C, spatial...) for nchw, (N, spatial..., C) for nhwc, (N, C) dense. float32 or float64 .npy, C order.", Required = true };
+        var layout = new Option<string>("--layout") { Description = "nchw or nhwc.", DefaultValueFactory = _ => "nchw" };
+        layout.AcceptOnlyFromAmong("nchw", "nhwc");
+        var mode = new Option<string>("--mode") { Description = "training or inference.", DefaultValueFactory = _ => "training" };
+        mode.AcceptOnlyFromAmong("training", "inference");
+        var pass = new Option<string>("--pass") { Description = "forward or backward.", DefaultValueFactory = _ => "forward" };
+        pass.AcceptOnlyFromAmong("forward", "backward");
+        var convention = new Option<string>("--convention") { Description = "Running-statistics rule: pytorch, keras or onnx.", DefaultValueFactory = _ => "pytorch" };
+        convention.AcceptOnlyFromAmong("pytorch", "keras", "onnx");
+        var eps = new Option<double?>("--eps") { Description = "Epsilon (default: the convention's)." };
+        var momentum = new Option<double?>("--momentum") { Description = "Momentum (default: the convention's)." };
+        var json = new Option<FileInfo?>("--json") { Description = "Write the comparison as JSON." };
+        var junit = new Option<FileInfo?>("--junit") { Description = "Write JUnit XML." };
+        var inputs = InputFlags.Select(f => (f.Key, Option: new Option<FileInfo?>(f.Flag) { Description = f.Description })).ToArray();
+        var outputs = OutputFlags.Select(f => (f.Key, Option: new Option<FileInfo?>(f.Flag) { Description = f.Description })).ToArray();
+        var command = new Command("compare", "Verify batch norm tensors produced elsewhere (.npy) against the reference, with verify's tolerance model and exit codes.")
+        {
+            x, layout, mode, pass, convention, eps, momentum, json, junit,
+        };
+        foreach (var (_, option) in inputs.Concat(outputs))
+            command.Options.Add(option);
+
+        command.SetAction(parse =>
+        {
+            var rule = parse.GetValue(convention) switch
+            {
+                "keras" => RunningStatsConvention.Keras,
+                "onnx" => RunningStatsConvention.Onnx,
+                _ => RunningStatsConvention.PyTorch,
+            };
+            var defaults = BatchNormOptions.For(rule);
+            bool training = parse.GetValue(mode) == "training", forward = parse.GetValue(pass) == "forward";
+            var run = new ExternalRun
+            {
+                Pass = (training, forward) switch
+                {
+                    (true, true) => BatchNormPass.ForwardTraining,
+                    (false, true) => BatchNormPass.ForwardInference,
+                    (true, false) => BatchNormPass.BackwardTraining,
+                    _ => BatchNormPass.BackwardInference,
+                },
+                Layout = parse.GetValue(layout) == "nhwc" ? Layout.ChannelsLast : Layout.ChannelsFirst,
+                Options = defaults with { Epsilon = parse.GetValue(eps) ?? defaults.Epsilon, Momentum = parse.GetValue(momentum) ?? defaults.Momentum },
+                Inputs = Paths(parse, inputs).Append(new("x", parse.GetValue(x)!.FullName)).ToDictionary(),
+                Outputs = Paths(parse, outputs).ToDictionary(),
+            };
+            return Run(run, parse.GetValue(json), parse.GetValue(junit));
+        });
+        return command;
+    }
+
+    private static IEnumerable<KeyValuePair<string, string>> Paths(ParseResult parse, IEnumerable<(string Key, Option<FileInfo?> Option)> options) =>
+        options.Where(o => parse.GetValue(o.Option) is not null).Select(o => new KeyValuePair<string, string>(o.Key, parse.GetValue(o.Option)!.FullName));
+
+    private static int Run(ExternalRun run, FileInfo? json, FileInfo? junit)
+    {
+        CaseResult result;
+        try
+        {
+            BatchNormValidation.CheckOptions(run.Options);
+            result = ExternalComparison.Run(run) with
+            {
+                ReproduceWith = "dotnet run --project src/Cli -c Release -- " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+            };
+        }
+        catch (Exception e) when (e is InvalidDataException or ArgumentException)
+        {
+            Console.Error.WriteLine(e.Message);
+            return ExitCodes.Usage;
+        }
+
+        var console = ConsoleOutput.Create();
+        foreach (var output in result.Outputs)
+        {
+            console.WriteLine($"{output.Output,-16} max abs {ReportFormat.Short(output.MaxAbsoluteError),-9} max rel {ReportFormat.Short(output.MaxRelativeError),-9} " +
+                              $"max ULP {ReportFormat.Ulps(output.MaxUlps),-9} headroom {ReportFormat.Short(output.WorstRatio),-9} {(output.Passed ? "passed" : "FAILED")}");
+        }
+
+        if (result.Verdict != Verdict.Passed)
+            console.WriteLine(TextReport.Failure(result));
+        if (json is not null)
+            File.WriteAllText(json.FullName, JsonReport.Render("external", "compare", 0, [result]));
+        if (junit is not null)
+            File.WriteAllText(junit.FullName, JUnitReport.Render("external", "compare", [result]));
+        return result.Verdict == Verdict.Passed ? ExitCodes.Passed : ExitCodes.Failed;
+    }
+}

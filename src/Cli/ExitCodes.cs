@@ -1,0 +1,14 @@
+namespace BatchNorm.Cli;
+
+/// <summary>The exit codes every command uses.</summary>
+internal static class ExitCodes
+{
+    /// <summary>Everything checked passed.</summary>
+    public const int Passed = 0;
+
+    /// <summary>A case failed or was mistrusted.</summary>
+    public const int Failed = 1;
+
+    /// <summary>Bad usage or unreadable input.</summary>
+    public const int Usage = 2;
+}

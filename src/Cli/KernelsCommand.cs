@@ -1,0 +1,20 @@
+using System.CommandLine;
+using BatchNorm.Harness.Kernels;
+
+namespace BatchNorm.Cli;
+
+/// <summary><c>bnverify kernels</c>: the names --kernel accepts, one a line.</summary>
+internal static class KernelsCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("kernels", "List the kernel names --kernel accepts, one a line.");
+        command.SetAction(_ =>
+        {
+            foreach (string name in KernelCatalog.Names)
+                Console.WriteLine(name);
+            return ExitCodes.Passed;
+        });
+        return command;
+    }
+}

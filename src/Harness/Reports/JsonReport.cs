@@ -1,0 +1,48 @@
+using System.Text.Json;
+using BatchNorm.Harness.Verification;
+
+namespace BatchNorm.Harness.Reports;
+
+/// <summary>Every case and output as JSON (numbers round-trip, invariant culture).</summary>
+public static class JsonReport
+{
+    public static string Render(string kernel, string suite, int seed, IReadOnlyList<CaseResult> results)
+    {
+        var document = new
+        {
+            kernel,
+            suite,
+            seed,
+            passed = results.Count(r => r.Verdict == Verdict.Passed),
+            failed = results.Count(r => r.Verdict == Verdict.Failed),
+            mistrusted = results.Count(r => r.Verdict == Verdict.Mistrusted),
+            cases = results.Select(r => new
+            {
+                name = r.Case.Name,
+                description = r.Case.Describe(),
+                verdict = r.Verdict.ToString().ToLowerInvariant(),
+                worstRatio = Finite(r.WorstRatio),
+                violations = r.Violations,
+                regressions = r.Regressions,
+                mistrust = r.MistrustReason,
+                reproduce = r.Reproducer,
+                outputs = r.Outputs.Select(o => new
+                {
+                    output = o.Output,
+                    count = o.Count,
+                    maxAbsoluteError = Finite(o.MaxAbsoluteError),
+                    maxRelativeError = Finite(o.MaxRelativeError),
+                    maxUlps = o.MaxUlps == long.MaxValue ? (long?)null : o.MaxUlps,
+                    worstRatio = Finite(o.WorstRatio),
+                    overBound = o.OverBound,
+                    nonFiniteMismatches = o.NonFiniteMismatches,
+                    worst = o.Worst is null ? null : new { location = o.Worst.Location, expected = Finite(o.Worst.Expected), actual = Finite(o.Worst.Actual), bound = Finite(o.Worst.Bound) },
+                }),
+            }),
+        };
+        return JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    // JSON has no NaN or infinity; they are written as strings.
+    private static object Finite(double value) => double.IsFinite(value) ? value : ReportFormat.RoundTrip(value);
+}

@@ -1,0 +1,37 @@
+using System.Text;
+using BatchNorm.Harness.Verification;
+
+namespace BatchNorm.Harness.Reports;
+
+/// <summary>Plain-text pieces shared by the console, JUnit and Markdown reports.</summary>
+public static class TextReport
+{
+    /// <summary>
+    /// A failing or mistrusted case: what was wrong, the ten worst elements of each failing output
+    /// (index, expected, actual, error, bound, ULPs) and the one-line command that reproduces it.
+    /// </summary>
+    public static string Failure(CaseResult result)
+    {
+        var text = new StringBuilder();
+        text.AppendLine($"{result.Case.Name} [{result.Kernel}] {result.Verdict.ToString().ToUpperInvariant()}: {result.Case.Describe()}");
+        foreach (string violation in result.Violations)
+            text.AppendLine($"  {violation}");
+        foreach (string regression in result.Regressions)
+            text.AppendLine($"  ratchet: {regression}");
+        if (result.MistrustReason is not null)
+            text.AppendLine($"  mistrusted: {result.MistrustReason}");
+        foreach (var output in result.Outputs.Where(o => !o.Passed))
+        {
+            text.AppendLine($"  {output.Output}: {output.OverBound} of {output.Count} elements over their bound ({output.NonFiniteMismatches} NaN/infinity mismatches); worst first:");
+            text.AppendLine("    location                       expected                  actual           abs error   bound       ulps");
+            foreach (var e in output.FirstFailures)
+            {
+                text.AppendLine($"    {e.Location,-30} {ReportFormat.RoundTrip(e.Expected),-25} {ReportFormat.RoundTrip(e.Actual),-16} " +
+                                $"{ReportFormat.Short(e.AbsoluteError),-11} {ReportFormat.Short(e.Bound),-11} {ReportFormat.Ulps(e.Ulps)}");
+            }
+        }
+
+        text.AppendLine($"  reproduce: {result.Reproducer}");
+        return text.ToString();
+    }
+}

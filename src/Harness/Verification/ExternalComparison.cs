@@ -1,0 +1,105 @@
+using BatchNorm.Harness.Cases;
+using BatchNorm.Harness.Comparison;
+using BatchNorm.Harness.Npy;
+
+namespace BatchNorm.Harness.Verification;
+
+/// <summary>What <c>bnverify compare</c> is given: input and output .npy files and the call's settings.</summary>
+public sealed record ExternalRun
+{
+    public required BatchNormPass Pass { get; init; }
+
+    public required Layout Layout { get; init; }
+
+    public required BatchNormOptions Options { get; init; }
+
+    /// <summary>Input .npy paths by name: x, gamma, beta, runningMean, runningVariance, dy, savedMean, savedInvStd.</summary>
+    public required IReadOnlyDictionary<string, string> Inputs { get; init; }
+
+    /// <summary>Output .npy paths by output name: y, batchMean, batchVariance, batchInvStd, runningMean, runningVariance, dx, dgamma, dbeta.</summary>
+    public required IReadOnlyDictionary<string, string> Outputs { get; init; }
+}
+
+/// <summary>
+/// Verifies tensors produced elsewhere (PyTorch, a GPU kernel, another library) against the
+/// reference with the same tolerance model as <c>verify</c>. x's .npy shape gives the tensor shape:
+/// (N, C, spatial...) channels-first, (N, spatial..., C) channels-last, (N, C) dense.
+/// </summary>
+public static class ExternalComparison
+{
+    /// <exception cref="InvalidDataException">A file is unreadable, of an unsupported type, or of the wrong size.</exception>
+    public static CaseResult Run(ExternalRun run)
+    {
+        var x = Read(run.Inputs, "x") ?? throw new InvalidDataException("x is required.");
+        var shape = ShapeOf(x.Shape, run.Layout);
+        int c = shape.C;
+        float[] Optional(string name, int length, float[] absent) =>
+            Read(run.Inputs, name) is { } array ? Sized(array, length, name) : absent;
+        bool hasRunning = run.Inputs.ContainsKey("runningMean") || run.Inputs.ContainsKey("runningVariance");
+        if (run.Pass is BatchNormPass.ForwardInference or BatchNormPass.BackwardInference && !hasRunning)
+            throw new InvalidDataException("inference needs --running-mean and --running-var.");
+
+        float[] xs = x.ToFloat32();
+        var @case = new VerificationCase
+        {
+            Name = "compare", Shape = shape, Pass = run.Pass, Options = run.Options,
+            WithRunningStats = run.Pass == BatchNormPass.ForwardTraining && hasRunning,
+            WithBeta = run.Inputs.ContainsKey("beta"), Gamma = run.Inputs.ContainsKey("gamma") ? GammaKind.Random : GammaKind.Absent,
+        };
+        var inputs = new CaseInputs
+        {
+            X = xs, Gamma = Optional("gamma", c, []), Beta = Optional("beta", c, []),
+            RunningMean = Optional("runningMean", c, new float[c]), RunningVariance = Optional("runningVariance", c, Enumerable.Repeat(1f, c).ToArray()),
+            Dy = Optional("dy", shape.ElementCount, new float[shape.ElementCount]),
+            SavedMean = Optional("savedMean", c, []), SavedInvStd = Optional("savedInvStd", c, []),
+        };
+        if (run.Pass == BatchNormPass.BackwardTraining && (inputs.SavedMean.Length == 0 || inputs.SavedInvStd.Length == 0))
+            inputs = inputs.WithSavedStatistics(shape, run.Options);
+        if (run.Pass is BatchNormPass.BackwardTraining or BatchNormPass.BackwardInference && !run.Inputs.ContainsKey("dy"))
+            throw new InvalidDataException("backward needs --dy.");
+
+        var comparisons = new List<OutputComparison>();
+        foreach (var expected in ExpectedOutputs.Compute(@case, inputs))
+        {
+            if (Read(run.Outputs, expected.Name) is not { } actual)
+                continue;
+            float[] values = Sized(actual, expected.Values.Length, expected.Name);
+            Func<long, string> locate = expected.PerChannel ? i => $"(c={i})" : i => { var (n, ch, s) = shape.CoordinatesOf(i); return $"(n={n}, c={ch}, s={s})"; };
+            comparisons.Add(OutputComparison.Compare(expected.Name, values, expected.Values, expected.Bounds, locate));
+        }
+
+        if (comparisons.Count == 0)
+            throw new InvalidDataException($"no output to check: give at least one of the {run.Pass} outputs.");
+        return new CaseResult { Case = @case, Kernel = "external", SuiteSeed = 0, Outputs = comparisons };
+    }
+
+    /// <summary>The tensor shape a .npy shape describes in a layout.</summary>
+    public static TensorShape ShapeOf(long[] dims, Layout layout)
+    {
+        if (dims.Length < 2)
+            throw new InvalidDataException($"x must have at least 2 dimensions (N, C, ...), it has shape ({string.Join(", ", dims)}).");
+        long n = dims[0];
+        long c, s;
+        if (dims.Length == 2)
+            (c, s) = (dims[1], 1);
+        else if (layout == Layout.ChannelsFirst)
+            (c, s) = (dims[1], Product(dims[2..]));
+        else
+            (c, s) = (dims[^1], Product(dims[1..^1]));
+        if (n <= 0 || c <= 0 || s <= 0 || n > int.MaxValue || c > int.MaxValue || s > int.MaxValue)
+            throw new InvalidDataException($"x's shape ({string.Join(", ", dims)}) has an empty or oversized extent.");
+        return new TensorShape((int)n, (int)c, (int)s, layout);
+    }
+
+    private static long Product(long[] dims) => dims.Aggregate(1L, (a, b) => a * b);
+
+    private static NpyArray? Read(IReadOnlyDictionary<string, string> paths, string name) =>
+        paths.TryGetValue(name, out string? path) ? NpyArray.Read(path) : null;
+
+    private static float[] Sized(NpyArray array, int length, string name)
+    {
+        if (array.Values.Length != length)
+            throw new InvalidDataException($"{name} has {array.Values.Length} elements; the shape needs {length}.");
+        return array.ToFloat32();
+    }
+}
