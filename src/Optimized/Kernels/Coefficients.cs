@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using BatchNorm.Optimized.Simd;
 
 namespace BatchNorm.Optimized.Kernels;
@@ -16,12 +17,20 @@ internal interface ICoefficients
 /// <summary>Channels-first: the run is in one channel; four values, broadcast.</summary>
 internal readonly struct UniformCoefficients(float c0, float c1, float c2, float c3) : ICoefficients
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TV Get<TV>(int k, nint i) where TV : struct, IFloatVector<TV> =>
         TV.Broadcast(k switch { 0 => c0, 1 => c1, 2 => c2, _ => c3 });
 }
 
-/// <summary>Channels-last: the run is a row of C channels; coefficient k of channel c at table[k*C + c].</summary>
-internal readonly unsafe struct PerChannelCoefficients(float* table, nint channels) : ICoefficients
+/// <summary>
+/// Channels-last: the run is whole rows of C channels, so element i belongs to channel i mod C.
+/// Coefficient k of channel c is at table[k*stride + c], and each array is followed by a
+/// wrap-around copy (table[k*stride + C + m] = table[k*stride + m mod C] for m below
+/// <see cref="Passes.Scratch.Wrap"/>), so a vector starting at any channel loads its lanes' coefficients
+/// in one load, whatever C is.
+/// </summary>
+internal readonly unsafe struct PeriodicCoefficients(float* table, nint channels, nint stride) : ICoefficients
 {
-    public TV Get<TV>(int k, nint i) where TV : struct, IFloatVector<TV> => TV.Load(table + k * channels + i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TV Get<TV>(int k, nint i) where TV : struct, IFloatVector<TV> => TV.Load(table + (k * stride) + (i % channels));
 }

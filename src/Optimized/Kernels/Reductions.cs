@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using BatchNorm.Optimized.Simd;
 
 namespace BatchNorm.Optimized.Kernels;
@@ -12,6 +13,7 @@ namespace BatchNorm.Optimized.Kernels;
 internal static unsafe class Reductions
 {
     /// <summary>/// sum += Σ (x - shift); squares += Σ (x - shift)^2 over x[0..n), one channel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RowDeviations<TV, TW>(float* x, nint n, double shift, ref double sum, ref double squares)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
@@ -40,6 +42,7 @@ internal static unsafe class Reductions
     }
 
     /// <summary>/// sumDy += Σ dy; sumDyDeviation += Σ dy * (x - mean) over [0..n), one channel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RowGradients<TV, TW>(float* x, float* dy, nint n, double mean, ref double sumDy, ref double sumDyDeviation)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
@@ -67,51 +70,61 @@ internal static unsafe class Reductions
     }
 
     /// <summary>
-    /// Channels-last: for each of the c channels of one row, sum[j] += x[j] - shift[j] and
-    /// squares[j] += (x[j] - shift[j])^2.
+    /// Channels-last: over <paramref name="rows"/> consecutive rows of c channels, sum[j] += Σ (x[r, j] - shift[j])
+    /// and squares[j] += Σ (x[r, j] - shift[j])^2. Each accumulator is loaded and stored once per block of rows.
     /// </summary>
-    public static void ColumnDeviations<TV, TW>(float* row, nint c, double* shift, double* sum, double* squares)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ColumnDeviations<TV, TW>(float* x, nint c, int rows, double* shift, double* sum, double* squares)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
     {
         nint j = 0;
         for (; j <= c - TV.Count; j += TV.Count)
-            ColumnDeviationsStep<TV, TW>(row, j, shift, sum, squares);
+            ColumnDeviationsStep<TV, TW>(x, c, rows, j, shift, sum, squares);
         for (; j < c; j++)
-            ColumnDeviationsStep<Scalar, Scalar.Wide>(row, j, shift, sum, squares);
+            ColumnDeviationsStep<Scalar, Scalar.Wide>(x, c, rows, j, shift, sum, squares);
     }
 
     /// <summary>
-    /// Channels-last: for each of the c channels of one row, sumDy[j] += dy[j] and
-    /// sumDyDeviation[j] += dy[j] * (x[j] - mean[j]).
+    /// Channels-last: over <paramref name="rows"/> consecutive rows of c channels, sumDy[j] += Σ dy[r, j]
+    /// and sumDyDeviation[j] += Σ dy[r, j] * (x[r, j] - mean[j]).
     /// </summary>
-    public static void ColumnGradients<TV, TW>(float* x, float* dy, nint c, double* mean, double* sumDy, double* sumDyDeviation)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ColumnGradients<TV, TW>(float* x, float* dy, nint c, int rows, double* mean, double* sumDy, double* sumDyDeviation)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
     {
         nint j = 0;
         for (; j <= c - TV.Count; j += TV.Count)
-            ColumnGradientsStep<TV, TW>(x, dy, j, mean, sumDy, sumDyDeviation);
+            ColumnGradientsStep<TV, TW>(x, dy, c, rows, j, mean, sumDy, sumDyDeviation);
         for (; j < c; j++)
-            ColumnGradientsStep<Scalar, Scalar.Wide>(x, dy, j, mean, sumDy, sumDyDeviation);
+            ColumnGradientsStep<Scalar, Scalar.Wide>(x, dy, c, rows, j, mean, sumDy, sumDyDeviation);
     }
 
-    private static void ColumnDeviationsStep<TV, TW>(float* row, nint j, double* shift, double* sum, double* squares)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ColumnDeviationsStep<TV, TW>(float* x, nint c, int rows, nint j, double* shift, double* sum, double* squares)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
     {
-        TW s = TW.Load(sum + j), q = TW.Load(squares + j);
-        TW.AccumulateDeviations(TV.Load(row + j), TW.Load(shift + j), ref s, ref q);
+        TW s = TW.Load(sum + j), q = TW.Load(squares + j), k = TW.Load(shift + j);
+        for (int r = 0; r < rows; r++)
+            TW.AccumulateDeviations(TV.Load(x + (r * c) + j), k, ref s, ref q);
         TW.Store(sum + j, s);
         TW.Store(squares + j, q);
     }
 
-    private static void ColumnGradientsStep<TV, TW>(float* x, float* dy, nint j, double* mean, double* sumDy, double* sumDyDeviation)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ColumnGradientsStep<TV, TW>(float* x, float* dy, nint c, int rows, nint j, double* mean, double* sumDy, double* sumDyDeviation)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
     {
-        TW g = TW.Load(sumDy + j), p = TW.Load(sumDyDeviation + j);
-        TW.AccumulateGradients(TV.Load(x + j), TV.Load(dy + j), TW.Load(mean + j), ref g, ref p);
+        TW g = TW.Load(sumDy + j), p = TW.Load(sumDyDeviation + j), m = TW.Load(mean + j);
+        for (int r = 0; r < rows; r++)
+        {
+            nint at = (r * c) + j;
+            TW.AccumulateGradients(TV.Load(x + at), TV.Load(dy + at), m, ref g, ref p);
+        }
+
         TW.Store(sumDy + j, g);
         TW.Store(sumDyDeviation + j, p);
     }

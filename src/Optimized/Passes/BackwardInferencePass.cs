@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using BatchNorm.Optimized.Kernels;
 using BatchNorm.Optimized.Simd;
 
@@ -15,6 +16,7 @@ internal readonly unsafe struct BackwardInferencePass(
 
     public bool HasReduction => true;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Prepare(int c, in Scratch scratch)
     {
         scratch.Centers[c] = runningMean[c];
@@ -26,21 +28,22 @@ internal readonly unsafe struct BackwardInferencePass(
         where TW : struct, IDoubleAccumulator<TW, TV> =>
         Reductions.RowGradients<TV, TW>(x + offset, dy + offset, length, center, ref first, ref second);
 
-    public void ReduceRow<TV, TW>(nint offset, double* centers, double* first, double* second)
+    public void ReduceRows<TV, TW>(nint offset, int rows, double* centers, double* first, double* second)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV> =>
-        Reductions.ColumnGradients<TV, TW>(x + offset, dy + offset, shape.C, centers, first, second);
+        Reductions.ColumnGradients<TV, TW>(x + offset, dy + offset, shape.C, rows, centers, first, second);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Finalize(int c, double sumDy, double sumDyDeviation, in Scratch scratch)
     {
         dbeta[c] = (float)sumDy;
         dgamma[c] = (float)(sumDyDeviation * InvStd(c));
     }
 
-    public void ApplyRun<TV, TC>(nint offset, nint length, in TC coefficients)
+    public void ApplyRun<TV, TC>(nint offset, nint length, in TC coefficients, bool streaming)
         where TV : struct, IFloatVector<TV>
         where TC : struct, ICoefficients =>
-        Elementwise.Scale<TV, TC>(dy + offset, dx + offset, length, coefficients);
+        Elementwise.Run<TV, ScaleOperation<TC>>(length, new ScaleOperation<TC>(dy + offset, dx + offset, coefficients), streaming);
 
     private double InvStd(int c) => 1.0 / Math.Sqrt(runningVariance[c] + options.Epsilon);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using BatchNorm.Optimized.Kernels;
 using BatchNorm.Optimized.Simd;
 
@@ -16,6 +17,7 @@ internal readonly unsafe struct BackwardTrainingPass(
 
     public bool HasReduction => true;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Prepare(int c, in Scratch scratch) => scratch.Centers[c] = savedMean[c];
 
     public void ReduceRun<TV, TW>(nint offset, nint length, double center, ref double first, ref double second)
@@ -23,11 +25,12 @@ internal readonly unsafe struct BackwardTrainingPass(
         where TW : struct, IDoubleAccumulator<TW, TV> =>
         Reductions.RowGradients<TV, TW>(x + offset, dy + offset, length, center, ref first, ref second);
 
-    public void ReduceRow<TV, TW>(nint offset, double* centers, double* first, double* second)
+    public void ReduceRows<TV, TW>(nint offset, int rows, double* centers, double* first, double* second)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV> =>
-        Reductions.ColumnGradients<TV, TW>(x + offset, dy + offset, shape.C, centers, first, second);
+        Reductions.ColumnGradients<TV, TW>(x + offset, dy + offset, shape.C, rows, centers, first, second);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Finalize(int c, double sumDy, double sumDyDeviation, in Scratch scratch)
     {
         int m = shape.M;
@@ -42,8 +45,8 @@ internal readonly unsafe struct BackwardTrainingPass(
         scratch.SetCoefficient(3, c, (float)(-k1 * invStd * dg / m));
     }
 
-    public void ApplyRun<TV, TC>(nint offset, nint length, in TC coefficients)
+    public void ApplyRun<TV, TC>(nint offset, nint length, in TC coefficients, bool streaming)
         where TV : struct, IFloatVector<TV>
         where TC : struct, ICoefficients =>
-        Elementwise.TrainingInputGradient<TV, TC>(x + offset, dy + offset, dx + offset, length, coefficients);
+        Elementwise.Run<TV, TrainingInputGradientOperation<TC>>(length, new TrainingInputGradientOperation<TC>(x + offset, dy + offset, dx + offset, coefficients), streaming);
 }

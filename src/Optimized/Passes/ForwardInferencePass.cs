@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 using BatchNorm.Optimized.Kernels;
 using BatchNorm.Optimized.Simd;
@@ -10,6 +11,7 @@ internal readonly unsafe struct ForwardInferencePass(
 {
     public bool HasReduction => false;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Prepare(int c, in Scratch scratch)
     {
         double invStd = 1.0 / Math.Sqrt(runningVariance[c] + options.Epsilon);
@@ -23,15 +25,16 @@ internal readonly unsafe struct ForwardInferencePass(
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV> => throw new UnreachableException("inference forward has no reduction");
 
-    public void ReduceRow<TV, TW>(nint offset, double* centers, double* first, double* second)
+    public void ReduceRows<TV, TW>(nint offset, int rows, double* centers, double* first, double* second)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV> => throw new UnreachableException("inference forward has no reduction");
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Finalize(int c, double first, double second, in Scratch scratch) =>
         throw new UnreachableException("inference forward has no reduction");
 
-    public void ApplyRun<TV, TC>(nint offset, nint length, in TC coefficients)
+    public void ApplyRun<TV, TC>(nint offset, nint length, in TC coefficients, bool streaming)
         where TV : struct, IFloatVector<TV>
         where TC : struct, ICoefficients =>
-        Elementwise.Normalize<TV, TC>(x + offset, y + offset, length, coefficients);
+        Elementwise.Run<TV, NormalizeOperation<TC>>(length, new NormalizeOperation<TC>(x + offset, y + offset, coefficients), streaming);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using BatchNorm.Optimized.Kernels;
 using BatchNorm.Optimized.Simd;
 
@@ -18,6 +19,7 @@ internal readonly unsafe struct ForwardTrainingPass(
 
     public bool HasReduction => true;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Prepare(int c, in Scratch scratch)
     {
         float first = x[shape.IndexOf(0, c, 0)];
@@ -29,11 +31,12 @@ internal readonly unsafe struct ForwardTrainingPass(
         where TW : struct, IDoubleAccumulator<TW, TV> =>
         Reductions.RowDeviations<TV, TW>(x + offset, length, center, ref first, ref second);
 
-    public void ReduceRow<TV, TW>(nint offset, double* centers, double* first, double* second)
+    public void ReduceRows<TV, TW>(nint offset, int rows, double* centers, double* first, double* second)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV> =>
-        Reductions.ColumnDeviations<TV, TW>(x + offset, shape.C, centers, first, second);
+        Reductions.ColumnDeviations<TV, TW>(x + offset, shape.C, rows, centers, first, second);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Finalize(int c, double sum, double squares, in Scratch scratch)
     {
         int m = shape.M;
@@ -58,10 +61,10 @@ internal readonly unsafe struct ForwardTrainingPass(
         scratch.SetCoefficient(3, c, (float)Parameter(beta, c, 0.0));
     }
 
-    public void ApplyRun<TV, TC>(nint offset, nint length, in TC coefficients)
+    public void ApplyRun<TV, TC>(nint offset, nint length, in TC coefficients, bool streaming)
         where TV : struct, IFloatVector<TV>
         where TC : struct, ICoefficients =>
-        Elementwise.Normalize<TV, TC>(x + offset, y + offset, length, coefficients);
+        Elementwise.Run<TV, NormalizeOperation<TC>>(length, new NormalizeOperation<TC>(x + offset, y + offset, coefficients), streaming);
 
     internal static double Parameter(float* values, int c, double absent) => values == null ? absent : values[c];
 }

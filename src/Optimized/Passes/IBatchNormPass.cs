@@ -22,16 +22,16 @@ internal unsafe interface IBatchNormPass
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>;
 
-    /// <summary>Channels-last: adds one row (C channels from offset) into the per-channel sums.</summary>
-    void ReduceRow<TV, TW>(nint offset, double* centers, double* first, double* second)
+    /// <summary>Channels-last: adds consecutive rows (C channels each, from offset) into the per-channel sums.</summary>
+    void ReduceRows<TV, TW>(nint offset, int rows, double* centers, double* first, double* second)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>;
 
     /// <summary>Per channel, from its combined sums: writes the channel's outputs and apply coefficients.</summary>
     void Finalize(int c, double first, double second, in Scratch scratch);
 
-    /// <summary>Element-wise over a run starting at offset.</summary>
-    void ApplyRun<TV, TC>(nint offset, nint length, in TC coefficients)
+    /// <summary>Element-wise over a run starting at offset; <paramref name="streaming"/> stores the output non-temporally.</summary>
+    void ApplyRun<TV, TC>(nint offset, nint length, in TC coefficients, bool streaming)
         where TV : struct, IFloatVector<TV>
         where TC : struct, ICoefficients;
 }
@@ -39,16 +39,30 @@ internal unsafe interface IBatchNormPass
 /// <summary>
 /// The O(C) working memory of one call: per-channel reduction centers (double), the partial sums
 /// of every chunk (double, two sets), and the apply coefficients (float, four per channel, stored
-/// as four arrays of C so a channels-last row loads them as vectors).
+/// as four arrays of C plus a wrap-around copy, so a channels-last run loads them as vectors).
 /// </summary>
 internal readonly unsafe struct Scratch(double* centers, double* firstPartials, double* secondPartials, float* table, int c)
 {
+    /// <summary>Wrap-around floats after each coefficient array: one 512-bit vector.</summary>
+    public const int Wrap = 16;
+
+    /// <summary>Floats from one coefficient array to the next.</summary>
+    public static int Stride(int c) => c + Wrap;
+
     public readonly double* Centers = centers;
     public readonly double* FirstPartials = firstPartials;
     public readonly double* SecondPartials = secondPartials;
     public readonly float* Table = table;
     public readonly int C = c;
 
-    /// <summary>Sets apply coefficient k of channel c.</summary>
-    public void SetCoefficient(int k, int c, float value) => Table[((nint)k * C) + c] = value;
+    /// <summary>Sets apply coefficient k of channel c (and its wrap-around copies).</summary>
+    public void SetCoefficient(int k, int c, float value)
+    {
+        float* row = Table + ((nint)k * Stride(C));
+        for (int at = c; at < C + Wrap; at += C)
+            row[at] = value;
+    }
+
+    /// <summary>Coefficient k of channel c.</summary>
+    public float Coefficient(int k, int c) => Table[((nint)k * Stride(C)) + c];
 }

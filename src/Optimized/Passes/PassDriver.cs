@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using BatchNorm.Optimized.Kernels;
 using BatchNorm.Optimized.Simd;
@@ -15,6 +16,16 @@ internal static unsafe class PassDriver
     /// <summary>Channels finalized per task when finalization is its own phase.</summary>
     private const int FinalizeBlock = 64;
 
+    /// <summary>Channels-last rows reduced per accumulator load and store.</summary>
+    private const int RowBlock = 8;
+
+    /// <summary>
+    /// Outputs at least this large (8 MiB, a quarter of this machine's L3) are stored
+    /// non-temporally, so they do not evict the inputs a training step reads twice.
+    /// </summary>
+    private const long StreamingBytes = 8L << 20;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TP, TV, TW>(TP pass, in TensorShape shape, int degreeOfParallelism)
         where TP : struct, IBatchNormPass
         where TV : struct, IFloatVector<TV>
@@ -24,7 +35,7 @@ internal static unsafe class PassDriver
         int c = shape.C;
         int partialCount = pass.HasReduction ? c * plan.Chunks : 0;
         double[] doubles = ArrayPool<double>.Shared.Rent(c + 2 * partialCount);
-        float[] floats = ArrayPool<float>.Shared.Rent(4 * c);
+        float[] floats = ArrayPool<float>.Shared.Rent(4 * Scratch.Stride(c));
         try
         {
             fixed (double* d = doubles)
@@ -33,7 +44,7 @@ internal static unsafe class PassDriver
                 var scratch = new Scratch(d, d + c, d + c + partialCount, f, c);
                 for (int channel = 0; channel < c; channel++)
                     pass.Prepare(channel, scratch);
-                var body = new Body<TP, TV, TW>(pass, plan, scratch);
+                var body = new Body<TP, TV, TW>(pass, plan, scratch, (long)shape.ElementCount * sizeof(float) >= StreamingBytes);
                 if (!pass.HasReduction)
                 {
                     Parallel(Phase.Apply, plan.Tasks, degreeOfParallelism, body);
@@ -62,14 +73,16 @@ internal static unsafe class PassDriver
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
     {
-        if (degreeOfParallelism <= 1 || count <= 1)
-        {
-            for (int i = 0; i < count; i++)
-                body.Run(phase, i);
-            return;
-        }
+        ForkJoin.For(count, degreeOfParallelism, new PhaseBody<TP, TV, TW>(body, phase));
+    }
 
-        System.Threading.Tasks.Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = degreeOfParallelism }, i => body.Run(phase, i));
+    /// <summary>One phase of a <see cref="Body{TP, TV, TW}"/> as a fork-join body.</summary>
+    private readonly struct PhaseBody<TP, TV, TW>(Body<TP, TV, TW> body, Phase phase) : IForkJoinBody
+        where TP : struct, IBatchNormPass
+        where TV : struct, IFloatVector<TV>
+        where TW : struct, IDoubleAccumulator<TW, TV>
+    {
+        public void Run(int task) => body.Run(phase, task);
     }
 
     private enum Phase
@@ -81,11 +94,12 @@ internal static unsafe class PassDriver
     }
 
     /// <summary>The task bodies of every phase over one pass, partition and scratch.</summary>
-    private readonly struct Body<TP, TV, TW>(TP pass, Partition plan, Scratch scratch)
+    private readonly struct Body<TP, TV, TW>(TP pass, Partition plan, Scratch scratch, bool streaming)
         where TP : struct, IBatchNormPass
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(Phase phase, int task)
         {
             switch (phase)
@@ -109,6 +123,7 @@ internal static unsafe class PassDriver
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Reduce(int task)
         {
             if (plan.Layout == Layout.ChannelsFirst)
@@ -126,11 +141,12 @@ internal static unsafe class PassDriver
                 new Span<double>(first, plan.C).Clear();
                 new Span<double>(second, plan.C).Clear();
                 (long start, long end) = plan.ChunkRange(task);
-                for (long row = start; row < end; row++)
-                    pass.ReduceRow<TV, TW>((nint)(row * plan.C), scratch.Centers, first, second);
+                for (long row = start; row < end; row += RowBlock)
+                    pass.ReduceRows<TV, TW>((nint)(row * plan.C), (int)Math.Min(RowBlock, end - row), scratch.Centers, first, second);
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Finalize(int c)
         {
             double first = 0, second = 0;
@@ -144,23 +160,27 @@ internal static unsafe class PassDriver
             pass.Finalize(c, first, second, scratch);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Apply(int task)
         {
             if (plan.Layout == Layout.ChannelsFirst)
             {
-                int c = task / plan.Chunks, n = plan.C;
-                float* t = scratch.Table;
-                var coefficients = new UniformCoefficients(t[c], t[n + c], t[(2 * n) + c], t[(3 * n) + c]);
+                int c = task / plan.Chunks;
+                var coefficients = new UniformCoefficients(scratch.Coefficient(0, c), scratch.Coefficient(1, c), scratch.Coefficient(2, c), scratch.Coefficient(3, c));
                 foreach (var run in Runs(task))
-                    pass.ApplyRun<TV, UniformCoefficients>(run.Offset, run.Length, coefficients);
+                    pass.ApplyRun<TV, UniformCoefficients>(run.Offset, run.Length, coefficients, streaming);
             }
             else
             {
-                var coefficients = new PerChannelCoefficients(scratch.Table, plan.C);
+                // The chunk's rows are contiguous: one run, whose element i is channel i mod C.
+                var coefficients = new PeriodicCoefficients(scratch.Table, plan.C, Scratch.Stride(plan.C));
                 (long start, long end) = plan.ChunkRange(task);
-                for (long row = start; row < end; row++)
-                    pass.ApplyRun<TV, PerChannelCoefficients>((nint)(row * plan.C), plan.C, coefficients);
+                pass.ApplyRun<TV, PeriodicCoefficients>((nint)(start * plan.C), (nint)((end - start) * plan.C), coefficients, streaming);
             }
+
+            // Non-temporal stores are weakly ordered: fence them before another thread reads the output.
+            if (streaming && System.Runtime.Intrinsics.X86.Sse.IsSupported)
+                System.Runtime.Intrinsics.X86.Sse.StoreFence();
         }
 
         /// <summary>Channels-first: the contiguous runs (within one sample) of a task's range of one channel.</summary>
@@ -177,6 +197,7 @@ internal static unsafe class PassDriver
 
         public readonly RunEnumerator GetEnumerator() => this;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public bool MoveNext()
         {
             if (position >= end)

@@ -17,6 +17,12 @@ internal unsafe interface IFloatVector<TSelf> where TSelf : struct, IFloatVector
     /// <summary>Stores Count floats at p.</summary>
     static abstract void Store(float* p, TSelf value);
 
+    /// <summary>
+    /// Stores Count floats at p, which must be aligned to Count*4 bytes, bypassing the caches so a
+    /// large output does not evict the inputs (the scalar width stores normally).
+    /// </summary>
+    static abstract void StoreNonTemporal(float* p, TSelf value);
+
     /// <summary>value in every lane.</summary>
     static abstract TSelf Broadcast(float value);
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace BatchNorm.Optimized.Simd;
 
 /// <summary>The one-lane width: the scalar fallback, and every vector loop's tail.</summary>
@@ -7,15 +8,31 @@ internal readonly unsafe struct Scalar(float value) : IFloatVector<Scalar>
 
     public static int Count => 1;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
     public static Scalar Load(float* p) => new(*p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
     public static void Store(float* p, Scalar value) => *p = value.value;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
+    public static void StoreNonTemporal(float* p, Scalar value) => *p = value.value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
     public static Scalar Broadcast(float value) => new(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
     public static Scalar Subtract(Scalar a, Scalar b) => new(a.value - b.value);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
     public static Scalar Multiply(Scalar a, Scalar b) => new(a.value * b.value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
     public static Scalar MultiplyAdd(Scalar a, Scalar b, Scalar c) => new(MathF.FusedMultiplyAdd(a.value, b.value, c.value));
 
@@ -26,15 +43,27 @@ internal readonly unsafe struct Scalar(float value) : IFloatVector<Scalar>
 
         public static Wide Zero => default;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         public static Wide Broadcast(double value) => new(value);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
         public static Wide Load(double* p) => new(*p);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         public static void Store(double* p, Wide value) => *p = value.value;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
         public static Wide Add(Wide a, Wide b) => new(a.value + b.value);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         public static double Sum(Wide value) => value.value;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
         public static void AccumulateDeviations(Scalar x, Wide shift, ref Wide sum, ref Wide squares)
         {
@@ -42,6 +71,8 @@ internal readonly unsafe struct Scalar(float value) : IFloatVector<Scalar>
             sum = new(sum.value + d);
             squares = new(Math.FusedMultiplyAdd(d, d, squares.value));
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
         public static void AccumulateGradients(Scalar x, Scalar dy, Wide mean, ref Wide sumDy, ref Wide sumDyDeviation)
         {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace BatchNorm.Optimized.Simd;
@@ -9,15 +10,31 @@ internal readonly unsafe struct V128(Vector128<float> value) : IFloatVector<V128
 
     public static int Count => Vector128<float>.Count;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
     public static V128 Load(float* p) => new(Vector128.Load(p));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
     public static void Store(float* p, V128 value) => value.value.Store(p);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
+    public static void StoreNonTemporal(float* p, V128 value) => value.value.StoreAlignedNonTemporal(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
     public static V128 Broadcast(float value) => new(Vector128.Create(value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
     public static V128 Subtract(V128 a, V128 b) => new(a.value - b.value);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
     public static V128 Multiply(V128 a, V128 b) => new(a.value * b.value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
     public static V128 MultiplyAdd(V128 a, V128 b, V128 c) => new(Vector128.FusedMultiplyAdd(a.value, b.value, c.value));
 
@@ -29,9 +46,15 @@ internal readonly unsafe struct V128(Vector128<float> value) : IFloatVector<V128
 
         public static Wide Zero => default;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         public static Wide Broadcast(double value) => new(Vector128.Create(value), Vector128.Create(value));
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         public static Wide Load(double* p) => new(Vector128.Load(p), Vector128.Load(p + 2));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
         public static void Store(double* p, Wide value)
         {
@@ -39,9 +62,15 @@ internal readonly unsafe struct V128(Vector128<float> value) : IFloatVector<V128
             value.upper.Store(p + 2);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         public static Wide Add(Wide a, Wide b) => new(a.lower + b.lower, a.upper + b.upper);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         public static double Sum(Wide value) => Vector128.Sum(value.lower) + Vector128.Sum(value.upper);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
         public static void AccumulateDeviations(V128 x, Wide shift, ref Wide sum, ref Wide squares)
         {
@@ -51,6 +80,8 @@ internal readonly unsafe struct V128(Vector128<float> value) : IFloatVector<V128
             sum = new(sum.lower + lo, sum.upper + hi);
             squares = new(Vector128.FusedMultiplyAdd(lo, lo, squares.lower), Vector128.FusedMultiplyAdd(hi, hi, squares.upper));
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
         public static void AccumulateGradients(V128 x, V128 dy, Wide mean, ref Wide sumDy, ref Wide sumDyDeviation)
         {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace BatchNorm.Optimized.Simd;
@@ -9,15 +10,31 @@ internal readonly unsafe struct V256(Vector256<float> value) : IFloatVector<V256
 
     public static int Count => Vector256<float>.Count;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
     public static V256 Load(float* p) => new(Vector256.Load(p));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
     public static void Store(float* p, V256 value) => value.value.Store(p);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
+    public static void StoreNonTemporal(float* p, V256 value) => value.value.StoreAlignedNonTemporal(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
     public static V256 Broadcast(float value) => new(Vector256.Create(value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
     public static V256 Subtract(V256 a, V256 b) => new(a.value - b.value);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
     public static V256 Multiply(V256 a, V256 b) => new(a.value * b.value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
     public static V256 MultiplyAdd(V256 a, V256 b, V256 c) => new(Vector256.FusedMultiplyAdd(a.value, b.value, c.value));
 
@@ -29,9 +46,15 @@ internal readonly unsafe struct V256(Vector256<float> value) : IFloatVector<V256
 
         public static Wide Zero => default;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         public static Wide Broadcast(double value) => new(Vector256.Create(value), Vector256.Create(value));
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         public static Wide Load(double* p) => new(Vector256.Load(p), Vector256.Load(p + 4));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
         public static void Store(double* p, Wide value)
         {
@@ -39,9 +62,15 @@ internal readonly unsafe struct V256(Vector256<float> value) : IFloatVector<V256
             value.upper.Store(p + 4);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         public static Wide Add(Wide a, Wide b) => new(a.lower + b.lower, a.upper + b.upper);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         public static double Sum(Wide value) => Vector256.Sum(value.lower) + Vector256.Sum(value.upper);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
         public static void AccumulateDeviations(V256 x, Wide shift, ref Wide sum, ref Wide squares)
         {
@@ -51,6 +80,8 @@ internal readonly unsafe struct V256(Vector256<float> value) : IFloatVector<V256
             sum = new(sum.lower + lo, sum.upper + hi);
             squares = new(Vector256.FusedMultiplyAdd(lo, lo, squares.lower), Vector256.FusedMultiplyAdd(hi, hi, squares.upper));
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
         public static void AccumulateGradients(V256 x, V256 dy, Wide mean, ref Wide sumDy, ref Wide sumDyDeviation)
         {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace BatchNorm.Optimized.Simd;
@@ -9,15 +10,31 @@ internal readonly unsafe struct V512(Vector512<float> value) : IFloatVector<V512
 
     public static int Count => Vector512<float>.Count;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
     public static V512 Load(float* p) => new(Vector512.Load(p));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
     public static void Store(float* p, V512 value) => value.value.Store(p);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
+    public static void StoreNonTemporal(float* p, V512 value) => value.value.StoreAlignedNonTemporal(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
     public static V512 Broadcast(float value) => new(Vector512.Create(value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
     public static V512 Subtract(V512 a, V512 b) => new(a.value - b.value);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
     public static V512 Multiply(V512 a, V512 b) => new(a.value * b.value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
     public static V512 MultiplyAdd(V512 a, V512 b, V512 c) => new(Vector512.FusedMultiplyAdd(a.value, b.value, c.value));
 
@@ -29,9 +46,15 @@ internal readonly unsafe struct V512(Vector512<float> value) : IFloatVector<V512
 
         public static Wide Zero => default;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         public static Wide Broadcast(double value) => new(Vector512.Create(value), Vector512.Create(value));
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         public static Wide Load(double* p) => new(Vector512.Load(p), Vector512.Load(p + 8));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
         public static void Store(double* p, Wide value)
         {
@@ -39,9 +62,15 @@ internal readonly unsafe struct V512(Vector512<float> value) : IFloatVector<V512
             value.upper.Store(p + 8);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         public static Wide Add(Wide a, Wide b) => new(a.lower + b.lower, a.upper + b.upper);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         public static double Sum(Wide value) => Vector512.Sum(value.lower) + Vector512.Sum(value.upper);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
         public static void AccumulateDeviations(V512 x, Wide shift, ref Wide sum, ref Wide squares)
         {
@@ -51,6 +80,8 @@ internal readonly unsafe struct V512(Vector512<float> value) : IFloatVector<V512
             sum = new(sum.lower + lo, sum.upper + hi);
             squares = new(Vector512.FusedMultiplyAdd(lo, lo, squares.lower), Vector512.FusedMultiplyAdd(hi, hi, squares.upper));
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
         public static void AccumulateGradients(V512 x, V512 dy, Wide mean, ref Wide sumDy, ref Wide sumDyDeviation)
         {
