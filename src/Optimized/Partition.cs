@@ -1,23 +1,32 @@
 namespace BatchNorm.Optimized;
 
+/// <summary>The order a pass walks the tensor in.</summary>
+internal enum Traversal
+{
+    /// <summary>Channels-first with long runs: a task is (channel, range of its M values); a whole channel can be reduced and applied while it is in L2.</summary>
+    ChannelRuns,
+
+    /// <summary>Channels-first with short runs: a task is a range of samples, walked in memory order, one run of S per channel.</summary>
+    SampleRuns,
+
+    /// <summary>Channels-last (and any S = 1 tensor, whose layouts are the same memory): a task is a range of rows of C channels.</summary>
+    Rows,
+}
+
 /// <summary>
 /// How a tensor's work is cut into tasks. The cut depends on the shape alone, never on the thread
 /// count, and partial sums are combined in chunk order, so results are bitwise the same for any
 /// degree of parallelism.
 /// </summary>
-/// <remarks>
-/// Channels-first: each channel's M values (logical order n, s) are cut into <see cref="Chunks"/>
-/// ranges; a task is one (channel, range). When a channel is one chunk, the statistics, the
-/// finalization and the normalization of that channel run back to back in one task, while its
-/// values are still in the core's L2 cache. Channels-last (and any S = 1 tensor, whose two layouts
-/// are the same memory): the M rows of C channels are cut into <see cref="Chunks"/> ranges of rows.
-/// </remarks>
-internal readonly record struct Partition(Layout Layout, int N, int C, int S, int Chunks)
+internal readonly record struct Partition(Traversal Traversal, int N, int C, int S, int Chunks)
 {
-    /// <summary>At most this many elements in one channels-first chunk: 512 KiB, half a core's L2.</summary>
+    /// <summary>At most this many elements in one channel-runs chunk: 512 KiB, half a core's L2.</summary>
     public const int MaxChannelChunk = 1 << 17;
 
-    /// <summary>Aim for this many elements in one channels-last chunk.</summary>
+    /// <summary>Runs at least this long (4 KiB) are walked channel by channel; shorter ones in memory order.</summary>
+    public const int MinChannelRun = 1024;
+
+    /// <summary>Aim for this many elements in one sample-runs or rows chunk.</summary>
     public const int RowChunkElements = 1 << 16;
 
     /// <summary>Below this many elements a chunk is not worth a task of its own.</summary>
@@ -28,29 +37,41 @@ internal readonly record struct Partition(Layout Layout, int N, int C, int S, in
 
     public int M => N * S;
 
-    public int Tasks => Layout == Layout.ChannelsFirst ? C * Chunks : Chunks;
+    public int Tasks => Traversal == Traversal.ChannelRuns ? C * Chunks : Chunks;
 
-    /// <summary>True when each channels-first task holds a whole channel.</summary>
-    public bool ChannelPerTask => Layout == Layout.ChannelsFirst && Chunks == 1;
+    /// <summary>True when each channel-runs task holds a whole channel.</summary>
+    public bool ChannelPerTask => Traversal == Traversal.ChannelRuns && Chunks == 1;
+
+    /// <summary>Units a chunk range counts: values of a channel, samples, or rows.</summary>
+    public long Units => Traversal == Traversal.SampleRuns ? N : M;
+
+    /// <summary>Elements per unit.</summary>
+    public long UnitElements => Traversal switch
+    {
+        Traversal.ChannelRuns => 1,
+        Traversal.SampleRuns => (long)C * S,
+        _ => C,
+    };
 
     public static Partition For(in TensorShape shape)
     {
-        long m = shape.M, c = shape.C;
-        if (shape.Layout == Layout.ChannelsFirst && shape.S > 1)
+        long m = shape.M, c = shape.C, total = m * c;
+        if (shape.Layout == Layout.ChannelsFirst && shape.S >= MinChannelRun)
         {
             long chunks = Math.Max(1, CeilDiv(m, MaxChannelChunk));
             if (c * chunks < MinTasks)
                 chunks = Math.Max(chunks, Math.Min(CeilDiv(MinTasks, c), m / MinChunk));
-            return new Partition(Layout.ChannelsFirst, shape.N, shape.C, shape.S, (int)Math.Clamp(chunks, 1, m));
+            return new Partition(Traversal.ChannelRuns, shape.N, shape.C, shape.S, (int)Math.Clamp(chunks, 1, m));
         }
 
-        long total = m * c;
+        var traversal = shape.Layout == Layout.ChannelsFirst && shape.S > 1 ? Traversal.SampleRuns : Traversal.Rows;
+        long units = traversal == Traversal.SampleRuns ? shape.N : m;
         long rowChunks = Math.Max(CeilDiv(total, RowChunkElements), Math.Min(MinTasks, total / MinChunk));
-        return new Partition(Layout.ChannelsLast, shape.N, shape.C, shape.S, (int)Math.Clamp(rowChunks, 1, m));
+        return new Partition(traversal, shape.N, shape.C, shape.S, (int)Math.Clamp(rowChunks, 1, units));
     }
 
-    /// <summary>Chunk k's range [start, end) of logical positions (channels-first) or rows (channels-last).</summary>
-    public (long Start, long End) ChunkRange(int k) => ((long)k * M / Chunks, (long)(k + 1) * M / Chunks);
+    /// <summary>Chunk k's range [start, end) of units.</summary>
+    public (long Start, long End) ChunkRange(int k) => ((long)k * Units / Chunks, (long)(k + 1) * Units / Chunks);
 
     private static long CeilDiv(long a, long b) => (a + b - 1) / b;
 }

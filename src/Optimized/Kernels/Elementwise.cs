@@ -21,6 +21,12 @@ internal unsafe interface IElementwiseOperation
 /// </summary>
 internal static unsafe class Elementwise
 {
+    /// <summary>
+    /// Shorter runs are stored normally even when streaming: non-temporal stores pay off only
+    /// over many whole cache lines, and short runs would leave partial lines in the write-combining buffers.
+    /// </summary>
+    public const int MinStreamingRun = 1024;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TV, TOp>(nint n, in TOp op, bool streaming)
         where TV : struct, IFloatVector<TV>
@@ -28,7 +34,7 @@ internal static unsafe class Elementwise
     {
         float* output = op.Output;
         nint i = 0;
-        if (streaming && TV.Count > 1)
+        if (streaming && TV.Count > 1 && n >= MinStreamingRun)
         {
             nuint alignment = (nuint)(TV.Count * sizeof(float)) - 1;
             for (; i < n && ((nuint)(output + i) & alignment) != 0; i++)

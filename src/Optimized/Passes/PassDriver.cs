@@ -126,7 +126,7 @@ internal static unsafe class PassDriver
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Reduce(int task)
         {
-            if (plan.Layout == Layout.ChannelsFirst)
+            if (plan.Traversal == Traversal.ChannelRuns)
             {
                 int c = task / plan.Chunks;
                 double first = 0, second = 0, center = scratch.Centers[c];
@@ -134,15 +134,25 @@ internal static unsafe class PassDriver
                     pass.ReduceRun<TV, TW>(run.Offset, run.Length, center, ref first, ref second);
                 scratch.FirstPartials[task] = first;
                 scratch.SecondPartials[task] = second;
+                return;
             }
-            else
+
+            // Per-channel partial sums of this task, in its own slots.
+            double* firsts = scratch.FirstPartials + (nint)task * plan.C, seconds = scratch.SecondPartials + (nint)task * plan.C;
+            new Span<double>(firsts, plan.C).Clear();
+            new Span<double>(seconds, plan.C).Clear();
+            (long start, long end) = plan.ChunkRange(task);
+            if (plan.Traversal == Traversal.Rows)
             {
-                double* first = scratch.FirstPartials + (nint)task * plan.C, second = scratch.SecondPartials + (nint)task * plan.C;
-                new Span<double>(first, plan.C).Clear();
-                new Span<double>(second, plan.C).Clear();
-                (long start, long end) = plan.ChunkRange(task);
                 for (long row = start; row < end; row += RowBlock)
-                    pass.ReduceRows<TV, TW>((nint)(row * plan.C), (int)Math.Min(RowBlock, end - row), scratch.Centers, first, second);
+                    pass.ReduceRows<TV, TW>((nint)(row * plan.C), (int)Math.Min(RowBlock, end - row), scratch.Centers, firsts, seconds);
+                return;
+            }
+
+            for (long n = start; n < end; n++)
+            {
+                for (int c = 0; c < plan.C; c++)
+                    pass.ReduceRun<TV, TW>((nint)(((n * plan.C) + c) * plan.S), plan.S, scratch.Centers[c], ref firsts[c], ref seconds[c]);
             }
         }
 
@@ -152,7 +162,7 @@ internal static unsafe class PassDriver
             double first = 0, second = 0;
             for (int k = 0; k < plan.Chunks; k++)
             {
-                nint slot = plan.Layout == Layout.ChannelsFirst ? ((nint)c * plan.Chunks) + k : ((nint)k * plan.C) + c;
+                nint slot = plan.Traversal == Traversal.ChannelRuns ? ((nint)c * plan.Chunks) + k : ((nint)k * plan.C) + c;
                 first += scratch.FirstPartials[slot];
                 second += scratch.SecondPartials[slot];
             }
@@ -163,25 +173,37 @@ internal static unsafe class PassDriver
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Apply(int task)
         {
-            if (plan.Layout == Layout.ChannelsFirst)
+            switch (plan.Traversal)
             {
-                int c = task / plan.Chunks;
-                var coefficients = new UniformCoefficients(scratch.Coefficient(0, c), scratch.Coefficient(1, c), scratch.Coefficient(2, c), scratch.Coefficient(3, c));
-                foreach (var run in Runs(task))
-                    pass.ApplyRun<TV, UniformCoefficients>(run.Offset, run.Length, coefficients, streaming);
-            }
-            else
-            {
-                // The chunk's rows are contiguous: one run, whose element i is channel i mod C.
-                var coefficients = new PeriodicCoefficients(scratch.Table, plan.C, Scratch.Stride(plan.C));
-                (long start, long end) = plan.ChunkRange(task);
-                pass.ApplyRun<TV, PeriodicCoefficients>((nint)(start * plan.C), (nint)((end - start) * plan.C), coefficients, streaming);
+                case Traversal.ChannelRuns:
+                    var uniform = Uniform(task / plan.Chunks);
+                    foreach (var run in Runs(task))
+                        pass.ApplyRun<TV, UniformCoefficients>(run.Offset, run.Length, uniform, streaming);
+                    break;
+                case Traversal.SampleRuns:
+                    (long first, long last) = plan.ChunkRange(task);
+                    for (long n = first; n < last; n++)
+                    {
+                        for (int c = 0; c < plan.C; c++)
+                            pass.ApplyRun<TV, UniformCoefficients>((nint)(((n * plan.C) + c) * plan.S), plan.S, Uniform(c), streaming);
+                    }
+
+                    break;
+                default:
+                    // The chunk's rows are contiguous: one run, whose element i is channel i mod C.
+                    var periodic = new PeriodicCoefficients(scratch.Table, plan.C, Scratch.Stride(plan.C));
+                    (long start, long end) = plan.ChunkRange(task);
+                    pass.ApplyRun<TV, PeriodicCoefficients>((nint)(start * plan.C), (nint)((end - start) * plan.C), periodic, streaming);
+                    break;
             }
 
             // Non-temporal stores are weakly ordered: fence them before another thread reads the output.
             if (streaming && System.Runtime.Intrinsics.X86.Sse.IsSupported)
                 System.Runtime.Intrinsics.X86.Sse.StoreFence();
         }
+
+        private UniformCoefficients Uniform(int c) =>
+            new(scratch.Coefficient(0, c), scratch.Coefficient(1, c), scratch.Coefficient(2, c), scratch.Coefficient(3, c));
 
         /// <summary>Channels-first: the contiguous runs (within one sample) of a task's range of one channel.</summary>
         private RunEnumerator Runs(int task) => new(plan, task);
