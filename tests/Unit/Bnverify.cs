@@ -1,0 +1,35 @@
+using System.Diagnostics;
+
+namespace BatchNorm.Tests.Unit;
+
+/// <summary>Runs the built bnverify (same configuration as the tests) and captures its exit code and output.</summary>
+internal static class Bnverify
+{
+    public static (int ExitCode, string Output, string Error) Run(params string[] args)
+    {
+        string configuration = AppContext.BaseDirectory.Contains("/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
+        string root = RepositoryRoot();
+        string dll = Path.Combine(root, "src", "Cli", "bin", configuration, "net10.0", "bnverify.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root };
+        start.ArgumentList.Add(dll);
+        foreach (string arg in args)
+            start.ArgumentList.Add(arg);
+        start.Environment["CI"] = "true";
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        return (process.ExitCode, output.Result, error.Result);
+    }
+
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Verification.sln")))
+                return dir.FullName;
+        }
+
+        throw new InvalidOperationException("the tests run outside the repository");
+    }
+}
