@@ -26,19 +26,24 @@ internal static class VerifyCommand
         var baseline = new Option<FileInfo?>("--baseline") { Description = $"Accuracy baseline (default: {AccuracyBaseline.FileName} at the repository root)." };
         var update = new Option<bool>("--update-baseline") { Description = "Record this run's errors as the kernel's new baseline (only when every case passes)." };
         var allOutputs = new Option<bool>("--all-outputs") { Description = "One table row per output instead of per case." };
+        var expectWidth = new Option<string?>("--expect-width")
+        {
+            Description = "Fail (exit 1) unless the optimized kernel resolves to this width: scalar, 128, 256 or 512. For CI runs that restrict the hardware.",
+        };
+        expectWidth.AcceptOnlyFromAmong("scalar", "128", "256", "512");
         var command = new Command("verify", "Verify a kernel against the double-precision reference on a battery of cases. Exit 0: all passed; 1: a case failed or was mistrusted; 2: bad usage.")
         {
-            kernel, suite, seed, caseName, threads, json, markdown, junit, baseline, update, allOutputs,
+            kernel, suite, seed, caseName, threads, json, markdown, junit, baseline, update, allOutputs, expectWidth,
         };
         command.SetAction(parse => Run(
             parse.GetValue(kernel)!, parse.GetValue(suite) == "full" ? Suite.Full : Suite.Quick, parse.GetValue(seed), parse.GetValue(caseName),
             parse.GetValue(threads), parse.GetValue(json), parse.GetValue(markdown), parse.GetValue(junit), parse.GetValue(baseline),
-            parse.GetValue(update), parse.GetValue(allOutputs)));
+            parse.GetValue(update), parse.GetValue(allOutputs), parse.GetValue(expectWidth)));
         return command;
     }
 
     private static int Run(string kernelName, Suite suite, int seed, string? caseName, int threads, FileInfo? json, FileInfo? markdown, FileInfo? junit,
-        FileInfo? baselineFile, bool update, bool allOutputs)
+        FileInfo? baselineFile, bool update, bool allOutputs, string? expectWidth)
     {
         var console = ConsoleOutput.Create();
         IBatchNormKernel kernel;
@@ -63,6 +68,21 @@ internal static class VerifyCommand
         }
 
         string suiteName = suite.ToString().ToLowerInvariant();
+        if (kernel is OptimizedKernel optimized)
+        {
+            console.WriteLine($"{kernel.Name} runs at {optimized.Width} on this machine, {(threads <= 0 ? Environment.ProcessorCount : threads)} thread(s).");
+            string resolved = optimized.Width == BatchNorm.Optimized.VectorWidth.Scalar ? "scalar" : ((int)optimized.Width).ToString(CultureInfo.InvariantCulture);
+            if (expectWidth is not null && expectWidth != resolved)
+            {
+                Console.Error.WriteLine($"--expect-width {expectWidth}: the kernel resolved to {resolved}; the runtime did not apply the requested hardware restriction.");
+                return ExitCodes.Failed;
+            }
+        }
+        else if (expectWidth is not null)
+        {
+            Console.Error.WriteLine($"--expect-width applies to the optimized kernels, not to {kernel.Name}.");
+            return ExitCodes.Usage;
+        }
         var results = RunWithProgress(console, kernel, cases, seed)
             .Select(r => update ? r : r with { Regressions = baseline.Regressions(suite, r) })
             .ToList();

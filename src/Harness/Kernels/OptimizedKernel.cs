@@ -9,6 +9,9 @@ public sealed class OptimizedKernel(string name, VectorWidth width, int maxDegre
 
     public string Name { get; } = name;
 
+    /// <summary>The width the kernel runs at, resolved when it was asked for Auto.</summary>
+    public VectorWidth Width => kernel.Width;
+
     public void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t) =>
         kernel.ForwardTraining(shape, options, t);
 
