@@ -1,0 +1,49 @@
+using BatchNorm.Harness.Kernels;
+using BatchNorm.Tests.Property.Infrastructure;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace BatchNorm.Tests.Property;
+
+/// <summary>The properties fail on planted bugs, and the shrinkers bring the counterexample down to a readable size.</summary>
+public class PlantedBugTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData("faulty:eps-outside-sqrt")]
+    [InlineData("faulty:backward-no-mean-dy")]
+    [InlineData("faulty:tail-skipped")]
+    [InlineData("faulty:channel-tail-off-by-one")]
+    [InlineData("faulty:one-pass-variance")]
+    public void TheAgreementPropertyFailsAndShrinksToAtMostFourSamplesAndTwoChannels(string name)
+    {
+        var kernel = KernelCatalog.Create(name);
+        PropertyRunner? runner = null;
+        var failure = Assert.Throws<PropertyFailedException>(() =>
+            runner = PropertyRunner.Check(output, $"planted-{name}", Generators.Cases(), c => Checks.AgreesWithReference(kernel, c), maxTest: 200, recordRegression: false));
+        Assert.Contains("Replay: BNVERIFY_PROPERTY_REPLAY=", failure.Message);
+        var shrunk = PropertyCase.Parse(failure.Message[(failure.Message.IndexOf("Shrunk counterexample:\n", StringComparison.Ordinal) + 23)..failure.Message.IndexOf("\nOutcome:", StringComparison.Ordinal)]);
+        output.WriteLine(failure.Message);
+        Assert.True(shrunk.Shape.N <= 4 && shrunk.Shape.C <= 2, $"shrunk only to {shrunk.Shape}");
+        Assert.Null(runner);   // Check threw before returning
+    }
+
+    [Fact]
+    public void TheIsolationPropertyFailsOnANaNLeak()
+    {
+        var kernel = KernelCatalog.Create("faulty:nan-leak");
+        var failure = Assert.Throws<PropertyFailedException>(() =>
+            PropertyRunner.Check(output, "planted-nan-leak", Generators.NonFiniteInOneChannel(), c =>
+            {
+                int channel = c.Shape.CoordinatesOf(Array.FindIndex(c.X, v => !float.IsFinite(v))).C;
+                float[] clean = c.X.Select(v => float.IsFinite(v) ? v : 0.5f).ToArray();
+                var dirty = Checks.Run(kernel, c, Harness.Cases.BatchNormPass.ForwardTraining).Run.Outputs["y"];
+                var reference = Checks.Run(kernel, c with { X = clean }, Harness.Cases.BatchNormPass.ForwardTraining).Run.Outputs["y"];
+                for (int i = 0; i < dirty.Length; i++)
+                {
+                    if (c.Shape.CoordinatesOf(i).C != channel)
+                        Checks.BitwiseEqual(dirty.AsSpan(i, 1), reference.AsSpan(i, 1), $"y[{i}]");
+                }
+            }, maxTest: 100, recordRegression: false));
+        Assert.Contains("Shrunk counterexample", failure.Message);
+    }
+}
