@@ -26,6 +26,9 @@ public sealed class PropertyRunner(ITestOutputHelper output, string property, bo
     /// <summary>"seed,gamma,size" from a failure message: replays that run.</summary>
     public const string ReplayVariable = "BNVERIFY_PROPERTY_REPLAY";
 
+    /// <summary>Set to 0 to keep failures out of the corpus (mutation testing fails properties on purpose).</summary>
+    public const string RecordVariable = "BNVERIFY_PROPERTY_RECORD";
+
     /// <summary>The shrunk counterexample of the last failure.</summary>
     public PropertyCase? Counterexample { get; private set; }
 
@@ -60,7 +63,8 @@ public sealed class PropertyRunner(ITestOutputHelper output, string property, bo
             Counterexample = failed.Item3.Head as PropertyCase;
             var rnd = failed.Item5;
             string replay = string.Create(CultureInfo.InvariantCulture, $"{ReplayVariable}={rnd.Seed},{rnd.Gamma},{failed.Item7}");
-            string? file = recordRegression && Counterexample is not null ? Record(replay) : null;
+            bool record = recordRegression && Counterexample is not null && Environment.GetEnvironmentVariable(RecordVariable) != "0";
+            string? file = record ? Record(replay) : null;
             throw new PropertyFailedException(
                 $"{property} failed after {failed.Item1.NumberOfTests} tests and {failed.Item1.NumberOfShrinks} shrinks.\n" +
                 $"Replay: {replay} dotnet test tests/Property -c Release\n" +
