@@ -190,3 +190,44 @@ public class OptimizedKernelTests
         Assert.All(stats, v => Assert.Equal(-7f, v));
     }
 }
+
+/// <summary>
+/// Paths that only large or unusual inputs take, found untested by mutation testing: the
+/// non-temporal stores of outputs of 8 MiB or more, and an infinity as a channel's first value
+/// (the value the statistics are shifted by).
+/// </summary>
+public class OptimizedKernelRarePathTests
+{
+    [Theory]
+    [InlineData(Layout.ChannelsFirst)]
+    [InlineData(Layout.ChannelsLast)]
+    public void OutputsOfEightMebibytesOrMoreAreStreamedAndStillAgree(Layout layout)
+    {
+        // 2 x 64 x 16384 floats = 8 MiB: the smallest output the kernel stores non-temporally.
+        foreach (var pass in KernelCases.AllPasses)
+            KernelCases.AssertPasses(KernelCases.OptimizedAt("optimized"), KernelCases.Case("streamed", 2, 64, 16384, layout, pass));
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelCases.OptimizedWidths), MemberType = typeof(KernelCases))]
+    public void AnInfinityAsAChannelsFirstValuePropagatesAsInTheReference(string width)
+    {
+        foreach (var layout in new[] { Layout.ChannelsFirst, Layout.ChannelsLast })
+        {
+            var @case = KernelCases.Case("infinity-first", 4, 3, 5, layout, BatchNorm.Harness.Cases.BatchNormPass.ForwardTraining);
+            var inputs = BatchNorm.Harness.Cases.CaseInputs.Draw(@case, 11);
+            inputs.X[@case.Shape.IndexOf(0, 1, 0)] = float.PositiveInfinity;
+            inputs.X[@case.Shape.IndexOf(0, 2, 0)] = float.NegativeInfinity;
+            var run = KernelRun.Execute(KernelCases.OptimizedAt(width), @case, inputs);
+            var expected = BatchNorm.Harness.Comparison.ExpectedOutputs.Compute(@case, inputs);
+            foreach (var output in expected)
+            {
+                var comparison = BatchNorm.Harness.Comparison.OutputComparison.Compare(output.Name, run.Outputs[output.Name], output.Values, output.Bounds, i => i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                Assert.True(comparison.Passed, $"{width} {layout} {output.Name}: {comparison.FirstFailures.FirstOrDefault()}");
+            }
+
+            Assert.Equal(float.PositiveInfinity, run.Outputs["batchMean"][1]);
+            Assert.Equal(float.NegativeInfinity, run.Outputs["batchMean"][2]);
+        }
+    }
+}

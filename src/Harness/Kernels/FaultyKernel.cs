@@ -61,6 +61,24 @@ public abstract class FaultyKernel(string name, string bug) : IBatchNormKernel
         }
     }
 
+    /// <summary>
+    /// Runs the correct kernel, then restores y's old contents on the elements of each contiguous
+    /// run (S in channels-first, C in channels-last) past its last whole 16-float vector for which
+    /// <paramref name="skipped"/> (given the index within the tail) is true.
+    /// </summary>
+    protected void LeaveTailUnwritten(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t, Func<int, bool> skipped)
+    {
+        float[] before = t.Y.ToArray();
+        Correct.ForwardTraining(shape, options, t);
+        int run = shape.Layout == Layout.ChannelsFirst ? shape.S : shape.C;
+        for (int i = 0; i < t.Y.Length; i++)
+        {
+            int position = i % run, tailStart = run - run % 16;
+            if (position >= tailStart && skipped(position - tailStart))
+                t.Y[i] = before[i];
+        }
+    }
+
     /// <summary>Training dx for channel c from the correct dgamma and dbeta, with optional terms left out.</summary>
     protected static void RewriteTrainingDx(in TensorShape shape, in BackwardTrainingTensors<float> t, int c, bool meanDyTerm, bool xhatTerm)
     {

@@ -55,34 +55,15 @@ public static class FaultyKernels
     /// <summary>The innermost vector loop's tail never runs: the last (length % 16) elements of each contiguous run stay unwritten (MIOpen).</summary>
     private sealed class VectorTailSkipped() : FaultyKernel("tail-skipped", "the vector tail of each contiguous run is never written")
     {
-        public override void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t)
-        {
-            float[] before = t.Y.ToArray();
-            Correct.ForwardTraining(shape, options, t);
-            int run = shape.Layout == Layout.ChannelsFirst ? shape.S : shape.C;
-            for (int i = 0; i < t.Y.Length; i++)
-            {
-                if (i % run >= run - run % 16)
-                    t.Y[i] = before[i];
-            }
-        }
+        public override void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t) =>
+            LeaveTailUnwritten(shape, options, t, skipped: _ => true);
     }
 
     /// <summary>The tail loop steps by 2: every other tail element is never written.</summary>
     private sealed class TailWrongStride() : FaultyKernel("tail-wrong-stride", "the tail loop steps by 2, skipping every other tail element")
     {
-        public override void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t)
-        {
-            float[] before = t.Y.ToArray();
-            Correct.ForwardTraining(shape, options, t);
-            int run = shape.Layout == Layout.ChannelsFirst ? shape.S : shape.C;
-            for (int i = 0; i < t.Y.Length; i++)
-            {
-                int position = i % run, tailStart = run - run % 16;
-                if (position >= tailStart && (position - tailStart) % 2 == 1)
-                    t.Y[i] = before[i];
-            }
-        }
+        public override void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t) =>
+            LeaveTailUnwritten(shape, options, t, skipped: indexInTail => indexInTail % 2 == 1);
     }
 
     /// <summary>Channels-last: the last channel of a row past the vector body takes its neighbour's coefficients (oneDNN's IC tail).</summary>
