@@ -41,19 +41,39 @@ public class KernelBenchmarks
     [Benchmark]
     public void ForwardTraining() => kernel.ForwardTraining(shape, BatchNormOptions.PyTorch, new ForwardTrainingTensors<float>
     {
-        X = x, Gamma = gamma, Beta = beta, Y = y, BatchMean = mean, BatchVariance = variance, BatchInvStd = invStd, RunningMean = runMean, RunningVariance = runVar,
+        X = x,
+        Gamma = gamma,
+        Beta = beta,
+        Y = y,
+        BatchMean = mean,
+        BatchVariance = variance,
+        BatchInvStd = invStd,
+        RunningMean = runMean,
+        RunningVariance = runVar,
     });
 
     [Benchmark]
     public void ForwardInference() => kernel.ForwardInference(shape, BatchNormOptions.PyTorch, new ForwardInferenceTensors<float>
     {
-        X = x, Gamma = gamma, Beta = beta, RunningMean = mean, RunningVariance = variance, Y = y,
+        X = x,
+        Gamma = gamma,
+        Beta = beta,
+        RunningMean = mean,
+        RunningVariance = variance,
+        Y = y,
     });
 
     [Benchmark]
     public void BackwardTraining() => kernel.BackwardTraining(shape, new BackwardTrainingTensors<float>
     {
-        X = x, Dy = dy, Gamma = gamma, SavedMean = mean, SavedInvStd = invStd, Dx = y, DGamma = runMean, DBeta = runVar,
+        X = x,
+        Dy = dy,
+        Gamma = gamma,
+        SavedMean = mean,
+        SavedInvStd = invStd,
+        Dx = y,
+        DGamma = runMean,
+        DBeta = runVar,
     });
 
     private static float[] Fill(int length, Random random) => Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();

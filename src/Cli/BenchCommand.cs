@@ -18,7 +18,9 @@ internal static class BenchCommand
         var runs = new Option<int>("--runs") { Description = "Timed runs per cell after warm-up (at least 11); the median is reported.", DefaultValueFactory = _ => 11 };
         var kernels = new Option<string[]>("--kernel")
         {
-            Description = "Kernels to time (repeatable).", DefaultValueFactory = _ => ["optimized", "scalar-float"], AllowMultipleArgumentsPerToken = true,
+            Description = "Kernels to time (repeatable).",
+            DefaultValueFactory = _ => ["optimized", "scalar-float"],
+            AllowMultipleArgumentsPerToken = true,
         };
         var command = new Command("bench", "Time kernels on the benchmark shapes: median ms, effective GB/s and the fraction of a same-size streaming probe.")
         {

@@ -15,14 +15,28 @@ public static class Backwards
             var (mean, invStd) = p.Statistics();
             ReferenceBatchNorm.BackwardTraining(p.Shape, new BackwardTrainingTensors<double>
             {
-                X = p.X, Dy = dy, Gamma = p.Gamma, SavedMean = mean, SavedInvStd = invStd, Dx = dx, DGamma = dgamma, DBeta = dbeta,
+                X = p.X,
+                Dy = dy,
+                Gamma = p.Gamma,
+                SavedMean = mean,
+                SavedInvStd = invStd,
+                Dx = dx,
+                DGamma = dgamma,
+                DBeta = dbeta,
             });
         }
         else
         {
             ReferenceBatchNorm.BackwardInference(p.Shape, p.Options, new BackwardInferenceTensors<double>
             {
-                X = p.X, Dy = dy, Gamma = p.Gamma, RunningMean = p.RunningMean, RunningVariance = p.RunningVariance, Dx = dx, DGamma = dgamma, DBeta = dbeta,
+                X = p.X,
+                Dy = dy,
+                Gamma = p.Gamma,
+                RunningMean = p.RunningMean,
+                RunningVariance = p.RunningVariance,
+                Dx = dx,
+                DGamma = dgamma,
+                DBeta = dbeta,
             });
         }
 

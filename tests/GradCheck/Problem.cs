@@ -31,14 +31,25 @@ public sealed record Problem(TensorShape Shape, BatchNormOptions Options, bool T
             int c = Shape.C;
             ReferenceBatchNorm.ForwardTraining(Shape, Options, new ForwardTrainingTensors<double>
             {
-                X = x, Gamma = gamma, Beta = beta, Y = y, BatchMean = new double[c], BatchVariance = new double[c], BatchInvStd = new double[c],
+                X = x,
+                Gamma = gamma,
+                Beta = beta,
+                Y = y,
+                BatchMean = new double[c],
+                BatchVariance = new double[c],
+                BatchInvStd = new double[c],
             });
         }
         else
         {
             ReferenceBatchNorm.ForwardInference(Shape, Options, new ForwardInferenceTensors<double>
             {
-                X = x, Gamma = gamma, Beta = beta, RunningMean = RunningMean, RunningVariance = RunningVariance, Y = y,
+                X = x,
+                Gamma = gamma,
+                Beta = beta,
+                RunningMean = RunningMean,
+                RunningVariance = RunningVariance,
+                Y = y,
             });
         }
 
@@ -54,7 +65,11 @@ public sealed record Problem(TensorShape Shape, BatchNormOptions Options, bool T
         double[] mean = new double[c], variance = new double[c], invStd = new double[c];
         ReferenceBatchNorm.ForwardTraining(Shape, Options, new ForwardTrainingTensors<double>
         {
-            X = X, Y = new double[X.Length], BatchMean = mean, BatchVariance = variance, BatchInvStd = invStd,
+            X = X,
+            Y = new double[X.Length],
+            BatchMean = mean,
+            BatchVariance = variance,
+            BatchInvStd = invStd,
         });
         return (mean, invStd);
     }

@@ -8,6 +8,12 @@ namespace BatchNorm.Tests.Property;
 /// <summary>The properties fail on planted bugs, and the shrinkers bring the counterexample down to a readable size.</summary>
 public class PlantedBugTests(ITestOutputHelper output)
 {
+    /// <summary>
+    /// A fixed seed: how far a failure shrinks depends on the cases drawn, and this claim (at most 4
+    /// samples and 2 channels) must hold the same way on every run.
+    /// </summary>
+    private const ulong PlantedSeed = 20261121;
+
     [Theory]
     [InlineData("faulty:eps-outside-sqrt")]
     [InlineData("faulty:backward-no-mean-dy")]
@@ -19,7 +25,7 @@ public class PlantedBugTests(ITestOutputHelper output)
         var kernel = KernelCatalog.Create(name);
         PropertyRunner? runner = null;
         var failure = Assert.Throws<PropertyFailedException>(() =>
-            runner = PropertyRunner.Check(output, $"planted-{name}", Generators.Cases(), c => Checks.AgreesWithReference(kernel, c), maxTest: 200, recordRegression: false));
+            runner = PropertyRunner.Check(output, $"planted-{name}", Generators.Cases(), c => Checks.AgreesWithReference(kernel, c), maxTest: 200, recordRegression: false, fixedSeed: PlantedSeed));
         Assert.Contains("Replay: BNVERIFY_PROPERTY_REPLAY=", failure.Message);
         var shrunk = PropertyCase.Parse(failure.Message[(failure.Message.IndexOf("Shrunk counterexample:\n", StringComparison.Ordinal) + 23)..failure.Message.IndexOf("\nOutcome:", StringComparison.Ordinal)]);
         output.WriteLine(failure.Message);
@@ -43,7 +49,7 @@ public class PlantedBugTests(ITestOutputHelper output)
                     if (c.Shape.CoordinatesOf(i).C != channel)
                         Checks.BitwiseEqual(dirty.AsSpan(i, 1), reference.AsSpan(i, 1), $"y[{i}]");
                 }
-            }, maxTest: 100, recordRegression: false));
+            }, maxTest: 100, recordRegression: false, fixedSeed: PlantedSeed));
         Assert.Contains("Shrunk counterexample", failure.Message);
     }
 }

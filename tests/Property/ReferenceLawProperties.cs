@@ -224,8 +224,15 @@ internal static class Reference
         double[] runMean = c.RunningMean.Select(v => (double)v).ToArray(), runVar = c.RunningVariance.Select(v => (double)v).ToArray();
         ReferenceBatchNorm.ForwardTraining(c.Shape, c.Options, new ForwardTrainingTensors<double>
         {
-            X = x, Gamma = c.Gamma.Select(v => (double)v).ToArray(), Beta = c.Beta.Select(v => (double)v).ToArray(), Y = y,
-            BatchMean = mean, BatchVariance = variance, BatchInvStd = invStd, RunningMean = running ? runMean : [], RunningVariance = running ? runVar : [],
+            X = x,
+            Gamma = c.Gamma.Select(v => (double)v).ToArray(),
+            Beta = c.Beta.Select(v => (double)v).ToArray(),
+            Y = y,
+            BatchMean = mean,
+            BatchVariance = variance,
+            BatchInvStd = invStd,
+            RunningMean = running ? runMean : [],
+            RunningVariance = running ? runVar : [],
         });
         return new Training(x, y, mean, variance, invStd, runMean, runVar, c.Gamma, c.Beta);
     }
@@ -235,8 +242,12 @@ internal static class Reference
         double[] y = new double[x.Length];
         ReferenceBatchNorm.ForwardInference(c.Shape, c.Options, new ForwardInferenceTensors<double>
         {
-            X = x, Gamma = c.Gamma.Select(v => (double)v).ToArray(), Beta = c.Beta.Select(v => (double)v).ToArray(),
-            RunningMean = c.RunningMean.Select(v => (double)v).ToArray(), RunningVariance = c.RunningVariance.Select(v => (double)v).ToArray(), Y = y,
+            X = x,
+            Gamma = c.Gamma.Select(v => (double)v).ToArray(),
+            Beta = c.Beta.Select(v => (double)v).ToArray(),
+            RunningMean = c.RunningMean.Select(v => (double)v).ToArray(),
+            RunningVariance = c.RunningVariance.Select(v => (double)v).ToArray(),
+            Y = y,
         });
         return y;
     }
@@ -246,7 +257,14 @@ internal static class Reference
         double[] dx = new double[dy.Length], dgamma = new double[c.Shape.C], dbeta = new double[c.Shape.C];
         ReferenceBatchNorm.BackwardTraining(c.Shape, new BackwardTrainingTensors<double>
         {
-            X = r.X, Dy = dy, Gamma = c.Gamma.Select(v => (double)v).ToArray(), SavedMean = r.Mean, SavedInvStd = r.InvStd, Dx = dx, DGamma = dgamma, DBeta = dbeta,
+            X = r.X,
+            Dy = dy,
+            Gamma = c.Gamma.Select(v => (double)v).ToArray(),
+            SavedMean = r.Mean,
+            SavedInvStd = r.InvStd,
+            Dx = dx,
+            DGamma = dgamma,
+            DBeta = dbeta,
         });
         return (dx, dgamma, dbeta);
     }

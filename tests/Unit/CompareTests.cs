@@ -68,16 +68,24 @@ public sealed class CompareTests : IDisposable
         string x = Write("x", inputs.X, dims), y = Write("y", run.Outputs["y"], dims);
         var external = new ExternalRun
         {
-            Pass = BatchNormPass.ForwardTraining, Layout = layout, Options = BatchNormOptions.PyTorch,
+            Pass = BatchNormPass.ForwardTraining,
+            Layout = layout,
+            Options = BatchNormOptions.PyTorch,
             Inputs = new Dictionary<string, string>
             {
-                ["x"] = x, ["gamma"] = Write("gamma", inputs.Gamma, 3), ["beta"] = Write("beta", inputs.Beta, 3),
-                ["runningMean"] = Write("rm", inputs.RunningMean, 3), ["runningVariance"] = Write("rv", inputs.RunningVariance, 3),
+                ["x"] = x,
+                ["gamma"] = Write("gamma", inputs.Gamma, 3),
+                ["beta"] = Write("beta", inputs.Beta, 3),
+                ["runningMean"] = Write("rm", inputs.RunningMean, 3),
+                ["runningVariance"] = Write("rv", inputs.RunningVariance, 3),
             },
             Outputs = new Dictionary<string, string>
             {
-                ["y"] = y, ["batchMean"] = Write("mean", run.Outputs["batchMean"], 3), ["batchVariance"] = Write("var", run.Outputs["batchVariance"], 3),
-                ["runningMean"] = Write("rm-out", run.Outputs["runningMean"], 3), ["runningVariance"] = Write("rv-out", run.Outputs["runningVariance"], 3),
+                ["y"] = y,
+                ["batchMean"] = Write("mean", run.Outputs["batchMean"], 3),
+                ["batchVariance"] = Write("var", run.Outputs["batchVariance"], 3),
+                ["runningMean"] = Write("rm-out", run.Outputs["runningMean"], 3),
+                ["runningVariance"] = Write("rv-out", run.Outputs["runningVariance"], 3),
             },
         };
         var passed = ExternalComparison.Run(external);

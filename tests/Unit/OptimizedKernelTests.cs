@@ -126,13 +126,26 @@ public class OptimizedKernelTests
         float[] beta = Enumerable.Range(0, 40).Select(i => (float)Math.Sin(i)).ToArray(), y = new float[40], mean = new float[40], variance = new float[40], invStd = new float[40];
         kernel.ForwardTraining(shape, BatchNormOptions.For(RunningStatsConvention.Onnx), new ForwardTrainingTensors<float>
         {
-            X = x, Gamma = gamma, Beta = beta, Y = y, BatchMean = mean, BatchVariance = variance, BatchInvStd = invStd,
+            X = x,
+            Gamma = gamma,
+            Beta = beta,
+            Y = y,
+            BatchMean = mean,
+            BatchVariance = variance,
+            BatchInvStd = invStd,
         });
         Assert.Equal(beta, y);   // exactness is the claim
         float[] dy = x.Select(v => v * 0.25f + 1).ToArray(), dx = new float[40], dgamma = new float[40], dbeta = new float[40];
         kernel.BackwardTraining(shape, new BackwardTrainingTensors<float>
         {
-            X = x, Dy = dy, Gamma = gamma, SavedMean = mean, SavedInvStd = invStd, Dx = dx, DGamma = dgamma, DBeta = dbeta,
+            X = x,
+            Dy = dy,
+            Gamma = gamma,
+            SavedMean = mean,
+            SavedInvStd = invStd,
+            Dx = dx,
+            DGamma = dgamma,
+            DBeta = dbeta,
         });
         Assert.All(dx, v => Assert.Equal(0f, v));
         Assert.All(dgamma, v => Assert.Equal(0f, v));
@@ -183,7 +196,13 @@ public class OptimizedKernelTests
         float[] runVar = [1, -1, 1];
         var error = Assert.ThrowsAny<ArgumentException>(() => new OptimizedBatchNorm().ForwardTraining(shape, BatchNormOptions.PyTorch, new ForwardTrainingTensors<float>
         {
-            X = x, Y = y, BatchMean = stats, BatchVariance = new float[3], BatchInvStd = new float[3], RunningMean = new float[3], RunningVariance = runVar,
+            X = x,
+            Y = y,
+            BatchMean = stats,
+            BatchVariance = new float[3],
+            BatchInvStd = new float[3],
+            RunningMean = new float[3],
+            RunningVariance = runVar,
         }));
         Assert.Equal("runningVariance", error.ParamName);
         Assert.All(y, v => Assert.Equal(-7f, v));

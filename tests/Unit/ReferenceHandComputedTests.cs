@@ -106,7 +106,14 @@ public class ReferenceHandComputedTests
         double[] dx = new double[6], dgamma = new double[3], dbeta = new double[3];
         ReferenceBatchNorm.BackwardTraining(shape, new BackwardTrainingTensors<double>
         {
-            X = Dense, Dy = dy, Gamma = DenseGamma, SavedMean = forward.Mean, SavedInvStd = forward.InvStd, Dx = dx, DGamma = dgamma, DBeta = dbeta,
+            X = Dense,
+            Dy = dy,
+            Gamma = DenseGamma,
+            SavedMean = forward.Mean,
+            SavedInvStd = forward.InvStd,
+            Dx = dx,
+            DGamma = dgamma,
+            DBeta = dbeta,
         });
 
         double[] sigma = [1, 2, 2], sign = [-1, -1, 1];   // sign of sample 0's deviation per channel
@@ -129,7 +136,14 @@ public class ReferenceHandComputedTests
         double[] dx = new double[6], dgamma = new double[3], dbeta = new double[3];
         ReferenceBatchNorm.BackwardInference(shape, new BatchNormOptions(RunningStatsConvention.Onnx, 0.25, 0.9), new BackwardInferenceTensors<double>
         {
-            X = Dense, Dy = dy, Gamma = DenseGamma, RunningMean = runMean, RunningVariance = runVar, Dx = dx, DGamma = dgamma, DBeta = dbeta,
+            X = Dense,
+            Dy = dy,
+            Gamma = DenseGamma,
+            RunningMean = runMean,
+            RunningVariance = runVar,
+            Dx = dx,
+            DGamma = dgamma,
+            DBeta = dbeta,
         });
         Assert.Equal([2 * 1 * 0.5, 0.5 * 2 * 1, -1 * 3 * 0.25, 2 * 4 * 0.5, 0.5 * 5 * 1, -1 * 6 * 0.25], dx);
         Assert.Equal([5.0, 7.0, 9.0], dbeta);
@@ -152,7 +166,14 @@ public class ReferenceHandComputedTests
         double[] dy = [1, -2, 3, -4, 5], dx = new double[5], dgamma = new double[5], dbeta = new double[5];
         ReferenceBatchNorm.BackwardTraining(shape, new BackwardTrainingTensors<double>
         {
-            X = x, Dy = dy, Gamma = gamma, SavedMean = run.Mean, SavedInvStd = run.InvStd, Dx = dx, DGamma = dgamma, DBeta = dbeta,
+            X = x,
+            Dy = dy,
+            Gamma = gamma,
+            SavedMean = run.Mean,
+            SavedInvStd = run.InvStd,
+            Dx = dx,
+            DGamma = dgamma,
+            DBeta = dbeta,
         });
         Assert.Equal(new double[5], dx);
         Assert.Equal(new double[5], dgamma);
@@ -175,7 +196,14 @@ public class ReferenceHandComputedTests
         double[] dy = [0, 1, 0, -2, 0, 4, 0, 5], dx = new double[8], dgamma = new double[2], dbeta = new double[2];
         ReferenceBatchNorm.BackwardTraining(shape, new BackwardTrainingTensors<double>
         {
-            X = x, Dy = dy, Gamma = gamma, SavedMean = run.Mean, SavedInvStd = run.InvStd, Dx = dx, DGamma = dgamma, DBeta = dbeta,
+            X = x,
+            Dy = dy,
+            Gamma = gamma,
+            SavedMean = run.Mean,
+            SavedInvStd = run.InvStd,
+            Dx = dx,
+            DGamma = dgamma,
+            DBeta = dbeta,
         });
         double meanDy = (1 - 2 + 4 + 5) / 4.0;
         for (int n = 0; n < 4; n++)
@@ -212,8 +240,15 @@ public class ReferenceHandComputedTests
         var run = new TrainingRun(new double[shape.ElementCount], new double[shape.C], new double[shape.C], new double[shape.C]);
         ReferenceBatchNorm.ForwardTraining(shape, options, new ForwardTrainingTensors<double>
         {
-            X = x, Gamma = gamma, Beta = beta, Y = run.Y, BatchMean = run.Mean, BatchVariance = run.Variance, BatchInvStd = run.InvStd,
-            RunningMean = runMean, RunningVariance = runVar,
+            X = x,
+            Gamma = gamma,
+            Beta = beta,
+            Y = run.Y,
+            BatchMean = run.Mean,
+            BatchVariance = run.Variance,
+            BatchInvStd = run.InvStd,
+            RunningMean = runMean,
+            RunningVariance = runVar,
         });
         return run;
     }

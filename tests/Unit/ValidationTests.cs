@@ -78,7 +78,15 @@ public class ValidationTests
         {
             ReferenceBatchNorm.ForwardTraining(shape, options, new ForwardTrainingTensors<double>
             {
-                X = xs, Gamma = gs, Beta = bs, Y = ys, BatchMean = ms, BatchVariance = vs, BatchInvStd = ss, RunningMean = rm, RunningVariance = rv,
+                X = xs,
+                Gamma = gs,
+                Beta = bs,
+                Y = ys,
+                BatchMean = ms,
+                BatchVariance = vs,
+                BatchInvStd = ss,
+                RunningMean = rm,
+                RunningVariance = rv,
             });
         }
         catch (ArgumentException e)

@@ -9,8 +9,13 @@ internal sealed record BenchRow(string Kernel, string Layout, string Shape, stri
     /// <summary>One JSON object with exactly the fields kernel, layout, shape, pass, ms, gbps, roofline.</summary>
     public string ToJsonLine() => JsonSerializer.Serialize(new Dictionary<string, object>
     {
-        ["kernel"] = Kernel, ["layout"] = Layout, ["shape"] = Shape, ["pass"] = Pass,
-        ["ms"] = Math.Round(Ms, 4), ["gbps"] = Math.Round(Gbps, 2), ["roofline"] = Math.Round(Roofline, 3),
+        ["kernel"] = Kernel,
+        ["layout"] = Layout,
+        ["shape"] = Shape,
+        ["pass"] = Pass,
+        ["ms"] = Math.Round(Ms, 4),
+        ["gbps"] = Math.Round(Gbps, 2),
+        ["roofline"] = Math.Round(Roofline, 3),
     });
 
     public string[] Cells() =>

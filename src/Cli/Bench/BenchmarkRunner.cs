@@ -22,21 +22,47 @@ internal sealed class BenchmarkRunner(int threads, int runs)
         var options = BatchNormOptions.PyTorch;
         kernel.ForwardTraining(shape, options, new ForwardTrainingTensors<float>
         {
-            X = x, Gamma = gamma, Beta = beta, Y = y, BatchMean = mean, BatchVariance = variance, BatchInvStd = invStd,
+            X = x,
+            Gamma = gamma,
+            Beta = beta,
+            Y = y,
+            BatchMean = mean,
+            BatchVariance = variance,
+            BatchInvStd = invStd,
         });
         Action call = pass switch
         {
             "fwd_train" => () => kernel.ForwardTraining(shape, options, new ForwardTrainingTensors<float>
             {
-                X = x, Gamma = gamma, Beta = beta, Y = y, BatchMean = mean, BatchVariance = variance, BatchInvStd = invStd, RunningMean = runMean, RunningVariance = runVar,
+                X = x,
+                Gamma = gamma,
+                Beta = beta,
+                Y = y,
+                BatchMean = mean,
+                BatchVariance = variance,
+                BatchInvStd = invStd,
+                RunningMean = runMean,
+                RunningVariance = runVar,
             }),
             "fwd_infer" => () => kernel.ForwardInference(shape, options, new ForwardInferenceTensors<float>
             {
-                X = x, Gamma = gamma, Beta = beta, RunningMean = mean, RunningVariance = variance, Y = y,
+                X = x,
+                Gamma = gamma,
+                Beta = beta,
+                RunningMean = mean,
+                RunningVariance = variance,
+                Y = y,
             }),
             _ => () => kernel.BackwardTraining(shape, new BackwardTrainingTensors<float>
             {
-                X = x, Dy = dy, Gamma = gamma, SavedMean = mean, SavedInvStd = invStd, Dx = y, DGamma = dgamma, DBeta = dbeta,
+                X = x,
+                Dy = dy,
+                Gamma = gamma,
+                SavedMean = mean,
+                SavedInvStd = invStd,
+                Dx = y,
+                DGamma = dgamma,
+                DBeta = dbeta,
             }),
         };
         double seconds = Timing.MedianSeconds(call, runs);

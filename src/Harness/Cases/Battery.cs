@@ -36,7 +36,9 @@ public static class Battery
                     var @case = new VerificationCase
                     {
                         Name = $"{family}/{(layout == Layout.ChannelsFirst ? "nchw" : "nhwc")}/{PassName(pass)}",
-                        Shape = new TensorShape(n, c, s, layout), Pass = pass, SeedOffset = cases.Count,
+                        Shape = new TensorShape(n, c, s, layout),
+                        Pass = pass,
+                        SeedOffset = cases.Count,
                     };
                     cases.Add(tune is null ? @case : tune(@case));
                 }

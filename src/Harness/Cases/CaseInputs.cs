@@ -28,7 +28,14 @@ public sealed class CaseInputs
         (float[] mean, float[] invStd) = SavedStatistics(shape, options, X);
         return new CaseInputs
         {
-            X = X, Gamma = Gamma, Beta = Beta, RunningMean = RunningMean, RunningVariance = RunningVariance, Dy = Dy, SavedMean = mean, SavedInvStd = invStd,
+            X = X,
+            Gamma = Gamma,
+            Beta = Beta,
+            RunningMean = RunningMean,
+            RunningVariance = RunningVariance,
+            Dy = Dy,
+            SavedMean = mean,
+            SavedInvStd = invStd,
         };
     }
 
@@ -122,7 +129,11 @@ public sealed class CaseInputs
         double[] mean = new double[shape.C], variance = new double[shape.C], invStd = new double[shape.C];
         Reference.ReferenceBatchNorm.ForwardTraining(shape, options, new ForwardTrainingTensors<double>
         {
-            X = xd, Y = new double[x.Length], BatchMean = mean, BatchVariance = variance, BatchInvStd = invStd,
+            X = xd,
+            Y = new double[x.Length],
+            BatchMean = mean,
+            BatchVariance = variance,
+            BatchInvStd = invStd,
         });
         return (Array.ConvertAll(mean, v => (float)v), Array.ConvertAll(invStd, v => (float)v));
     }

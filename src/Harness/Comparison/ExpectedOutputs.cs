@@ -34,8 +34,15 @@ public static class ExpectedOutputs
         double[] runMean = Widen(inputs.RunningMean), runVar = Widen(inputs.RunningVariance);
         ReferenceBatchNorm.ForwardTraining(shape, options, new ForwardTrainingTensors<double>
         {
-            X = x, Gamma = gamma, Beta = beta, Y = y, BatchMean = mean, BatchVariance = variance, BatchInvStd = invStd,
-            RunningMean = @case.WithRunningStats ? runMean : [], RunningVariance = @case.WithRunningStats ? runVar : [],
+            X = x,
+            Gamma = gamma,
+            Beta = beta,
+            Y = y,
+            BatchMean = mean,
+            BatchVariance = variance,
+            BatchInvStd = invStd,
+            RunningMean = @case.WithRunningStats ? runMean : [],
+            RunningVariance = @case.WithRunningStats ? runVar : [],
         });
 
         double[] yBound = new double[x.Length], meanBound = new double[c], varBound = new double[c], invStdBound = new double[c];
@@ -83,7 +90,12 @@ public static class ExpectedOutputs
         double[] x = Widen(inputs.X), gamma = Widen(inputs.Gamma), y = new double[x.Length], bound = new double[x.Length];
         ReferenceBatchNorm.ForwardInference(shape, @case.Options, new ForwardInferenceTensors<double>
         {
-            X = x, Gamma = gamma, Beta = Widen(inputs.Beta), RunningMean = Widen(inputs.RunningMean), RunningVariance = Widen(inputs.RunningVariance), Y = y,
+            X = x,
+            Gamma = gamma,
+            Beta = Widen(inputs.Beta),
+            RunningMean = Widen(inputs.RunningMean),
+            RunningVariance = Widen(inputs.RunningVariance),
+            Y = y,
         });
         for (int ch = 0; ch < shape.C; ch++)
         {
@@ -103,7 +115,14 @@ public static class ExpectedOutputs
         double[] dx = new double[x.Length], dgamma = new double[c], dbeta = new double[c];
         ReferenceBatchNorm.BackwardTraining(shape, new BackwardTrainingTensors<double>
         {
-            X = x, Dy = dy, Gamma = gamma, SavedMean = mean, SavedInvStd = invStd, Dx = dx, DGamma = dgamma, DBeta = dbeta,
+            X = x,
+            Dy = dy,
+            Gamma = gamma,
+            SavedMean = mean,
+            SavedInvStd = invStd,
+            Dx = dx,
+            DGamma = dgamma,
+            DBeta = dbeta,
         });
         return Backward(shape, x, dy, dx, dgamma, dbeta, mean, invStd, gamma, training: true);
     }
@@ -116,7 +135,14 @@ public static class ExpectedOutputs
         double[] dx = new double[x.Length], dgamma = new double[c], dbeta = new double[c];
         ReferenceBatchNorm.BackwardInference(shape, @case.Options, new BackwardInferenceTensors<double>
         {
-            X = x, Dy = dy, Gamma = gamma, RunningMean = mean, RunningVariance = Widen(inputs.RunningVariance), Dx = dx, DGamma = dgamma, DBeta = dbeta,
+            X = x,
+            Dy = dy,
+            Gamma = gamma,
+            RunningMean = mean,
+            RunningVariance = Widen(inputs.RunningVariance),
+            Dx = dx,
+            DGamma = dgamma,
+            DBeta = dbeta,
         });
         double[] invStd = Array.ConvertAll(inputs.RunningVariance, v => ReferenceBatchNorm.InvStd(v, @case.Options.Epsilon));
         return Backward(shape, x, dy, dx, dgamma, dbeta, mean, invStd, gamma, training: false);

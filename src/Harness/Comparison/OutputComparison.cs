@@ -114,9 +114,18 @@ public sealed record OutputComparison
         }
         return new OutputComparison
         {
-            Output = output, Count = actual.Length, MaxAbsoluteError = maxAbs, MaxRelativeError = maxRel, MaxUlps = maxUlps,
-            WorstRatio = worstRatio, Worst = worst ?? failures.FirstOrDefault(), OverBound = over, NonFiniteMismatches = nonFinite,
-            ExpectedZeros = zeros, MaxExpectedMagnitude = scale, FirstFailures = failures.OrderByDescending(f => f.AbsoluteError / Math.Max(f.Bound, double.Epsilon)).Take(10).ToArray(),
+            Output = output,
+            Count = actual.Length,
+            MaxAbsoluteError = maxAbs,
+            MaxRelativeError = maxRel,
+            MaxUlps = maxUlps,
+            WorstRatio = worstRatio,
+            Worst = worst ?? failures.FirstOrDefault(),
+            OverBound = over,
+            NonFiniteMismatches = nonFinite,
+            ExpectedZeros = zeros,
+            MaxExpectedMagnitude = scale,
+            FirstFailures = failures.OrderByDescending(f => f.AbsoluteError / Math.Max(f.Bound, double.Epsilon)).Take(10).ToArray(),
         };
 
         void Record(ElementError element)

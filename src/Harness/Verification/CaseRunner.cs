@@ -44,8 +44,13 @@ public static class CaseRunner
 
         return new CaseResult
         {
-            Case = @case, Kernel = kernel.Name, SuiteSeed = suiteSeed, Outputs = comparisons, Violations = violations,
-            MistrustReason = Mistrust(@case, comparisons), Elapsed = clock.Elapsed,
+            Case = @case,
+            Kernel = kernel.Name,
+            SuiteSeed = suiteSeed,
+            Outputs = comparisons,
+            Violations = violations,
+            MistrustReason = Mistrust(@case, comparisons),
+            Elapsed = clock.Elapsed,
         };
     }
 

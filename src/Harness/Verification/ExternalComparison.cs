@@ -42,16 +42,24 @@ public static class ExternalComparison
         float[] xs = x.ToFloat32();
         var @case = new VerificationCase
         {
-            Name = "compare", Shape = shape, Pass = run.Pass, Options = run.Options,
+            Name = "compare",
+            Shape = shape,
+            Pass = run.Pass,
+            Options = run.Options,
             WithRunningStats = run.Pass == BatchNormPass.ForwardTraining && hasRunning,
-            WithBeta = run.Inputs.ContainsKey("beta"), Gamma = run.Inputs.ContainsKey("gamma") ? GammaKind.Random : GammaKind.Absent,
+            WithBeta = run.Inputs.ContainsKey("beta"),
+            Gamma = run.Inputs.ContainsKey("gamma") ? GammaKind.Random : GammaKind.Absent,
         };
         var inputs = new CaseInputs
         {
-            X = xs, Gamma = Optional("gamma", c, []), Beta = Optional("beta", c, []),
-            RunningMean = Optional("runningMean", c, new float[c]), RunningVariance = Optional("runningVariance", c, Enumerable.Repeat(1f, c).ToArray()),
+            X = xs,
+            Gamma = Optional("gamma", c, []),
+            Beta = Optional("beta", c, []),
+            RunningMean = Optional("runningMean", c, new float[c]),
+            RunningVariance = Optional("runningVariance", c, Enumerable.Repeat(1f, c).ToArray()),
             Dy = Optional("dy", shape.ElementCount, new float[shape.ElementCount]),
-            SavedMean = Optional("savedMean", c, []), SavedInvStd = Optional("savedInvStd", c, []),
+            SavedMean = Optional("savedMean", c, []),
+            SavedInvStd = Optional("savedInvStd", c, []),
         };
         if (run.Pass == BatchNormPass.BackwardTraining && (inputs.SavedMean.Length == 0 || inputs.SavedInvStd.Length == 0))
             inputs = inputs.WithSavedStatistics(shape, run.Options);

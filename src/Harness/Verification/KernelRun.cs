@@ -18,7 +18,9 @@ public sealed class KernelRun
         int n = shape.ElementCount, c = shape.C;
         var buffers = new Dictionary<string, GuardedBuffer>
         {
-            ["x"] = GuardedBuffer.Of(inputs.X), ["gamma"] = GuardedBuffer.Of(inputs.Gamma), ["beta"] = GuardedBuffer.Of(inputs.Beta),
+            ["x"] = GuardedBuffer.Of(inputs.X),
+            ["gamma"] = GuardedBuffer.Of(inputs.Gamma),
+            ["beta"] = GuardedBuffer.Of(inputs.Beta),
         };
         var inputNames = new List<string> { "x", "gamma", "beta" };
         var outputNames = new List<string>();
@@ -54,9 +56,15 @@ public sealed class KernelRun
 
                     kernel.ForwardTraining(shape, @case.Options, new ForwardTrainingTensors<float>
                     {
-                        X = buffers["x"].Data, Gamma = buffers["gamma"].Data, Beta = buffers["beta"].Data, Y = buffers["y"].Data,
-                        BatchMean = buffers["batchMean"].Data, BatchVariance = buffers["batchVariance"].Data, BatchInvStd = buffers["batchInvStd"].Data,
-                        RunningMean = running ? buffers["runningMean"].Data : [], RunningVariance = running ? buffers["runningVariance"].Data : [],
+                        X = buffers["x"].Data,
+                        Gamma = buffers["gamma"].Data,
+                        Beta = buffers["beta"].Data,
+                        Y = buffers["y"].Data,
+                        BatchMean = buffers["batchMean"].Data,
+                        BatchVariance = buffers["batchVariance"].Data,
+                        BatchInvStd = buffers["batchInvStd"].Data,
+                        RunningMean = running ? buffers["runningMean"].Data : [],
+                        RunningVariance = running ? buffers["runningVariance"].Data : [],
                     });
                     break;
                 case BatchNormPass.ForwardInference:
@@ -65,8 +73,12 @@ public sealed class KernelRun
                     Output("y", n);
                     kernel.ForwardInference(shape, @case.Options, new ForwardInferenceTensors<float>
                     {
-                        X = buffers["x"].Data, Gamma = buffers["gamma"].Data, Beta = buffers["beta"].Data,
-                        RunningMean = buffers["runningMean"].Data, RunningVariance = buffers["runningVariance"].Data, Y = buffers["y"].Data,
+                        X = buffers["x"].Data,
+                        Gamma = buffers["gamma"].Data,
+                        Beta = buffers["beta"].Data,
+                        RunningMean = buffers["runningMean"].Data,
+                        RunningVariance = buffers["runningVariance"].Data,
+                        Y = buffers["y"].Data,
                     });
                     break;
                 case BatchNormPass.BackwardTraining:
@@ -78,8 +90,14 @@ public sealed class KernelRun
                     Output("dbeta", c);
                     kernel.BackwardTraining(shape, new BackwardTrainingTensors<float>
                     {
-                        X = buffers["x"].Data, Dy = buffers["dy"].Data, Gamma = buffers["gamma"].Data, SavedMean = buffers["savedMean"].Data,
-                        SavedInvStd = buffers["savedInvStd"].Data, Dx = buffers["dx"].Data, DGamma = buffers["dgamma"].Data, DBeta = buffers["dbeta"].Data,
+                        X = buffers["x"].Data,
+                        Dy = buffers["dy"].Data,
+                        Gamma = buffers["gamma"].Data,
+                        SavedMean = buffers["savedMean"].Data,
+                        SavedInvStd = buffers["savedInvStd"].Data,
+                        Dx = buffers["dx"].Data,
+                        DGamma = buffers["dgamma"].Data,
+                        DBeta = buffers["dbeta"].Data,
                     });
                     break;
                 default:
@@ -91,8 +109,14 @@ public sealed class KernelRun
                     Output("dbeta", c);
                     kernel.BackwardInference(shape, @case.Options, new BackwardInferenceTensors<float>
                     {
-                        X = buffers["x"].Data, Dy = buffers["dy"].Data, Gamma = buffers["gamma"].Data, RunningMean = buffers["runningMean"].Data,
-                        RunningVariance = buffers["runningVariance"].Data, Dx = buffers["dx"].Data, DGamma = buffers["dgamma"].Data, DBeta = buffers["dbeta"].Data,
+                        X = buffers["x"].Data,
+                        Dy = buffers["dy"].Data,
+                        Gamma = buffers["gamma"].Data,
+                        RunningMean = buffers["runningMean"].Data,
+                        RunningVariance = buffers["runningVariance"].Data,
+                        Dx = buffers["dx"].Data,
+                        DGamma = buffers["dgamma"].Data,
+                        DBeta = buffers["dbeta"].Data,
                     });
                     break;
             }

@@ -1,5 +1,5 @@
-using System.Runtime.CompilerServices;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using BatchNorm.Optimized.Kernels;
 using BatchNorm.Optimized.Simd;
 

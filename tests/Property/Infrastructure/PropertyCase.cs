@@ -16,14 +16,27 @@ public sealed record PropertyCase(TensorShape Shape, BatchNormOptions Options, f
     /// <summary>The case as the harness runs it for one pass.</summary>
     public VerificationCase ToCase(BatchNormPass pass) => new()
     {
-        Name = "property", Shape = Shape, Pass = pass, Options = Options, WithRunningStats = WithRunningStats,
-        Gamma = Gamma.Length == 0 ? GammaKind.Absent : GammaKind.Random, WithBeta = Beta.Length > 0, AboutZeros = true,
+        Name = "property",
+        Shape = Shape,
+        Pass = pass,
+        Options = Options,
+        WithRunningStats = WithRunningStats,
+        Gamma = Gamma.Length == 0 ? GammaKind.Absent : GammaKind.Random,
+        WithBeta = Beta.Length > 0,
+        AboutZeros = true,
     };
 
     /// <summary>The inputs, with the saved statistics a forward pass would hand over.</summary>
     public CaseInputs ToInputs() => new CaseInputs
     {
-        X = X, Gamma = Gamma, Beta = Beta, RunningMean = RunningMean, RunningVariance = RunningVariance, Dy = Dy, SavedMean = [], SavedInvStd = [],
+        X = X,
+        Gamma = Gamma,
+        Beta = Beta,
+        RunningMean = RunningMean,
+        RunningVariance = RunningVariance,
+        Dy = Dy,
+        SavedMean = [],
+        SavedInvStd = [],
     }.WithSavedStatistics(Shape, Options);
 
     /// <summary>The first n samples, c channels and s positions, in the same layout.</summary>
@@ -48,8 +61,13 @@ public sealed record PropertyCase(TensorShape Shape, BatchNormOptions Options, f
         float[] Channels(float[] v) => v.Length == 0 ? v : v[firstChannel..(firstChannel + c)];
         return this with
         {
-            Shape = shape, X = Take(X), Dy = Take(Dy), Gamma = Channels(Gamma), Beta = Channels(Beta),
-            RunningMean = Channels(RunningMean), RunningVariance = Channels(RunningVariance),
+            Shape = shape,
+            X = Take(X),
+            Dy = Take(Dy),
+            Gamma = Channels(Gamma),
+            Beta = Channels(Beta),
+            RunningMean = Channels(RunningMean),
+            RunningVariance = Channels(RunningVariance),
         };
     }
 

@@ -33,11 +33,13 @@ public sealed class PropertyRunner(ITestOutputHelper output, string property, bo
     public PropertyCase? Counterexample { get; private set; }
 
     /// <summary>Checks a property over generated cases; throws <see cref="PropertyFailedException"/> on failure.</summary>
-    public static PropertyRunner Check(ITestOutputHelper output, string property, Arbitrary<PropertyCase> cases, Action<PropertyCase> body, int maxTest = 100, bool recordRegression = true)
+    public static PropertyRunner Check(ITestOutputHelper output, string property, Arbitrary<PropertyCase> cases, Action<PropertyCase> body, int maxTest = 100, bool recordRegression = true, ulong? fixedSeed = null)
     {
         var runner = new PropertyRunner(output, property, recordRegression);
         var config = Config.Quick.WithMaxTest(maxTest * Scale()).WithRunner(runner);
-        if (Replay() is { } replay)
+        if (fixedSeed is { } seed)
+            config = config.WithReplay(FSharpOption<FsCheck.Replay>.Some(new FsCheck.Replay(new Rnd(seed, 0x9E3779B97F4A7C15UL), FSharpOption<int>.None)));
+        else if (Replay() is { } replay)
             config = config.WithReplay(FSharpOption<FsCheck.Replay>.Some(replay));
         Prop.ForAll(cases, body).Check(config);
         return runner;
