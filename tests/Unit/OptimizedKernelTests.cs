@@ -165,7 +165,7 @@ public class OptimizedKernelTests
                 var inputs = CaseInputs.Draw(@case, 3);
                 var run = KernelRun.Execute(OptimizedAt(width), @case, inputs);
                 var expected = BatchNorm.Harness.Comparison.ExpectedOutputs.Compute(@case, inputs).Single(o => o.Name == "y");
-                float[] y = run.Outputs["y"], mean = run.Outputs["batchMean"];
+                float[] y = run.Outputs["y"];
                 for (int i = 0; i < y.Length; i++)
                 {
                     double beta = inputs.Beta[@case.Shape.CoordinatesOf(i).C];
@@ -173,8 +173,6 @@ public class OptimizedKernelTests
                     Assert.True(Math.Abs(y[i] - expected.Values[i]) <= 4 * Math.ScaleB(gammaXhat + Math.Abs(beta), -23),
                         $"{width} {layout}: y[{i}] = {y[i]:R}, expected {expected.Values[i]:R}");
                 }
-
-                Assert.NotEmpty(mean);
             }
         }
     }

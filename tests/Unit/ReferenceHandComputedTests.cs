@@ -103,18 +103,7 @@ public class ReferenceHandComputedTests
         const double eps = 0.25;
         double[] dy = [0.5, -1, 2, 1.5, 3, -4];
         var forward = RunTraining(shape, new BatchNormOptions(RunningStatsConvention.Keras, eps, 0.9), Dense, DenseGamma, DenseBeta);
-        double[] dx = new double[6], dgamma = new double[3], dbeta = new double[3];
-        ReferenceBatchNorm.BackwardTraining(shape, new BackwardTrainingTensors<double>
-        {
-            X = Dense,
-            Dy = dy,
-            Gamma = DenseGamma,
-            SavedMean = forward.Mean,
-            SavedInvStd = forward.InvStd,
-            Dx = dx,
-            DGamma = dgamma,
-            DBeta = dbeta,
-        });
+        var (dx, dgamma, dbeta) = RunBackward(shape, Dense, dy, DenseGamma, forward);
 
         double[] sigma = [1, 2, 2], sign = [-1, -1, 1];   // sign of sample 0's deviation per channel
         for (int c = 0; c < 3; c++)
@@ -163,18 +152,9 @@ public class ReferenceHandComputedTests
         Assert.Equal(new double[5], run.Variance);
         Assert.Equal([0.99, 0.99, 0.99, 0.99, 0.99], runVar);   // Keras: biased, 0.99*1 + 0.01*0
 
-        double[] dy = [1, -2, 3, -4, 5], dx = new double[5], dgamma = new double[5], dbeta = new double[5];
-        ReferenceBatchNorm.BackwardTraining(shape, new BackwardTrainingTensors<double>
-        {
-            X = x,
-            Dy = dy,
-            Gamma = gamma,
-            SavedMean = run.Mean,
-            SavedInvStd = run.InvStd,
-            Dx = dx,
-            DGamma = dgamma,
-            DBeta = dbeta,
-        });
+        double[] dy = [1, -2, 3, -4, 5];
+
+        var (dx, dgamma, dbeta) = RunBackward(shape, x, dy, gamma, run);
         Assert.Equal(new double[5], dx);
         Assert.Equal(new double[5], dgamma);
         Assert.Equal(dy, dbeta);
@@ -193,18 +173,9 @@ public class ReferenceHandComputedTests
         for (int n = 0; n < 4; n++)
             Assert.Equal(0.75, run.Y[2 * n + 1]);
 
-        double[] dy = [0, 1, 0, -2, 0, 4, 0, 5], dx = new double[8], dgamma = new double[2], dbeta = new double[2];
-        ReferenceBatchNorm.BackwardTraining(shape, new BackwardTrainingTensors<double>
-        {
-            X = x,
-            Dy = dy,
-            Gamma = gamma,
-            SavedMean = run.Mean,
-            SavedInvStd = run.InvStd,
-            Dx = dx,
-            DGamma = dgamma,
-            DBeta = dbeta,
-        });
+        double[] dy = [0, 1, 0, -2, 0, 4, 0, 5];
+
+        var (dx, dgamma, dbeta) = RunBackward(shape, x, dy, gamma, run);
         double meanDy = (1 - 2 + 4 + 5) / 4.0;
         for (int n = 0; n < 4; n++)
             AssertClose([-3 / Math.Sqrt(eps) * (dy[2 * n + 1] - meanDy)], [dx[2 * n + 1]], 1e-14);
@@ -251,6 +222,24 @@ public class ReferenceHandComputedTests
             RunningVariance = runVar,
         });
         return run;
+    }
+
+    /// <summary>The reference's training backward with the statistics a forward run saved.</summary>
+    internal static (double[] Dx, double[] DGamma, double[] DBeta) RunBackward(in TensorShape shape, double[] x, double[] dy, double[] gamma, TrainingRun forward)
+    {
+        double[] dx = new double[x.Length], dgamma = new double[shape.C], dbeta = new double[shape.C];
+        ReferenceBatchNorm.BackwardTraining(shape, new BackwardTrainingTensors<double>
+        {
+            X = x,
+            Dy = dy,
+            Gamma = gamma,
+            SavedMean = forward.Mean,
+            SavedInvStd = forward.InvStd,
+            Dx = dx,
+            DGamma = dgamma,
+            DBeta = dbeta,
+        });
+        return (dx, dgamma, dbeta);
     }
 
     internal static void AssertClose(double[] expected, double[] actual, double relative = Tight)
