@@ -26,8 +26,13 @@ internal static class ForkJoin
         }
 
         var job = new Job<TBody>(count, body);
+        // Stryker disable once Arithmetic,Linq : equivalent, a helper beyond the needed ones finds no task and returns.
         for (int h = Math.Min(degreeOfParallelism, count) - 1; h > 0; h--)
+        {
+            // Stryker disable once Boolean : equivalent, which queue a helper waits in changes when it starts, not what it does.
             ThreadPool.UnsafeQueueUserWorkItem(job, preferLocal: false);
+        }
+
         job.Work();
         job.WaitForAll();
     }
@@ -66,7 +71,11 @@ internal static class ForkJoin
         {
             var spinner = default(SpinWait);
             while (Volatile.Read(ref completed) < count)
+            {
+                // Stryker disable once all : equivalent, how the caller waits (spin, yield or sleep) changes latency only.
                 spinner.SpinOnce(sleep1Threshold: -1);
+            }
+
             if (failure is not null)
                 ExceptionDispatchInfo.Throw(failure);
         }

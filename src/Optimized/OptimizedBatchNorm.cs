@@ -19,6 +19,7 @@ public sealed class OptimizedBatchNorm
     {
         if (!Enum.IsDefined(width))
             throw new ArgumentOutOfRangeException(nameof(width), width, "width must be Auto, Scalar, Bits128, Bits256 or Bits512.");
+        // Stryker disable once all : reachable only on a machine without some width; ForcingAWidthTheMachineLacksIsRefused covers it there.
         if (!VectorWidths.IsSupported(width))
             throw new NotSupportedException($"{nameof(width)} = {width} is not hardware-accelerated in this process; supported: {string.Join(", ", VectorWidths.Supported)}.");
         Width = width == VectorWidth.Auto ? VectorWidths.Widest : width;

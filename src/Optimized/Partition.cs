@@ -45,27 +45,19 @@ internal readonly record struct Partition(Traversal Traversal, int N, int C, int
     /// <summary>Units a chunk range counts: values of a channel, samples, or rows.</summary>
     public long Units => Traversal == Traversal.SampleRuns ? N : M;
 
-    /// <summary>Elements per unit.</summary>
-    public long UnitElements => Traversal switch
-    {
-        Traversal.ChannelRuns => 1,
-        Traversal.SampleRuns => (long)C * S,
-        _ => C,
-    };
-
     public static Partition For(in TensorShape shape)
     {
         long m = shape.M, c = shape.C, total = m * c;
         if (shape.Layout == Layout.ChannelsFirst && shape.S >= MinChannelRun)
         {
-            long chunks = Math.Max(1, CeilDiv(m, MaxChannelChunk));
-            if (c * chunks < MinTasks)
-                chunks = Math.Max(chunks, Math.Min(CeilDiv(MinTasks, c), m / MinChunk));
+            // Chunks of at most MaxChannelChunk; more (down to MinChunk) when that leaves fewer than MinTasks tasks.
+            long chunks = Math.Max(CeilDiv(m, MaxChannelChunk), Math.Min(CeilDiv(MinTasks, c), m / MinChunk));
             return new Partition(Traversal.ChannelRuns, shape.N, shape.C, shape.S, (int)Math.Clamp(chunks, 1, m));
         }
 
         var traversal = shape.Layout == Layout.ChannelsFirst && shape.S > 1 ? Traversal.SampleRuns : Traversal.Rows;
         long units = traversal == Traversal.SampleRuns ? shape.N : m;
+        // Chunks of about RowChunkElements; more (down to MinChunk) when that leaves fewer than MinTasks tasks.
         long rowChunks = Math.Max(CeilDiv(total, RowChunkElements), Math.Min(MinTasks, total / MinChunk));
         return new Partition(traversal, shape.N, shape.C, shape.S, (int)Math.Clamp(rowChunks, 1, units));
     }

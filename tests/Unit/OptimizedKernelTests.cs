@@ -54,6 +54,7 @@ public class OptimizedKernelTests
                 data.Add(width, layout, 4, 3, 1500);     // channels-first: long runs, one channel per task
                 data.Add(width, layout, 6, 5, 37);       // channels-first: short runs in memory order
                 data.Add(width, layout, 3, 1, 70_000);   // C = 1, large M: split within the channel
+                data.Add(width, layout, 4, 3, 50_000);   // several channels, each split in 6 chunks, some crossing a sample boundary
                 data.Add(width, layout, 200, 19, 1);     // S = 1: rows
             }
         }

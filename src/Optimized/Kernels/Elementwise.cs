@@ -34,7 +34,9 @@ internal static unsafe class Elementwise
     {
         float* output = op.Output;
         nint i = 0;
-        if (streaming && TV.Count > 1 && n >= MinStreamingRun)
+        // Stryker disable once all : equivalent, which stores are non-temporal changes speed only; both kinds store the same bits.
+        bool streamHere = streaming && TV.Count > 1 && n >= MinStreamingRun;
+        if (streamHere)
         {
             nuint alignment = (nuint)(TV.Count * sizeof(float)) - 1;
             for (; i < n && ((nuint)(output + i) & alignment) != 0; i++)

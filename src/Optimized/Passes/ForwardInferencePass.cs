@@ -9,6 +9,8 @@ namespace BatchNorm.Optimized.Passes;
 internal readonly unsafe struct ForwardInferencePass(
     float* x, float* y, float* gamma, float* beta, float* runningMean, float* runningVariance, BatchNormOptions options) : IBatchNormPass
 {
+    private const string NoReduction = "inference forward has no reduction";
+
     public bool HasReduction => false;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -21,17 +23,19 @@ internal readonly unsafe struct ForwardInferencePass(
         scratch.SetCoefficient(3, c, (float)ForwardTrainingPass.Parameter(beta, c, 0.0));
     }
 
+    // The three reduction members are unreachable: HasReduction is false, so the driver never calls them.
+    // Stryker disable all : unreachable (see above).
     public void ReduceRun<TV, TW>(nint offset, nint length, double center, ref double first, ref double second)
         where TV : struct, IFloatVector<TV>
-        where TW : struct, IDoubleAccumulator<TW, TV> => throw new UnreachableException("inference forward has no reduction");
+        where TW : struct, IDoubleAccumulator<TW, TV> => throw new UnreachableException(NoReduction);
 
     public void ReduceRows<TV, TW>(nint offset, int rows, double* centers, double* first, double* second)
         where TV : struct, IFloatVector<TV>
-        where TW : struct, IDoubleAccumulator<TW, TV> => throw new UnreachableException("inference forward has no reduction");
+        where TW : struct, IDoubleAccumulator<TW, TV> => throw new UnreachableException(NoReduction);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Finalize(int c, double first, double second, in Scratch scratch) =>
-        throw new UnreachableException("inference forward has no reduction");
+    public void Finalize(int c, double first, double second, in Scratch scratch) => throw new UnreachableException(NoReduction);
+
+    // Stryker restore all
 
     public void ApplyRun<TV, TC>(nint offset, nint length, in TC coefficients, bool streaming)
         where TV : struct, IFloatVector<TV>

@@ -1,0 +1,144 @@
+using BatchNorm.Optimized;
+using Xunit;
+
+namespace BatchNorm.Tests.Unit;
+
+/// <summary>
+/// The optimized kernel's public contract apart from its values: which width and thread budget a
+/// constructor gives, what the width helpers report, that every pass refuses bad input before
+/// writing, and that a call allocates nothing once the array pool is warm.
+/// </summary>
+public class OptimizedKernelContractTests
+{
+    [Fact]
+    public void AForcedWidthIsTheWidthUsedAndAutoIsTheWidest()
+    {
+        foreach (var width in VectorWidths.Supported)
+            Assert.Equal(width, new OptimizedBatchNorm(width).Width);
+        Assert.Equal(VectorWidths.Widest, new OptimizedBatchNorm(VectorWidth.Auto).Width);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-3)]
+    public void ANonPositiveThreadBudgetMeansEveryCore(int budget) =>
+        Assert.Equal(Environment.ProcessorCount, new OptimizedBatchNorm(maxDegreeOfParallelism: budget).MaxDegreeOfParallelism);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    public void APositiveThreadBudgetIsKept(int budget) =>
+        Assert.Equal(budget, new OptimizedBatchNorm(maxDegreeOfParallelism: budget).MaxDegreeOfParallelism);
+
+    [Fact]
+    public void AnUnknownWidthIsRefusedWithTheRule()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new OptimizedBatchNorm((VectorWidth)7));
+        Assert.Equal("width", error.ParamName);
+        Assert.Contains("Auto, Scalar, Bits128, Bits256 or Bits512", error.Message, StringComparison.Ordinal);
+        Assert.False(VectorWidths.IsSupported((VectorWidth)7));
+    }
+
+    [Fact]
+    public void TheWidestWidthIsSupportedAndNothingWiderIs()
+    {
+        Assert.True(VectorWidths.IsSupported(VectorWidths.Widest));
+        Assert.Contains(VectorWidths.Widest, VectorWidths.Supported);
+        Assert.All(VectorWidths.Supported, w => Assert.True(FloatLanes(w) <= FloatLanes(VectorWidths.Widest), $"{w} is supported and wider than {VectorWidths.Widest}"));
+        Assert.Equal(VectorWidths.Supported.OrderBy(FloatLanes), VectorWidths.Supported);
+    }
+
+    [Fact]
+    public void FloatLanesAreTheVectorTypesCounts()
+    {
+        Assert.Equal(1, VectorWidths.FloatLanes(VectorWidth.Scalar));
+        Assert.Equal(System.Runtime.Intrinsics.Vector128<float>.Count, VectorWidths.FloatLanes(VectorWidth.Bits128));
+        Assert.Equal(System.Runtime.Intrinsics.Vector256<float>.Count, VectorWidths.FloatLanes(VectorWidth.Bits256));
+        Assert.Equal(System.Runtime.Intrinsics.Vector512<float>.Count, VectorWidths.FloatLanes(VectorWidth.Bits512));
+        Assert.Equal(VectorWidths.FloatLanes(VectorWidths.Widest), VectorWidths.FloatLanes(VectorWidth.Auto));
+    }
+
+    /// <summary>x one element short: each pass must name it and leave every output as it was.</summary>
+    [Theory]
+    [InlineData("ForwardTraining")]
+    [InlineData("ForwardInference")]
+    [InlineData("BackwardTraining")]
+    [InlineData("BackwardInference")]
+    public void EveryPassRefusesAShortXBeforeWriting(string pass)
+    {
+        const float Sentinel = -7.25f;
+        var shape = new TensorShape(2, 3, 4, Layout.ChannelsFirst);
+        var kernel = new OptimizedBatchNorm();
+        float[] x = new float[shape.ElementCount - 1], dy = new float[shape.ElementCount], ones = [1, 1, 1];
+        float[][] outputs = [Filled(shape.ElementCount), Filled(3), Filled(3), Filled(3), Filled(3), Filled(3)];
+        Action call = pass switch
+        {
+            "ForwardTraining" => () => kernel.ForwardTraining(shape, BatchNormOptions.PyTorch, new ForwardTrainingTensors<float>
+            {
+                X = x, Y = outputs[0], BatchMean = outputs[1], BatchVariance = outputs[2], BatchInvStd = outputs[3], RunningMean = outputs[4], RunningVariance = outputs[5],
+            }),
+            "ForwardInference" => () => kernel.ForwardInference(shape, BatchNormOptions.PyTorch, new ForwardInferenceTensors<float>
+            {
+                X = x, Y = outputs[0], RunningMean = ones, RunningVariance = ones,
+            }),
+            "BackwardTraining" => () => kernel.BackwardTraining(shape, new BackwardTrainingTensors<float>
+            {
+                X = x, Dy = dy, SavedMean = ones, SavedInvStd = ones, Dx = outputs[0], DGamma = outputs[1], DBeta = outputs[2],
+            }),
+            _ => () => kernel.BackwardInference(shape, BatchNormOptions.PyTorch, new BackwardInferenceTensors<float>
+            {
+                X = x, Dy = dy, RunningMean = ones, RunningVariance = ones, Dx = outputs[0], DGamma = outputs[1], DBeta = outputs[2],
+            }),
+        };
+
+        var error = Assert.ThrowsAny<ArgumentException>(call);
+        Assert.Equal("x", error.ParamName);
+        Assert.All(outputs, o => Assert.All(o, v => Assert.Equal(Sentinel, v)));
+
+        static float[] Filled(int length) => Enumerable.Repeat(Sentinel, length).ToArray();
+    }
+
+    /// <summary>
+    /// The brief allows O(C) scratch per call, and the kernel rents it from the shared array pool:
+    /// once warm, a single-threaded call allocates nothing at all. (With more threads the fork-join
+    /// runner allocates one small job object per phase; that is measured by the benchmark.)
+    /// </summary>
+    [Theory]
+    [InlineData(Layout.ChannelsFirst, 3000)]
+    [InlineData(Layout.ChannelsFirst, 5)]
+    [InlineData(Layout.ChannelsLast, 5)]
+    public void AWarmSingleThreadedCallAllocatesNothing(Layout layout, int s)
+    {
+        var shape = new TensorShape(4, 9, s, layout);
+        var kernel = new OptimizedBatchNorm(maxDegreeOfParallelism: 1);
+        int count = shape.ElementCount;
+        float[] x = Enumerable.Range(0, count).Select(i => (float)Math.Sin(i)).ToArray(), y = new float[count], dy = new float[count], dx = new float[count];
+        float[] mean = new float[9], variance = new float[9], invStd = new float[9], runMean = new float[9], runVar = Enumerable.Repeat(1f, 9).ToArray();
+        float[] dgamma = new float[9], dbeta = new float[9];
+        void Step()
+        {
+            kernel.ForwardTraining(shape, BatchNormOptions.PyTorch, new ForwardTrainingTensors<float>
+            {
+                X = x, Y = y, BatchMean = mean, BatchVariance = variance, BatchInvStd = invStd, RunningMean = runMean, RunningVariance = runVar,
+            });
+            kernel.ForwardInference(shape, BatchNormOptions.PyTorch, new ForwardInferenceTensors<float> { X = x, Y = y, RunningMean = runMean, RunningVariance = runVar });
+            kernel.BackwardTraining(shape, new BackwardTrainingTensors<float>
+            {
+                X = x, Dy = y, SavedMean = mean, SavedInvStd = invStd, Dx = dx, DGamma = dgamma, DBeta = dbeta,
+            });
+            kernel.BackwardInference(shape, BatchNormOptions.PyTorch, new BackwardInferenceTensors<float>
+            {
+                X = x, Dy = y, RunningMean = runMean, RunningVariance = runVar, Dx = dx, DGamma = dgamma, DBeta = dbeta,
+            });
+        }
+
+        Step();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 3; i++)
+            Step();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.All(dx, v => Assert.True(float.IsFinite(v)));
+    }
+
+    private static int FloatLanes(VectorWidth width) => VectorWidths.FloatLanes(width);
+}
