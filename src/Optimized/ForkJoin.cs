@@ -70,6 +70,7 @@ internal static class ForkJoin
         public void WaitForAll()
         {
             var spinner = default(SpinWait);
+            // Stryker disable once Block : equivalent, how the caller waits (spin, yield or sleep) changes latency only.
             while (Volatile.Read(ref completed) < count)
             {
                 // Stryker disable once all : equivalent, how the caller waits (spin, yield or sleep) changes latency only.

@@ -53,6 +53,37 @@ public class ReferenceStatisticsTests
     }
 
     [Fact]
+    public void WithinFourUlpsWhenTheMeanIsNotRepresentable()
+    {
+        // M - 1 values 2^30 and one 2^30 + 128, M = 3 * 2^14. The exact mean 2^30 + 2^-7/3 rounds
+        // to the nearest double, a third of an ulp (2^-22 / 3) away; an uncorrected two-pass variance
+        // would carry that error squared, about 100 ulps of the variance. The correction term removes it.
+        const int m = 3 << 14;
+        var shape = new TensorShape(m, 1, 1, Layout.ChannelsFirst);
+        double[] x = Enumerable.Repeat(Math.ScaleB(1, 30), m).ToArray();
+        x[m / 2] += 128;
+        var stats = ChannelStatistics.Of(x, shape, 0);
+
+        // Exact rationals, each an exact double numerator over an exact double denominator: one rounding.
+        double exactMean = (Math.ScaleB(1, 30) * m + 128) / m;
+        double exactVariance = 128.0 * 128 * (m - 1) / ((double)m * m);
+        Assert.Equal(exactMean, stats.Mean);   // exactness is the claim: an exact sum, one division
+        double ulp = Math.BitIncrement(exactVariance) - exactVariance;
+        Assert.InRange(Math.Abs(stats.Variance - exactVariance), 0, 4 * ulp);
+    }
+
+    [Fact]
+    public void CompensatedSumKeepsSmallTermsAroundALargerOne()
+    {
+        // A term that dwarfs the running sum is where Kahan's algorithm loses everything (it returns 0
+        // here); Neumaier's branch on the larger operand keeps both ones.
+        var sum = new CompensatedSum();
+        foreach (double term in new[] { 1.0, 1e100, 1.0, -1e100 })
+            sum.Add(term);
+        Assert.Equal(2.0, sum.Value);
+    }
+
+    [Fact]
     public void CompensatedSumRecoversWhatPlainSummationLoses()
     {
         // 1 + 2^-60 * 2^20 times: plain double summation returns 1, the exact sum is 1 + 2^-40.

@@ -24,7 +24,6 @@ internal readonly unsafe struct ForwardInferencePass(
     }
 
     // The three reduction members are unreachable: HasReduction is false, so the driver never calls them.
-    // Stryker disable all : unreachable (see above).
     public void ReduceRun<TV, TW>(nint offset, nint length, double center, ref double first, ref double second)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV> => throw new UnreachableException(NoReduction);
@@ -34,8 +33,6 @@ internal readonly unsafe struct ForwardInferencePass(
         where TW : struct, IDoubleAccumulator<TW, TV> => throw new UnreachableException(NoReduction);
 
     public void Finalize(int c, double first, double second, in Scratch scratch) => throw new UnreachableException(NoReduction);
-
-    // Stryker restore all
 
     public void ApplyRun<TV, TC>(nint offset, nint length, in TC coefficients, bool streaming)
         where TV : struct, IFloatVector<TV>
