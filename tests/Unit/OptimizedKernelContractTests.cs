@@ -75,19 +75,40 @@ public class OptimizedKernelContractTests
         {
             "ForwardTraining" => () => kernel.ForwardTraining(shape, BatchNormOptions.PyTorch, new ForwardTrainingTensors<float>
             {
-                X = x, Y = outputs[0], BatchMean = outputs[1], BatchVariance = outputs[2], BatchInvStd = outputs[3], RunningMean = outputs[4], RunningVariance = outputs[5],
+                X = x,
+                Y = outputs[0],
+                BatchMean = outputs[1],
+                BatchVariance = outputs[2],
+                BatchInvStd = outputs[3],
+                RunningMean = outputs[4],
+                RunningVariance = outputs[5],
             }),
             "ForwardInference" => () => kernel.ForwardInference(shape, BatchNormOptions.PyTorch, new ForwardInferenceTensors<float>
             {
-                X = x, Y = outputs[0], RunningMean = ones, RunningVariance = ones,
+                X = x,
+                Y = outputs[0],
+                RunningMean = ones,
+                RunningVariance = ones,
             }),
             "BackwardTraining" => () => kernel.BackwardTraining(shape, new BackwardTrainingTensors<float>
             {
-                X = x, Dy = dy, SavedMean = ones, SavedInvStd = ones, Dx = outputs[0], DGamma = outputs[1], DBeta = outputs[2],
+                X = x,
+                Dy = dy,
+                SavedMean = ones,
+                SavedInvStd = ones,
+                Dx = outputs[0],
+                DGamma = outputs[1],
+                DBeta = outputs[2],
             }),
             _ => () => kernel.BackwardInference(shape, BatchNormOptions.PyTorch, new BackwardInferenceTensors<float>
             {
-                X = x, Dy = dy, RunningMean = ones, RunningVariance = ones, Dx = outputs[0], DGamma = outputs[1], DBeta = outputs[2],
+                X = x,
+                Dy = dy,
+                RunningMean = ones,
+                RunningVariance = ones,
+                Dx = outputs[0],
+                DGamma = outputs[1],
+                DBeta = outputs[2],
             }),
         };
 
@@ -123,16 +144,34 @@ public class OptimizedKernelContractTests
         {
             kernel.ForwardTraining(shape, BatchNormOptions.PyTorch, new ForwardTrainingTensors<float>
             {
-                X = x, Y = y, BatchMean = mean, BatchVariance = variance, BatchInvStd = invStd, RunningMean = runMean, RunningVariance = runVar,
+                X = x,
+                Y = y,
+                BatchMean = mean,
+                BatchVariance = variance,
+                BatchInvStd = invStd,
+                RunningMean = runMean,
+                RunningVariance = runVar,
             });
             kernel.ForwardInference(shape, BatchNormOptions.PyTorch, new ForwardInferenceTensors<float> { X = x, Y = y, RunningMean = runMean, RunningVariance = runVar });
             kernel.BackwardTraining(shape, new BackwardTrainingTensors<float>
             {
-                X = x, Dy = y, SavedMean = mean, SavedInvStd = invStd, Dx = dx, DGamma = dgamma, DBeta = dbeta,
+                X = x,
+                Dy = y,
+                SavedMean = mean,
+                SavedInvStd = invStd,
+                Dx = dx,
+                DGamma = dgamma,
+                DBeta = dbeta,
             });
             kernel.BackwardInference(shape, BatchNormOptions.PyTorch, new BackwardInferenceTensors<float>
             {
-                X = x, Dy = y, RunningMean = runMean, RunningVariance = runVar, Dx = dx, DGamma = dgamma, DBeta = dbeta,
+                X = x,
+                Dy = y,
+                RunningMean = runMean,
+                RunningVariance = runVar,
+                Dx = dx,
+                DGamma = dgamma,
+                DBeta = dbeta,
             });
         }
 
