@@ -1,3 +1,4 @@
+using BatchNorm.Harness.Kernels;
 using BatchNorm.Optimized;
 using Xunit;
 
@@ -134,45 +135,11 @@ public class OptimizedKernelContractTests
     [InlineData(Layout.ChannelsLast, 5, 4)]
     public void AWarmCallOnOneThreadAllocatesNothing(Layout layout, int s, int threads)
     {
-        var shape = new TensorShape(4, 9, s, layout);
-        var kernel = new OptimizedBatchNorm(maxDegreeOfParallelism: threads);
-        int count = shape.ElementCount;
-        float[] x = Enumerable.Range(0, count).Select(i => (float)Math.Sin(i)).ToArray(), y = new float[count], dy = new float[count], dx = new float[count];
-        float[] mean = new float[9], variance = new float[9], invStd = new float[9], runMean = new float[9], runVar = Enumerable.Repeat(1f, 9).ToArray();
-        float[] dgamma = new float[9], dbeta = new float[9];
+        var workload = new PassWorkload(new OptimizedKernel("optimized", VectorWidth.Auto, threads), new TensorShape(4, 9, s, layout));
         void Step()
         {
-            kernel.ForwardTraining(shape, BatchNormOptions.PyTorch, new ForwardTrainingTensors<float>
-            {
-                X = x,
-                Y = y,
-                BatchMean = mean,
-                BatchVariance = variance,
-                BatchInvStd = invStd,
-                RunningMean = runMean,
-                RunningVariance = runVar,
-            });
-            kernel.ForwardInference(shape, BatchNormOptions.PyTorch, new ForwardInferenceTensors<float> { X = x, Y = y, RunningMean = runMean, RunningVariance = runVar });
-            kernel.BackwardTraining(shape, new BackwardTrainingTensors<float>
-            {
-                X = x,
-                Dy = y,
-                SavedMean = mean,
-                SavedInvStd = invStd,
-                Dx = dx,
-                DGamma = dgamma,
-                DBeta = dbeta,
-            });
-            kernel.BackwardInference(shape, BatchNormOptions.PyTorch, new BackwardInferenceTensors<float>
-            {
-                X = x,
-                Dy = y,
-                RunningMean = runMean,
-                RunningVariance = runVar,
-                Dx = dx,
-                DGamma = dgamma,
-                DBeta = dbeta,
-            });
+            foreach (var pass in KernelCases.AllPasses)
+                workload.Run(pass);
         }
 
         Step();
@@ -180,7 +147,7 @@ public class OptimizedKernelContractTests
         for (int i = 0; i < 3; i++)
             Step();
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.All(dx, v => Assert.True(float.IsFinite(v)));
+        Assert.All(workload.Dx, v => Assert.True(float.IsFinite(v)));
     }
 
     private static int FloatLanes(VectorWidth width) => VectorWidths.FloatLanes(width);
