@@ -4,7 +4,7 @@ namespace BatchNorm.Harness.Cases;
 /// The float inputs of one case, drawn from its seed. Backward training's saved statistics are the
 /// reference's batch statistics of x rounded to float, as a forward pass would hand them over.
 /// </summary>
-public sealed class CaseInputs
+public sealed record CaseInputs
 {
     public required float[] X { get; init; }
 
@@ -26,17 +26,7 @@ public sealed class CaseInputs
     public CaseInputs WithSavedStatistics(in TensorShape shape, BatchNormOptions options)
     {
         (float[] mean, float[] invStd) = SavedStatistics(shape, options, X);
-        return new CaseInputs
-        {
-            X = X,
-            Gamma = Gamma,
-            Beta = Beta,
-            RunningMean = RunningMean,
-            RunningVariance = RunningVariance,
-            Dy = Dy,
-            SavedMean = mean,
-            SavedInvStd = invStd,
-        };
+        return this with { SavedMean = mean, SavedInvStd = invStd };
     }
 
     /// <summary>Draws the inputs of a case.</summary>
