@@ -9,28 +9,28 @@ namespace BatchNorm.Cli;
 /// <summary><c>bnverify compare</c>: verifies tensors produced elsewhere, given as .npy files.</summary>
 internal static class CompareCommand
 {
-    private static readonly (string Flag, string Key, string Description)[] InputFlags =
+    private static readonly (string Flag, BatchNormInput Key, string Description)[] InputFlags =
     [
-        ("--gamma", "gamma", "Scale per channel, shape (C,)."),
-        ("--beta", "beta", "Shift per channel, shape (C,)."),
-        ("--running-mean", "runningMean", "Running mean before the call (training) or the one used (inference), (C,)."),
-        ("--running-var", "runningVariance", "Running variance before the call (training) or the one used (inference), (C,)."),
-        ("--dy", "dy", "Backward: gradient with respect to y, shaped as x."),
-        ("--saved-mean", "savedMean", "Training backward: the mean the forward pass saved (default: computed from x)."),
-        ("--saved-invstd", "savedInvStd", "Training backward: the 1/sqrt(var + eps) the forward pass saved (default: computed from x)."),
+        ("--gamma", BatchNormInput.Gamma, "Scale per channel, shape (C,)."),
+        ("--beta", BatchNormInput.Beta, "Shift per channel, shape (C,)."),
+        ("--running-mean", BatchNormInput.RunningMean, "Running mean before the call (training) or the one used (inference), (C,)."),
+        ("--running-var", BatchNormInput.RunningVariance, "Running variance before the call (training) or the one used (inference), (C,)."),
+        ("--dy", BatchNormInput.Dy, "Backward: gradient with respect to y, shaped as x."),
+        ("--saved-mean", BatchNormInput.SavedMean, "Training backward: the mean the forward pass saved (default: computed from x)."),
+        ("--saved-invstd", BatchNormInput.SavedInvStd, "Training backward: the 1/sqrt(var + eps) the forward pass saved (default: computed from x)."),
     ];
 
-    private static readonly (string Flag, string Key, string Description)[] OutputFlags =
+    private static readonly (string Flag, BatchNormOutput Key, string Description)[] OutputFlags =
     [
-        ("--y", "y", "Forward output to check, shaped as x."),
-        ("--batch-mean", "batchMean", "Training forward: batch mean to check, (C,)."),
-        ("--batch-var", "batchVariance", "Training forward: biased batch variance to check, (C,)."),
-        ("--batch-invstd", "batchInvStd", "Training forward: 1/sqrt(var + eps) to check, (C,)."),
-        ("--running-mean-out", "runningMean", "Training forward: updated running mean to check, (C,)."),
-        ("--running-var-out", "runningVariance", "Training forward: updated running variance to check, (C,)."),
-        ("--dx", "dx", "Backward: input gradient to check, shaped as x."),
-        ("--dgamma", "dgamma", "Backward: scale gradient to check, (C,)."),
-        ("--dbeta", "dbeta", "Backward: shift gradient to check, (C,)."),
+        ("--y", BatchNormOutput.Y, "Forward output to check, shaped as x."),
+        ("--batch-mean", BatchNormOutput.BatchMean, "Training forward: batch mean to check, (C,)."),
+        ("--batch-var", BatchNormOutput.BatchVariance, "Training forward: biased batch variance to check, (C,)."),
+        ("--batch-invstd", BatchNormOutput.BatchInvStd, "Training forward: 1/sqrt(var + eps) to check, (C,)."),
+        ("--running-mean-out", BatchNormOutput.RunningMean, "Training forward: updated running mean to check, (C,)."),
+        ("--running-var-out", BatchNormOutput.RunningVariance, "Training forward: updated running variance to check, (C,)."),
+        ("--dx", BatchNormOutput.Dx, "Backward: input gradient to check, shaped as x."),
+        ("--dgamma", BatchNormOutput.DGamma, "Backward: scale gradient to check, (C,)."),
+        ("--dbeta", BatchNormOutput.DBeta, "Backward: shift gradient to check, (C,)."),
     ];
 
     public static Command Create()
@@ -54,7 +54,7 @@ internal static class CompareCommand
         {
             x, layout, mode, pass, convention, eps, momentum, json, junit,
         };
-        foreach (var (_, option) in inputs.Concat(outputs))
+        foreach (var option in inputs.Select(i => i.Option).Concat(outputs.Select(o => o.Option)))
             command.Options.Add(option);
 
         command.SetAction(parse =>
@@ -63,7 +63,8 @@ internal static class CompareCommand
             {
                 "keras" => RunningStatsConvention.Keras,
                 "onnx" => RunningStatsConvention.Onnx,
-                _ => RunningStatsConvention.PyTorch,
+                "pytorch" => RunningStatsConvention.PyTorch,
+                var other => throw new InvalidOperationException($"--convention accepted '{other}', which no rule handles"),
             };
             var defaults = BatchNormOptions.For(rule);
             bool training = parse.GetValue(mode) == "training", forward = parse.GetValue(pass) == "forward";
@@ -74,11 +75,11 @@ internal static class CompareCommand
                     (true, true) => BatchNormPass.ForwardTraining,
                     (false, true) => BatchNormPass.ForwardInference,
                     (true, false) => BatchNormPass.BackwardTraining,
-                    _ => BatchNormPass.BackwardInference,
+                    (false, false) => BatchNormPass.BackwardInference,
                 },
                 Layout = parse.GetValue(layout) == "nhwc" ? Layout.ChannelsLast : Layout.ChannelsFirst,
                 Options = defaults with { Epsilon = parse.GetValue(eps) ?? defaults.Epsilon, Momentum = parse.GetValue(momentum) ?? defaults.Momentum },
-                Inputs = Paths(parse, inputs).Append(new("x", parse.GetValue(x)!.FullName)).ToDictionary(),
+                Inputs = Paths(parse, inputs).Append(new(BatchNormInput.X, parse.GetValue(x)!.FullName)).ToDictionary(),
                 Outputs = Paths(parse, outputs).ToDictionary(),
             };
             return Run(run, parse.GetValue(json), parse.GetValue(junit));
@@ -86,8 +87,8 @@ internal static class CompareCommand
         return command;
     }
 
-    private static IEnumerable<KeyValuePair<string, string>> Paths(ParseResult parse, IEnumerable<(string Key, Option<FileInfo?> Option)> options) =>
-        options.Where(o => parse.GetValue(o.Option) is not null).Select(o => new KeyValuePair<string, string>(o.Key, parse.GetValue(o.Option)!.FullName));
+    private static IEnumerable<KeyValuePair<TName, string>> Paths<TName>(ParseResult parse, IEnumerable<(TName Key, Option<FileInfo?> Option)> options) =>
+        options.Where(o => parse.GetValue(o.Option) is not null).Select(o => new KeyValuePair<TName, string>(o.Key, parse.GetValue(o.Option)!.FullName));
 
     private static int Run(ExternalRun run, FileInfo? json, FileInfo? junit)
     {
@@ -109,8 +110,9 @@ internal static class CompareCommand
         var console = ConsoleOutput.Create();
         foreach (var output in result.Outputs)
         {
-            console.WriteLine($"{output.Output,-16} max abs {ReportFormat.Short(output.MaxAbsoluteError),-9} max rel {ReportFormat.Short(output.MaxRelativeError),-9} " +
-                              $"max ULP {ReportFormat.Ulps(output.MaxUlps),-9} headroom {ReportFormat.Short(output.WorstRatio),-9} {(output.Passed ? "passed" : "FAILED")}");
+            console.WriteLine($"{output.Output.Name(),-16} max abs {ReportFormat.Short(output.MaxAbsoluteError),-9} max rel {ReportFormat.Short(output.MaxRelativeError),-9} " +
+                              $"max ULP {ReportFormat.Ulps(output.MaxUlps),-9} headroom {ReportFormat.Short(output.WorstRatio),-9} " +
+                              $"systematic {ReportFormat.Optional(output.SystematicRatio),-9} residual {ReportFormat.Optional(output.ResidualRatio),-9} {(output.Passed ? "passed" : "FAILED")}");
         }
 
         if (result.Verdict != Verdict.Passed)

@@ -140,7 +140,7 @@ internal static class VerifyCommand
     private static Table Table(IReadOnlyList<CaseResult> results, bool allOutputs)
     {
         var table = new Table().Border(TableBorder.Simple);
-        foreach (string column in new[] { "case", "output", "max abs", "max rel", "max ULP", "headroom", "verdict" })
+        foreach (string column in new[] { "case", "output", "max abs", "max rel", "max ULP", "headroom", "systematic", "residual", "verdict" })
             table.AddColumn(column);
         foreach (var result in results)
         {
@@ -151,10 +151,12 @@ internal static class VerifyCommand
                 {
                     Verdict.Passed => "[green]passed[/]",
                     Verdict.Mistrusted => "[yellow]mistrusted[/]",
-                    _ => "[red]FAILED[/]",
+                    Verdict.Failed => "[red]FAILED[/]",
+                    _ => throw new InvalidOperationException($"no rendering for verdict {result.Verdict}"),
                 };
-                table.AddRow(Markup.Escape(result.Case.Name), output.Output, ReportFormat.Short(output.MaxAbsoluteError), ReportFormat.Short(output.MaxRelativeError),
-                    ReportFormat.Ulps(output.MaxUlps), ReportFormat.Short(output.WorstRatio), verdict);
+                table.AddRow(Markup.Escape(result.Case.Name), output.Output.Name(), ReportFormat.Short(output.MaxAbsoluteError), ReportFormat.Short(output.MaxRelativeError),
+                    ReportFormat.Ulps(output.MaxUlps), ReportFormat.Short(output.WorstRatio), ReportFormat.Optional(output.SystematicRatio),
+                    ReportFormat.Optional(output.ResidualRatio), verdict);
             }
         }
 

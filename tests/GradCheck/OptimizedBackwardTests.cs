@@ -31,6 +31,6 @@ public class OptimizedBackwardTests
     public void TheSameCheckRejectsTheFloatKernelsWithTheSameMistakes(string name)
     {
         var results = Verifier.Run(KernelCatalog.Create(name), Battery.For(Suite.Quick).Where(c => c.Pass == BatchNormPass.BackwardTraining).ToList(), Battery.DefaultSeed);
-        Assert.Contains(results, r => r.Verdict == Verdict.Failed && r.Outputs.Any(o => o.Output == "dx" && !o.Passed));
+        Assert.Contains(results, r => r.Verdict == Verdict.Failed && r.Outputs.Any(o => o.Output == BatchNormOutput.Dx && !o.Passed));
     }
 }

@@ -49,7 +49,7 @@ public class EdgeProperties(ITestOutputHelper output)
                 return;   // x - mean is NaN for an infinite x: IEEE, not this property
             foreach (var kernel in kernels)
             {
-                var y = Checks.Run(kernel, c, BatchNormPass.ForwardTraining).Run.Outputs["y"];
+                var y = Checks.Run(kernel, c, BatchNormPass.ForwardTraining).Run.Outputs[BatchNormOutput.Y];
                 for (int ch = 0; ch < c.Shape.C; ch++)
                 {
                     float beta = c.Beta.Length == 0 ? 0f : c.Beta[ch];
@@ -57,7 +57,7 @@ public class EdgeProperties(ITestOutputHelper output)
                         throw new LawViolation($"{kernel.Name}: y[{ch}] = {y[ch]:R}, beta = {beta:R}");
                 }
 
-                var dx = Checks.Run(kernel, c, BatchNormPass.BackwardTraining).Run.Outputs["dx"];
+                var dx = Checks.Run(kernel, c, BatchNormPass.BackwardTraining).Run.Outputs[BatchNormOutput.Dx];
                 if (dx.Any(v => v != 0))
                     throw new LawViolation($"{kernel.Name}: dx = [{string.Join(", ", dx)}], not all zero");
             }

@@ -23,7 +23,7 @@ public class OptimizedLawProperties(ITestOutputHelper output)
         {
             var shape = c.Shape;
             var (run, expected) = Run(kernel, c, BatchNormPass.ForwardTraining);
-            double[] bound = expected.Single(o => o.Name == "y").Bounds;
+            double[] bound = expected.Single(o => o.Name == BatchNormOutput.Y).Bounds;
             int[] order = Enumerable.Range(0, shape.N).Reverse().ToArray();
             var otherLayout = shape.WithLayout(shape.Layout == Layout.ChannelsFirst ? Layout.ChannelsLast : Layout.ChannelsFirst);
             float[] permuted = new float[c.X.Length], dyPermuted = new float[c.X.Length], transposed = new float[c.X.Length], dyTransposed = new float[c.X.Length];
@@ -38,13 +38,13 @@ public class OptimizedLawProperties(ITestOutputHelper output)
 
             var (p, pExpected) = Run(kernel, c with { X = permuted, Dy = dyPermuted }, BatchNormPass.ForwardTraining);
             var (t, tExpected) = Run(kernel, c with { Shape = otherLayout, X = transposed, Dy = dyTransposed }, BatchNormPass.ForwardTraining);
-            double[] pBound = pExpected.Single(o => o.Name == "y").Bounds, tBound = tExpected.Single(o => o.Name == "y").Bounds;
+            double[] pBound = pExpected.Single(o => o.Name == BatchNormOutput.Y).Bounds, tBound = tExpected.Single(o => o.Name == BatchNormOutput.Y).Bounds;
             for (int i = 0; i < c.X.Length; i++)
             {
                 var (n, ch, s) = shape.CoordinatesOf(i);
                 long pi = shape.IndexOf(order[n], ch, s), ti = otherLayout.IndexOf(n, ch, s);
-                Close(p.Outputs["y"][pi], run.Outputs["y"][i], bound[i] + pBound[pi], $"permuting samples permutes y at {i}");
-                Close(t.Outputs["y"][ti], run.Outputs["y"][i], bound[i] + tBound[ti], $"layouts agree at {i}");
+                Close(p.Outputs[BatchNormOutput.Y][pi], run.Outputs[BatchNormOutput.Y][i], bound[i] + pBound[pi], $"permuting samples permutes y at {i}");
+                Close(t.Outputs[BatchNormOutput.Y][ti], run.Outputs[BatchNormOutput.Y][i], bound[i] + tBound[ti], $"layouts agree at {i}");
             }
         }, maxTest: 60);
 
@@ -59,22 +59,22 @@ public class OptimizedLawProperties(ITestOutputHelper output)
         {
             var (forward, forwardExpected) = Run(kernel, c, BatchNormPass.ForwardTraining);
             var (backward, backwardExpected) = Run(kernel, c, BatchNormPass.BackwardTraining);
-            double[] yBound = forwardExpected.Single(o => o.Name == "y").Bounds;
-            var dxExpected = backwardExpected.Single(o => o.Name == "dx");
+            double[] yBound = forwardExpected.Single(o => o.Name == BatchNormOutput.Y).Bounds;
+            var dxExpected = backwardExpected.Single(o => o.Name == BatchNormOutput.Dx);
             for (int ch = 0; ch < c.Shape.C; ch++)
             {
                 int[] at = c.Shape.ChannelOffsets(ch).ToArray();
                 double beta = c.Beta.Length == 0 ? 0 : c.Beta[ch];
-                double meanY = at.Average(i => (double)forward.Outputs["y"][i]);
+                double meanY = at.Average(i => (double)forward.Outputs[BatchNormOutput.Y][i]);
                 Close(meanY, beta, at.Average(i => yBound[i]) + 1e-12 * Math.Abs(beta), $"mean of y is beta in channel {ch}");
                 // sum dx = 0 holds for the exact batch mean; the backward is handed the mean rounded to
                 // float, under which the reference's own sum is the law's value.
-                double sumDx = at.Sum(i => (double)backward.Outputs["dx"][i]), lawValue = at.Sum(i => dxExpected.Values[i]);
+                double sumDx = at.Sum(i => (double)backward.Outputs[BatchNormOutput.Dx][i]), lawValue = at.Sum(i => dxExpected.Values[i]);
                 Close(sumDx, lawValue, at.Sum(i => dxExpected.Bounds[i]) + 1e-300, $"sum of dx in channel {ch}");
             }
 
             var zero = Run(kernel, c with { Dy = new float[c.Dy.Length] }, BatchNormPass.BackwardTraining).Run;
-            if (zero.Outputs["dx"].Any(v => v != 0))
+            if (zero.Outputs[BatchNormOutput.Dx].Any(v => v != 0))
                 throw new LawViolation("dy = 0 must give dx = 0 exactly");
         }
     }

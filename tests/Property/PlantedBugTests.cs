@@ -1,3 +1,4 @@
+using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Kernels;
 using BatchNorm.Tests.Property.Infrastructure;
 using Xunit;
@@ -40,8 +41,8 @@ public class PlantedBugTests(ITestOutputHelper output)
             {
                 int channel = c.Shape.CoordinatesOf(Array.FindIndex(c.X, v => !float.IsFinite(v))).C;
                 float[] clean = c.X.Select(v => float.IsFinite(v) ? v : 0.5f).ToArray();
-                var dirty = Checks.Run(kernel, c, Harness.Cases.BatchNormPass.ForwardTraining).Run.Outputs["y"];
-                var reference = Checks.Run(kernel, c with { X = clean }, Harness.Cases.BatchNormPass.ForwardTraining).Run.Outputs["y"];
+                var dirty = Checks.Run(kernel, c, Harness.Cases.BatchNormPass.ForwardTraining).Run.Outputs[BatchNormOutput.Y];
+                var reference = Checks.Run(kernel, c with { X = clean }, Harness.Cases.BatchNormPass.ForwardTraining).Run.Outputs[BatchNormOutput.Y];
                 for (int i = 0; i < dirty.Length; i++)
                 {
                     if (c.Shape.CoordinatesOf(i).C != channel)

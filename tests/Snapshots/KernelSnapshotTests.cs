@@ -50,10 +50,10 @@ public class KernelSnapshotTests
             Assert.Contains($"cp \"{received}\" \"{approved}\"", failure.Message);
 
             // Line by line, the received file differs from the approved one in exactly the flipped
-            // element's line: its hex bits change in the last place.
+            // element's line (its hex bits change in the last place), apart from y's headroom figure.
             string[] before = File.ReadAllLines(approved), after = File.ReadAllLines(received);
             Assert.Equal(before.Length, after.Length);
-            var changed = before.Zip(after).Where(pair => pair.First != pair.Second).ToArray();
+            var changed = before.Zip(after).Where(pair => pair.First != pair.Second && !pair.First.StartsWith("headroom ", StringComparison.Ordinal)).ToArray();
             var line = Assert.Single(changed);
             Assert.StartsWith("7      (1, 2, 0)", line.First);
             Assert.NotEqual(line.First[^10..], line.Second[^10..]);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Comparison;
+using BatchNorm.Harness.Reports;
 
 namespace BatchNorm.Tests.Snapshots;
 
@@ -12,7 +13,7 @@ namespace BatchNorm.Tests.Snapshots;
 /// </summary>
 public static class SnapshotText
 {
-    public static string Render(VerificationCase @case, string kernel, CaseInputs inputs, IReadOnlyDictionary<string, float[]> actual)
+    public static string Render(VerificationCase @case, string kernel, CaseInputs inputs, IReadOnlyDictionary<BatchNormOutput, float[]> actual)
     {
         var text = new StringBuilder();
         text.AppendLine($"case: {@case.Name}");
@@ -24,7 +25,11 @@ public static class SnapshotText
         {
             float[] values = actual[expected.Name];
             text.AppendLine();
-            text.AppendLine(CultureInfo.InvariantCulture, $"== {expected.Name} ({values.Length})");
+            var comparison = OutputComparison.Compare(expected, values, @case.Shape);
+            text.AppendLine(CultureInfo.InvariantCulture, $"== {expected.Name.Name()} ({values.Length})");
+            string parts = comparison.SystematicRatio is null ? ""
+                : $", systematic {ReportFormat.Optional(comparison.SystematicRatio)}, residual {ReportFormat.Optional(comparison.ResidualRatio)}";
+            text.AppendLine(CultureInfo.InvariantCulture, $"headroom {ReportFormat.Short(comparison.WorstRatio)}{parts}, {(comparison.Passed ? "passed" : "FAILED")}");
             text.AppendLine("index  location         reference (double)        kernel (float32)  bits");
             for (int i = 0; i < values.Length; i++)
             {

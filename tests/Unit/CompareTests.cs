@@ -65,36 +65,36 @@ public sealed class CompareTests : IDisposable
         var inputs = CaseInputs.Draw(@case, 5);
         var run = KernelRun.Execute(KernelCases.OptimizedAt("optimized"), @case, inputs);
         long[] dims = layout == Layout.ChannelsFirst ? [4, 3, 2, 5] : [4, 2, 5, 3];
-        string x = Write("x", inputs.X, dims), y = Write("y", run.Outputs["y"], dims);
+        string x = Write("x", inputs.X, dims), y = Write("y", run.Outputs[BatchNormOutput.Y], dims);
         var external = new ExternalRun
         {
             Pass = BatchNormPass.ForwardTraining,
             Layout = layout,
             Options = BatchNormOptions.PyTorch,
-            Inputs = new Dictionary<string, string>
+            Inputs = new Dictionary<BatchNormInput, string>
             {
-                ["x"] = x,
-                ["gamma"] = Write("gamma", inputs.Gamma, 3),
-                ["beta"] = Write("beta", inputs.Beta, 3),
-                ["runningMean"] = Write("rm", inputs.RunningMean, 3),
-                ["runningVariance"] = Write("rv", inputs.RunningVariance, 3),
+                [BatchNormInput.X] = x,
+                [BatchNormInput.Gamma] = Write("gamma", inputs.Gamma, 3),
+                [BatchNormInput.Beta] = Write("beta", inputs.Beta, 3),
+                [BatchNormInput.RunningMean] = Write("rm", inputs.RunningMean, 3),
+                [BatchNormInput.RunningVariance] = Write("rv", inputs.RunningVariance, 3),
             },
-            Outputs = new Dictionary<string, string>
+            Outputs = new Dictionary<BatchNormOutput, string>
             {
-                ["y"] = y,
-                ["batchMean"] = Write("mean", run.Outputs["batchMean"], 3),
-                ["batchVariance"] = Write("var", run.Outputs["batchVariance"], 3),
-                ["runningMean"] = Write("rm-out", run.Outputs["runningMean"], 3),
-                ["runningVariance"] = Write("rv-out", run.Outputs["runningVariance"], 3),
+                [BatchNormOutput.Y] = y,
+                [BatchNormOutput.BatchMean] = Write("mean", run.Outputs[BatchNormOutput.BatchMean], 3),
+                [BatchNormOutput.BatchVariance] = Write("var", run.Outputs[BatchNormOutput.BatchVariance], 3),
+                [BatchNormOutput.RunningMean] = Write("rm-out", run.Outputs[BatchNormOutput.RunningMean], 3),
+                [BatchNormOutput.RunningVariance] = Write("rv-out", run.Outputs[BatchNormOutput.RunningVariance], 3),
             },
         };
         var passed = ExternalComparison.Run(external);
         Assert.Equal(Verdict.Passed, passed.Verdict);
         Assert.Equal(5, passed.Outputs.Count);
 
-        float[] wrong = run.Outputs["y"].ToArray();
+        float[] wrong = run.Outputs[BatchNormOutput.Y].ToArray();
         wrong[17] = MathF.BitIncrement(MathF.BitIncrement(wrong[17] * 1.0001f));
-        var failed = ExternalComparison.Run(external with { Outputs = new Dictionary<string, string> { ["y"] = Write("y-wrong", wrong, dims) } });
+        var failed = ExternalComparison.Run(external with { Outputs = new Dictionary<BatchNormOutput, string> { [BatchNormOutput.Y] = Write("y-wrong", wrong, dims) } });
         Assert.Equal(Verdict.Failed, failed.Verdict);
         Assert.Equal(17, failed.Outputs.Single().FirstFailures.Single().Index);
     }
@@ -110,11 +110,11 @@ public sealed class CompareTests : IDisposable
             "compare", "--pass", "backward", "--x", Write("x", inputs.X, 5, 4, 6), "--gamma", Write("g", inputs.Gamma, 4), "--dy", Write("dy", inputs.Dy, 5, 4, 6),
             "--saved-mean", Write("sm", inputs.SavedMean, 4), "--saved-invstd", Write("si", inputs.SavedInvStd, 4),
         ];
-        var ok = Bnverify.Run([.. common, "--dx", Write("dx", run.Outputs["dx"], 5, 4, 6), "--dgamma", Write("dg", run.Outputs["dgamma"], 4), "--dbeta", Write("db", run.Outputs["dbeta"], 4)]);
+        var ok = Bnverify.Run([.. common, "--dx", Write("dx", run.Outputs[BatchNormOutput.Dx], 5, 4, 6), "--dgamma", Write("dg", run.Outputs[BatchNormOutput.DGamma], 4), "--dbeta", Write("db", run.Outputs[BatchNormOutput.DBeta], 4)]);
         Assert.True(ok.ExitCode == 0, ok.Output + ok.Error);
         Assert.Contains("dx", ok.Output);
 
-        float[] badDbeta = run.Outputs["dbeta"].Select(v => v + 0.01f).ToArray();
+        float[] badDbeta = run.Outputs[BatchNormOutput.DBeta].Select(v => v + 0.01f).ToArray();
         var bad = Bnverify.Run([.. common, "--dbeta", Write("db-bad", badDbeta, 4)]);
         Assert.Equal(1, bad.ExitCode);
         Assert.Contains("reproduce: dotnet run --project src/Cli -c Release -- compare", bad.Output);

@@ -22,7 +22,7 @@ internal static class KernelCases
 
     public static VerificationCase Case(string name, int n, int c, int s, Layout layout, BatchNormPass pass, Func<VerificationCase, VerificationCase>? tune = null)
     {
-        var @case = new VerificationCase { Name = name, Shape = new TensorShape(n, c, s, layout), Pass = pass, SeedOffset = n * 7919 + c * 104729 + s };
+        var @case = new VerificationCase { Name = name, Shape = new TensorShape(n, c, s, layout), Pass = pass };
         return tune is null ? @case : tune(@case);
     }
 

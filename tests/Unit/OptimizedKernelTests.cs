@@ -165,8 +165,8 @@ public class OptimizedKernelTests
                 var @case = Case("large-mean", 16, 8, 64, layout, BatchNormPass.ForwardTraining, k => k with { Values = ValueFamily.Uniform, Offset = 1e4, Spread = 1e-2 });
                 var inputs = CaseInputs.Draw(@case, 3);
                 var run = KernelRun.Execute(OptimizedAt(width), @case, inputs);
-                var expected = BatchNorm.Harness.Comparison.ExpectedOutputs.Compute(@case, inputs).Single(o => o.Name == "y");
-                float[] y = run.Outputs["y"];
+                var expected = BatchNorm.Harness.Comparison.ExpectedOutputs.Compute(@case, inputs).Single(o => o.Name == BatchNormOutput.Y);
+                float[] y = run.Outputs[BatchNormOutput.Y];
                 for (int i = 0; i < y.Length; i++)
                 {
                     double beta = inputs.Beta[@case.Shape.CoordinatesOf(i).C];
@@ -238,12 +238,12 @@ public class OptimizedKernelRarePathTests
             var expected = BatchNorm.Harness.Comparison.ExpectedOutputs.Compute(@case, inputs);
             foreach (var output in expected)
             {
-                var comparison = BatchNorm.Harness.Comparison.OutputComparison.Compare(output.Name, run.Outputs[output.Name], output.Values, output.Bounds, i => i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                var comparison = BatchNorm.Harness.Comparison.OutputComparison.Compare(output, run.Outputs[output.Name], @case.Shape);
                 Assert.True(comparison.Passed, $"{width} {layout} {output.Name}: {comparison.FirstFailures.FirstOrDefault()}");
             }
 
-            Assert.Equal(float.PositiveInfinity, run.Outputs["batchMean"][1]);
-            Assert.Equal(float.NegativeInfinity, run.Outputs["batchMean"][2]);
+            Assert.Equal(float.PositiveInfinity, run.Outputs[BatchNormOutput.BatchMean][1]);
+            Assert.Equal(float.NegativeInfinity, run.Outputs[BatchNormOutput.BatchMean][2]);
         }
     }
 }

@@ -12,7 +12,7 @@ public enum Suite
 
 /// <summary>
 /// The named, seeded battery of cases. Names read family/layout/pass, e.g.
-/// "large-mean-1e4/nhwc/train"; each case's seed is the suite seed combined with its position.
+/// "large-mean-1e4/nhwc/train"; each case's seed is the suite seed combined with a hash of its name.
 /// </summary>
 public static class Battery
 {
@@ -38,7 +38,6 @@ public static class Battery
                         Name = $"{family}/{(layout == Layout.ChannelsFirst ? "nchw" : "nhwc")}/{PassName(pass)}",
                         Shape = new TensorShape(n, c, s, layout),
                         Pass = pass,
-                        SeedOffset = cases.Count,
                     };
                     cases.Add(tune is null ? @case : tune(@case));
                 }
@@ -127,6 +126,7 @@ public static class Battery
         BatchNormPass.ForwardTraining => "train",
         BatchNormPass.ForwardInference => "infer",
         BatchNormPass.BackwardTraining => "backward-train",
-        _ => "backward-infer",
+        BatchNormPass.BackwardInference => "backward-infer",
+        _ => throw new ArgumentOutOfRangeException(nameof(pass), pass, "not a batch norm pass"),
     };
 }

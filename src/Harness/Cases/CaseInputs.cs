@@ -22,6 +22,20 @@ public sealed record CaseInputs
 
     public required float[] SavedInvStd { get; init; }
 
+    /// <summary>The input of that name.</summary>
+    public float[] this[BatchNormInput input] => input switch
+    {
+        BatchNormInput.X => X,
+        BatchNormInput.Gamma => Gamma,
+        BatchNormInput.Beta => Beta,
+        BatchNormInput.RunningMean => RunningMean,
+        BatchNormInput.RunningVariance => RunningVariance,
+        BatchNormInput.Dy => Dy,
+        BatchNormInput.SavedMean => SavedMean,
+        BatchNormInput.SavedInvStd => SavedInvStd,
+        _ => throw new ArgumentOutOfRangeException(nameof(input), input, "not a batch norm input"),
+    };
+
     /// <summary>These inputs with the saved statistics a forward pass on x would hand over.</summary>
     public CaseInputs WithSavedStatistics(in TensorShape shape, BatchNormOptions options)
     {

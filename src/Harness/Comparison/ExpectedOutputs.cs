@@ -1,14 +1,22 @@
 using BatchNorm.Harness.Cases;
+using BatchNorm.Harness.Comparison.ErrorModel;
 using BatchNorm.Reference;
 
 namespace BatchNorm.Harness.Comparison;
 
-/// <summary>One output's expected values (the reference, in double) and each element's bound.</summary>
-public sealed record ExpectedOutput(string Name, bool PerChannel, double[] Values, double[] Bounds);
+/// <summary>
+/// One output's expected values (the reference, in double), each element's bound, and for y and dx
+/// the structured error model the verdict uses (<see cref="Bounds"/> is then the model's combined
+/// per-element bound: what an element is held to where the model cannot be fitted).
+/// </summary>
+public sealed record ExpectedOutput(BatchNormOutput Name, double[] Values, double[] Bounds, AffineErrorModel? Model = null)
+{
+    public bool PerChannel => !Name.IsElementwise();
+}
 
 /// <summary>
 /// Runs the reference on a case's float inputs (widened exactly to double) and attaches the
-/// tolerance model's bound to every element. Exactness rules, where the bound is 0:
+/// tolerance model's bounds. Exactness rules, where the bound is 0:
 /// a channel whose variance is exactly 0 (M = 1, a constant channel) must give its mean, a zero
 /// variance and y = beta exactly; M = 1 backward gives dx = 0, dgamma = 0, dbeta = dy exactly; a
 /// channel with dy all zero gives dx = 0 and zero parameter gradients exactly; an
@@ -21,8 +29,38 @@ public static class ExpectedOutputs
         BatchNormPass.ForwardTraining => ForwardTraining(@case, inputs),
         BatchNormPass.ForwardInference => ForwardInference(@case, inputs),
         BatchNormPass.BackwardTraining => BackwardTraining(@case, inputs),
-        _ => BackwardInference(@case, inputs),
+        BatchNormPass.BackwardInference => BackwardInference(@case, inputs),
+        _ => throw new ArgumentOutOfRangeException(nameof(@case), @case.Pass, "not a batch norm pass"),
     };
+
+    /// <summary>The batch statistics of x in double, and how far a float kernel's may be from them.</summary>
+    private sealed record Statistics(double[] Mean, double[] Variance, double[] InvStd, double[] MeanBound, double[] VarianceBound, double[] InvStdBound);
+
+    private static Statistics BatchStatistics(in TensorShape shape, BatchNormOptions options, double[] x, bool exactStatistics)
+    {
+        int c = shape.C;
+        double[] mean = new double[c], variance = new double[c], invStd = new double[c];
+        ReferenceBatchNorm.ForwardTraining(shape, options, new ForwardTrainingTensors<double>
+        {
+            X = x,
+            Y = new double[x.Length],
+            BatchMean = mean,
+            BatchVariance = variance,
+            BatchInvStd = invStd,
+        });
+        double[] meanBound = new double[c], varBound = new double[c], invStdBound = new double[c];
+        for (int ch = 0; ch < c; ch++)
+        {
+            double meanAbs = shape.ChannelOffsets(ch).Average(i => Math.Abs(x[i]));
+            bool exact = variance[ch] == 0 || exactStatistics;
+            double sound = ToleranceModel.Mean(shape.M, mean[ch], meanAbs);
+            meanBound[ch] = exact ? 0 : sound;
+            varBound[ch] = exact ? 0 : ToleranceModel.Variance(shape.M, variance[ch], sound);
+            invStdBound[ch] = ToleranceModel.InvStd(invStd[ch], variance[ch], options.Epsilon, varBound[ch]);
+        }
+
+        return new Statistics(mean, variance, invStd, meanBound, varBound, invStdBound);
+    }
 
     private static IReadOnlyList<ExpectedOutput> ForwardTraining(VerificationCase @case, CaseInputs inputs)
     {
@@ -30,88 +68,94 @@ public static class ExpectedOutputs
         var options = @case.Options;
         int c = shape.C;
         double[] x = Widen(inputs.X), gamma = Widen(inputs.Gamma), beta = Widen(inputs.Beta);
-        double[] y = new double[x.Length], mean = new double[c], variance = new double[c], invStd = new double[c];
+        double[] y = new double[x.Length];
         double[] runMean = Widen(inputs.RunningMean), runVar = Widen(inputs.RunningVariance);
+        var stats = BatchStatistics(shape, options, x, @case.Values == ValueFamily.ExactPairs);
         ReferenceBatchNorm.ForwardTraining(shape, options, new ForwardTrainingTensors<double>
         {
             X = x,
             Gamma = gamma,
             Beta = beta,
             Y = y,
-            BatchMean = mean,
-            BatchVariance = variance,
-            BatchInvStd = invStd,
+            BatchMean = new double[c],
+            BatchVariance = new double[c],
+            BatchInvStd = new double[c],
             RunningMean = @case.WithRunningStats ? runMean : [],
             RunningVariance = @case.WithRunningStats ? runVar : [],
         });
 
-        double[] yBound = new double[x.Length], meanBound = new double[c], varBound = new double[c], invStdBound = new double[c];
+        var model = StructuredBounds.Y(shape, x, y,
+            ch => new StructuredBounds.YChannel(ChannelParameter.ScaleAt<double>(gamma, ch), ChannelParameter.ShiftAt<double>(beta, ch), stats.Mean[ch], stats.InvStd[ch],
+                stats.MeanBound[ch], stats.InvStdBound[ch] / stats.InvStd[ch]),
+            ch => stats.Variance[ch] == 0);
         double[] runMeanBound = new double[c], runVarBound = new double[c];
         double w = RunningStatsRule.BatchWeight(options.Convention, options.Momentum);
         double f = RunningStatsRule.UsesUnbiasedVariance(options.Convention) && shape.M > 1 ? (double)shape.M / (shape.M - 1) : 1.0;
-        bool exactStatistics = @case.Values == ValueFamily.ExactPairs;
         for (int ch = 0; ch < c; ch++)
         {
-            double meanAbs = shape.ChannelOffsets(ch).Average(i => Math.Abs(x[i]));
-            bool zeroVariance = variance[ch] == 0;
-            meanBound[ch] = zeroVariance || exactStatistics ? 0 : ToleranceModel.Mean(shape.M, mean[ch], meanAbs);
-            varBound[ch] = zeroVariance || exactStatistics ? 0 : ToleranceModel.Variance(shape.M, variance[ch], ToleranceModel.Mean(shape.M, mean[ch], meanAbs));
-            invStdBound[ch] = ToleranceModel.InvStd(invStd[ch], variance[ch], options.Epsilon, varBound[ch]);
-            double g = ChannelParameter.ScaleAt<double>(gamma, ch);
-            foreach (int i in shape.ChannelOffsets(ch))
-            {
-                double gammaXhat = g * (x[i] - mean[ch]) * invStd[ch];
-                yBound[i] = zeroVariance ? 0 : ToleranceModel.TrainingY(g, invStd[ch], meanBound[ch], invStdBound[ch], gammaXhat, y[i]);
-            }
-
-            runMeanBound[ch] = ToleranceModel.Running(w, inputs.RunningMean[ch], mean[ch], meanBound[ch], runMean[ch]);
-            runVarBound[ch] = ToleranceModel.Running(w, inputs.RunningVariance[ch], f * variance[ch], f * varBound[ch], runVar[ch]);
+            runMeanBound[ch] = ToleranceModel.Running(w, inputs.RunningMean[ch], stats.Mean[ch], stats.MeanBound[ch], runMean[ch]);
+            runVarBound[ch] = ToleranceModel.Running(w, inputs.RunningVariance[ch], f * stats.Variance[ch], f * stats.VarianceBound[ch], runVar[ch]);
         }
 
-        if (exactStatistics)
-            RequireFloats(mean, variance);
+        if (@case.Values == ValueFamily.ExactPairs)
+            RequireFloats(stats.Mean, stats.Variance);
         var outputs = new List<ExpectedOutput>
         {
-            new("y", false, y, yBound), new("batchMean", true, mean, meanBound),
-            new("batchVariance", true, variance, varBound), new("batchInvStd", true, invStd, invStdBound),
+            Elementwise(BatchNormOutput.Y, shape, y, model),
+            new(BatchNormOutput.BatchMean, stats.Mean, stats.MeanBound),
+            new(BatchNormOutput.BatchVariance, stats.Variance, stats.VarianceBound),
+            new(BatchNormOutput.BatchInvStd, stats.InvStd, stats.InvStdBound),
         };
         if (@case.WithRunningStats)
         {
-            outputs.Add(new("runningMean", true, runMean, runMeanBound));
-            outputs.Add(new("runningVariance", true, runVar, runVarBound));
+            outputs.Add(new(BatchNormOutput.RunningMean, runMean, runMeanBound));
+            outputs.Add(new(BatchNormOutput.RunningVariance, runVar, runVarBound));
         }
 
         return outputs;
     }
 
+    /// <summary>istd from an exact running variance: add, sqrt, divide, each rounding once (a relative bound of 3u).</summary>
+    private static readonly double InferenceInvStdBound = 3 * ToleranceModel.U;
+
     private static IReadOnlyList<ExpectedOutput> ForwardInference(VerificationCase @case, CaseInputs inputs)
     {
         var shape = @case.Shape;
-        double[] x = Widen(inputs.X), gamma = Widen(inputs.Gamma), y = new double[x.Length], bound = new double[x.Length];
+        double[] x = Widen(inputs.X), gamma = Widen(inputs.Gamma), beta = Widen(inputs.Beta), y = new double[x.Length];
         ReferenceBatchNorm.ForwardInference(shape, @case.Options, new ForwardInferenceTensors<double>
         {
             X = x,
             Gamma = gamma,
-            Beta = Widen(inputs.Beta),
+            Beta = beta,
             RunningMean = Widen(inputs.RunningMean),
             RunningVariance = Widen(inputs.RunningVariance),
             Y = y,
         });
-        for (int ch = 0; ch < shape.C; ch++)
-        {
-            double istd = ReferenceBatchNorm.InvStd(inputs.RunningVariance[ch], @case.Options.Epsilon), g = ChannelParameter.ScaleAt<double>(gamma, ch);
-            foreach (int i in shape.ChannelOffsets(ch))
-                bound[i] = ToleranceModel.InferenceY(g * (x[i] - inputs.RunningMean[ch]) * istd, y[i]);
-        }
-
-        return [new("y", false, y, bound)];
+        var model = StructuredBounds.Y(shape, x, y,
+            ch => new StructuredBounds.YChannel(ChannelParameter.ScaleAt<double>(gamma, ch), ChannelParameter.ShiftAt<double>(beta, ch), inputs.RunningMean[ch],
+                ReferenceBatchNorm.InvStd(inputs.RunningVariance[ch], @case.Options.Epsilon), CentreBound: 0, InferenceInvStdBound),
+            _ => false);
+        return [Elementwise(BatchNormOutput.Y, shape, y, model)];
     }
 
     private static IReadOnlyList<ExpectedOutput> BackwardTraining(VerificationCase @case, CaseInputs inputs)
     {
         var shape = @case.Shape;
         int c = shape.C;
-        double[] x = Widen(inputs.X), dy = Widen(inputs.Dy), gamma = Widen(inputs.Gamma), mean = Widen(inputs.SavedMean), invStd = Widen(inputs.SavedInvStd);
+        double[] x = Widen(inputs.X), dy = Widen(inputs.Dy), gamma = Widen(inputs.Gamma);
+        double[] mean, invStd, meanBound, invStdRelative;
+        if (@case.SavedStatisticsFromKernel)
+        {
+            // The kernel's own saved statistics are unknown: use exact ones and admit its rounding.
+            var stats = BatchStatistics(shape, @case.Options, x, exactStatistics: false);
+            (mean, invStd, meanBound) = (stats.Mean, stats.InvStd, stats.MeanBound);
+            invStdRelative = stats.InvStd.Select((v, ch) => stats.InvStdBound[ch] / v).ToArray();
+        }
+        else
+        {
+            (mean, invStd, meanBound, invStdRelative) = (Widen(inputs.SavedMean), Widen(inputs.SavedInvStd), new double[c], new double[c]);
+        }
+
         double[] dx = new double[x.Length], dgamma = new double[c], dbeta = new double[c];
         ReferenceBatchNorm.BackwardTraining(shape, new BackwardTrainingTensors<double>
         {
@@ -124,7 +168,12 @@ public static class ExpectedOutputs
             DGamma = dgamma,
             DBeta = dbeta,
         });
-        return Backward(shape, x, dy, dx, dgamma, dbeta, mean, invStd, gamma, training: true);
+        var (dgammaBound, dbetaBound, exact) = ParameterGradientBounds(shape, x, dy, dgamma, dbeta, mean, invStd, meanBound, invStdRelative, termRoundings: 3, training: true);
+        var model = StructuredBounds.TrainingDx(shape, x, dy, dx,
+            ch => new StructuredBounds.DxChannel(ChannelParameter.ScaleAt<double>(gamma, ch), mean[ch], invStd[ch], dbeta[ch], dgamma[ch], dbetaBound[ch], dgammaBound[ch],
+                meanBound[ch], invStdRelative[ch]),
+            ch => exact[ch]);
+        return [Elementwise(BatchNormOutput.Dx, shape, dx, model), new(BatchNormOutput.DGamma, dgamma, dgammaBound), new(BatchNormOutput.DBeta, dbeta, dbetaBound)];
     }
 
     private static IReadOnlyList<ExpectedOutput> BackwardInference(VerificationCase @case, CaseInputs inputs)
@@ -145,15 +194,24 @@ public static class ExpectedOutputs
             DBeta = dbeta,
         });
         double[] invStd = Array.ConvertAll(inputs.RunningVariance, v => ReferenceBatchNorm.InvStd(v, @case.Options.Epsilon));
-        return Backward(shape, x, dy, dx, dgamma, dbeta, mean, invStd, gamma, training: false);
+        var (dgammaBound, dbetaBound, exact) = ParameterGradientBounds(shape, x, dy, dgamma, dbeta, mean, invStd, new double[c], new double[c], termRoundings: 5, training: false);
+        var model = StructuredBounds.InferenceDx(shape, dy, dx, ch => ChannelParameter.ScaleAt<double>(gamma, ch), ch => invStd[ch], ch => exact[ch]);
+        return [Elementwise(BatchNormOutput.Dx, shape, dx, model), new(BatchNormOutput.DGamma, dgamma, dgammaBound), new(BatchNormOutput.DBeta, dbeta, dbetaBound)];
     }
 
-    private static IReadOnlyList<ExpectedOutput> Backward(in TensorShape shape, double[] x, double[] dy, double[] dx, double[] dgamma, double[] dbeta,
-        double[] mean, double[] invStd, double[] gamma, bool training)
+    /// <summary>
+    /// dgamma and dbeta bounds per channel, and which channels are exact (dy all 0, or M = 1 in
+    /// training). With saved statistics of the kernel's own (mean within E_m, istd within ρ
+    /// relative), its xhat' = xhat (1+ρ) - E_m istd (1+ρ) moves dgamma by ρ|dgamma| + istd (1+ρ) E_m |dbeta|
+    /// and the sum's terms by the same factors.
+    /// </summary>
+    private static (double[] DGamma, double[] DBeta, bool[] Exact) ParameterGradientBounds(in TensorShape shape, double[] x, double[] dy, double[] dgamma, double[] dbeta,
+        double[] mean, double[] invStd, double[] meanBound, double[] invStdRelative, int termRoundings, bool training)
     {
         int c = shape.C;
         long m = shape.M;
-        double[] dxBound = new double[x.Length], dgammaBound = new double[c], dbetaBound = new double[c];
+        double[] dgammaBound = new double[c], dbetaBound = new double[c];
+        bool[] exact = new bool[c];
         for (int ch = 0; ch < c; ch++)
         {
             double sumAbsDy = 0, sumAbsDyXhat = 0;
@@ -163,20 +221,27 @@ public static class ExpectedOutputs
                 sumAbsDyXhat += Math.Abs(dy[i] * (x[i] - mean[ch]) * invStd[ch]);
             }
 
-            bool exact = sumAbsDy == 0 || (training && m == 1);
-            dbetaBound[ch] = exact ? 0 : ToleranceModel.DBeta(m, sumAbsDy, dbeta[ch]);
-            dgammaBound[ch] = exact ? 0 : ToleranceModel.DGamma(m, sumAbsDyXhat, dgamma[ch], training ? 3 : 5);
-            double k1 = ChannelParameter.ScaleAt<double>(gamma, ch) * invStd[ch];
-            foreach (int i in shape.ChannelOffsets(ch))
-            {
-                double xhat = (x[i] - mean[ch]) * invStd[ch];
-                dxBound[i] = exact ? 0
-                    : training ? ToleranceModel.TrainingDx(m, k1, xhat, dy[i], dbeta[ch], dgamma[ch], dbetaBound[ch], dgammaBound[ch], dx[i])
-                    : ToleranceModel.InferenceDx(dx[i]);
-            }
+            double rho = invStdRelative[ch], em = meanBound[ch];
+            exact[ch] = sumAbsDy == 0 || (training && m == 1);
+            dbetaBound[ch] = exact[ch] ? 0 : ToleranceModel.DBeta(m, sumAbsDy, dbeta[ch]);
+            double terms = (1 + rho) * (sumAbsDyXhat + (invStd[ch] * em * sumAbsDy));
+            dgammaBound[ch] = exact[ch] ? 0
+                : ToleranceModel.DGamma(m, terms, dgamma[ch], termRoundings) + (rho * Math.Abs(dgamma[ch])) + (invStd[ch] * (1 + rho) * em * Math.Abs(dbeta[ch]));
         }
 
-        return [new("dx", false, dx, dxBound), new("dgamma", true, dgamma, dgammaBound), new("dbeta", true, dbeta, dbetaBound)];
+        return (dgammaBound, dbetaBound, exact);
+    }
+
+    private static ExpectedOutput Elementwise(BatchNormOutput name, in TensorShape shape, double[] values, AffineErrorModel model)
+    {
+        double[] bounds = new double[values.Length];
+        for (int c = 0; c < shape.C; c++)
+        {
+            foreach (int i in shape.ChannelOffsets(c))
+                bounds[i] = model.CombinedBound(c, i);
+        }
+
+        return new ExpectedOutput(name, values, bounds, model);
     }
 
     private static void RequireFloats(params double[][] values)

@@ -1,3 +1,7 @@
+using System.Globalization;
+using BatchNorm.Harness.Cases;
+using BatchNorm.Harness.Comparison.ErrorModel;
+
 namespace BatchNorm.Harness.Comparison;
 
 /// <summary>One element that broke (or came closest to) its bound.</summary>
@@ -6,14 +10,15 @@ namespace BatchNorm.Harness.Comparison;
 /// <param name="Expected">The reference value, in double.</param>
 /// <param name="Actual">The kernel's value.</param>
 /// <param name="AbsoluteError">|actual - expected|, infinity for a non-finite mismatch.</param>
-/// <param name="Bound">The tolerance model's bound for this element.</param>
+/// <param name="Bound">The bound the element was held to: its error's, or under the structured model its residual's.</param>
 /// <param name="Ulps">Distance from the expected value rounded to float.</param>
-public sealed record ElementError(long Index, string Location, double Expected, float Actual, double AbsoluteError, double Bound, long Ulps);
+/// <param name="Residual">Under the structured model, the error left after the channel's systematic part; otherwise null.</param>
+public sealed record ElementError(long Index, string Location, double Expected, float Actual, double AbsoluteError, double Bound, long Ulps, double? Residual = null);
 
 /// <summary>How one output of a kernel compares with the reference.</summary>
 public sealed record OutputComparison
 {
-    public required string Output { get; init; }
+    public required BatchNormOutput Output { get; init; }
 
     public required int Count { get; init; }
 
@@ -25,8 +30,23 @@ public sealed record OutputComparison
     /// <summary>Max distance in float32 ULPs between actual and the expected value rounded to float.</summary>
     public long MaxUlps { get; init; }
 
-    /// <summary>Max |error| / bound: below 1 passes; the headroom the data left. 0/0 counts as 0, x/0 as infinity.</summary>
+    /// <summary>Max |error| / bound over every check of the output: below 1 passes; the headroom the data left. 0/0 counts as 0, x/0 as infinity.</summary>
     public double WorstRatio { get; init; }
+
+    /// <summary>Structured model: the worst systematic coefficient's |value| / bound over the fitted channels; null for per-channel outputs.</summary>
+    public double? SystematicRatio { get; init; }
+
+    /// <summary>Structured model: the worst residual / residual bound (element-by-element channels included); null for per-channel outputs.</summary>
+    public double? ResidualRatio { get; init; }
+
+    /// <summary>Channels whose systematic error is over its bound.</summary>
+    public IReadOnlyList<ChannelVerdict> SystematicFailures { get; init; } = [];
+
+    /// <summary>Channels the fit could not separate, checked element by element with the combined bound instead.</summary>
+    public int ElementwiseChannels { get; init; }
+
+    /// <summary>One line per finding, worst first: systematic channels, the pattern of the bad elements, channels not fitted.</summary>
+    public IReadOnlyList<string> Findings { get; init; } = [];
 
     /// <summary>The element with the largest ratio, or null when every error is 0.</summary>
     public ElementError? Worst { get; init; }
@@ -46,98 +66,227 @@ public sealed record OutputComparison
     /// <summary>Up to ten failing elements, worst first.</summary>
     public IReadOnlyList<ElementError> FirstFailures { get; init; } = [];
 
-    public bool Passed => OverBound == 0;
+    public bool Passed => OverBound == 0 && SystematicFailures.Count == 0;
 
     /// <summary>
-    /// Compares actual with expected element by element. Where the expected value, rounded to
-    /// float, is NaN or infinite, the actual value must be the same (NaN for NaN, the same
-    /// infinity); otherwise it must be finite and within its bound.
+    /// Compares actual with expected. Where the expected value, rounded to float, is NaN or
+    /// infinite, the actual value must be the same (NaN for NaN, the same infinity); otherwise it
+    /// must be finite. Finite elements are then held to the structured model when the output has
+    /// one (each channel's systematic part and each element's residual within their bounds), or to
+    /// their own bound.
     /// </summary>
-    public static OutputComparison Compare(string output, ReadOnlySpan<float> actual, ReadOnlySpan<double> expected, ReadOnlySpan<double> bound, Func<long, string> locate)
+    public static OutputComparison Compare(ExpectedOutput expected, float[] actual, in TensorShape shape)
     {
-        double maxAbs = 0, maxRel = 0, worstRatio = 0, scale = 0;
-        long maxUlps = 0;
-        int over = 0, nonFinite = 0, zeros = 0;
-        ElementError? worst = null;
-        var failures = new List<ElementError>();
+        var s = shape;
+        Func<long, string> locate = expected.Name.IsElementwise()
+            ? i => { var (n, c, sp) = s.CoordinatesOf(i); return string.Create(CultureInfo.InvariantCulture, $"(n={n}, c={c}, s={sp})"); }
+        : i => string.Create(CultureInfo.InvariantCulture, $"(c={i})");
+        var tally = new Tally(actual.Length);
+        var finite = new bool[actual.Length];
+        double[] error = new double[actual.Length];
         for (int i = 0; i < actual.Length; i++)
         {
             float a = actual[i];
-            double e = expected[i];
+            double e = expected.Values[i];
             float ef = (float)e;
             if (e == 0)
-                zeros++;
+                tally.Zeros++;
             if (double.IsFinite(e))
-                scale = Math.Max(scale, Math.Abs(e));
+                tally.Scale = Math.Max(tally.Scale, Math.Abs(e));
             if (!float.IsFinite(ef) || !float.IsFinite(a))
             {
                 bool same = float.IsNaN(ef) ? float.IsNaN(a) : a == ef;
                 if (!same)
                 {
-                    nonFinite++;
-                    over++;
-                    Record(new ElementError(i, locate(i), e, a, double.PositiveInfinity, bound[i], long.MaxValue));
+                    tally.NonFinite++;
+                    tally.Fail(new ElementError(i, locate(i), e, a, double.PositiveInfinity, expected.Bounds[i], long.MaxValue));
                 }
 
                 continue;
             }
 
-            double error = Math.Abs(a - e);
-            // A NaN bound comes only from a channel already non-finite; fail closed.
-            double b = double.IsNaN(bound[i]) ? 0 : bound[i];
-            double ratio = error == 0 ? 0 : b == 0 ? double.PositiveInfinity : error / b;
-            long ulps = Ulp.Distance(a, ef);
-            maxAbs = Math.Max(maxAbs, error);
+            finite[i] = true;
+            error[i] = a - e;
+            tally.MaxAbs = Math.Max(tally.MaxAbs, Math.Abs(error[i]));
             if (e != 0)
-                maxRel = Math.Max(maxRel, error / Math.Abs(e));
-            maxUlps = Math.Max(maxUlps, ulps);
-            var element = new ElementError(i, locate(i), e, a, error, b, ulps);
-            if (ratio > 1)
+                tally.MaxRel = Math.Max(tally.MaxRel, Math.Abs(error[i]) / Math.Abs(e));
+            tally.MaxUlps = Math.Max(tally.MaxUlps, Ulp.Distance(a, ef));
+        }
+
+        void Element(int i, double bound, double? residual)
+        {
+            double err = Math.Abs(residual ?? error[i]);
+            // A NaN bound comes only from a channel already non-finite; fail closed.
+            double b = double.IsNaN(bound) ? 0 : bound;
+            double ratio = err == 0 ? 0 : b == 0 ? double.PositiveInfinity : err / b;
+            var element = new ElementError(i, locate(i), expected.Values[i], actual[i], Math.Abs(error[i]), b, Ulp.Distance(actual[i], (float)expected.Values[i]), residual);
+            tally.Observe(element, ratio);
+        }
+
+        if (expected.Model is not { } model)
+        {
+            for (int i = 0; i < actual.Length; i++)
             {
-                over++;
-                Record(element);
+                if (finite[i])
+                    Element(i, expected.Bounds[i], null);
             }
 
-            if (ratio > worstRatio || (worst is null && ratio == worstRatio && error > 0))
+            return tally.Result(expected.Name, [], null, null, 0, []);
+        }
+
+        var failures = new List<ChannelVerdict>();
+        double systematicRatio = 0;
+        int elementwiseChannels = 0;
+        for (int c = 0; c < s.C; c++)
+        {
+            var indices = new List<int>();
+            foreach (int i in s.ChannelOffsets(c))
             {
-                worstRatio = ratio;
+                if (finite[i])
+                    indices.Add(i);
+            }
+
+            // A channel whose bounds are all 0 is a claim of exactness: nothing to separate.
+            bool exact = indices.All(i => model.ResidualBounds[i] == 0);
+            var fit = exact || indices.Count == 0 ? null : AffineFit.Fit(model, indices, indices.Select(i => error[i]).ToArray());
+            if (fit is null)
+            {
+                if (!exact && indices.Count > 0)
+                    elementwiseChannels++;
+                foreach (int i in indices)
+                    Element(i, model.CombinedBound(c, i), null);
+                continue;
+            }
+
+            double[] bounds = new double[model.BasisSize];
+            double ratio = 0;
+            for (int k = 0; k < model.BasisSize; k++)
+            {
+                bounds[k] = model.CoefficientBounds[c][k] + fit.Perturbation[k];
+                double coefficient = Math.Abs(fit.Coefficients[k]);
+                ratio = Math.Max(ratio, coefficient == 0 ? 0 : bounds[k] == 0 ? double.PositiveInfinity : coefficient / bounds[k]);
+            }
+
+            systematicRatio = Math.Max(systematicRatio, ratio);
+            if (ratio > 1)
+                failures.Add(new ChannelVerdict(c, fit.Coefficients, bounds, ratio));
+            foreach (int i in indices)
+            {
+                double residual = error[i], spread = 0;
+                for (int k = 0; k < model.BasisSize; k++)
+                {
+                    residual -= fit.Coefficients[k] * model.Basis[k][i];
+                    spread += Math.Abs(model.Basis[k][i]) * fit.Perturbation[k];
+                }
+
+                Element(i, model.ResidualBounds[i] + spread, residual);
+            }
+        }
+
+        var findings = new List<string>();
+        foreach (var channel in failures.OrderByDescending(f => f.Ratio).Take(5))
+            findings.Add(Diagnosis.Systematic(expected.Name, model, channel));
+        if (failures.Count > 5)
+            findings.Add(string.Create(CultureInfo.InvariantCulture, $"systematic: {failures.Count - 5} more channels over their bound"));
+        if (tally.FailedIndices.Count > 0)
+            findings.Add($"element-wise: {DamagePattern.Describe(s, tally.FailedIndices)}");
+        if (elementwiseChannels > 0)
+        {
+            findings.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{elementwiseChannels} channel(s) checked element by element: too few elements ({s.M} < {AffineErrorModel.ElementsPerBasisFunction} per basis function) or a degenerate basis ({string.Join(", ", model.BasisNames)}) to separate the systematic part"));
+        }
+
+        return tally.Result(expected.Name, failures, systematicRatio, tally.WorstRatio, elementwiseChannels, findings);
+    }
+
+    /// <summary>The running figures of one comparison.</summary>
+    private sealed class Tally(int count)
+    {
+        private readonly List<ElementError> failures = [];
+        private ElementError? worst;
+
+        public double MaxAbs { get; set; }
+
+        public double MaxRel { get; set; }
+
+        public long MaxUlps { get; set; }
+
+        public double Scale { get; set; }
+
+        public int Zeros { get; set; }
+
+        public int NonFinite { get; set; }
+
+        public int Over { get; private set; }
+
+        public double WorstRatio { get; private set; }
+
+        /// <summary>Every failing element's index (for the pattern), non-finite mismatches included.</summary>
+        public List<int> FailedIndices { get; } = [];
+
+        public void Observe(ElementError element, double ratio)
+        {
+            if (ratio > 1)
+                Fail(element);
+            if (ratio > WorstRatio || (worst is null && ratio == WorstRatio && element.AbsoluteError > 0))
+            {
+                WorstRatio = ratio;
                 worst = element;
             }
         }
 
-        if (nonFinite > 0)
+        public void Fail(ElementError element)
         {
-            // A NaN or infinity where a finite value belongs is an unbounded error.
-            worstRatio = double.PositiveInfinity;
-            maxAbs = maxRel = double.PositiveInfinity;
-            maxUlps = long.MaxValue;
-        }
-        return new OutputComparison
-        {
-            Output = output,
-            Count = actual.Length,
-            MaxAbsoluteError = maxAbs,
-            MaxRelativeError = maxRel,
-            MaxUlps = maxUlps,
-            WorstRatio = worstRatio,
-            Worst = worst ?? failures.FirstOrDefault(),
-            OverBound = over,
-            NonFiniteMismatches = nonFinite,
-            ExpectedZeros = zeros,
-            MaxExpectedMagnitude = scale,
-            FirstFailures = failures.OrderByDescending(f => f.AbsoluteError / Math.Max(f.Bound, double.Epsilon)).Take(10).ToArray(),
-        };
-
-        void Record(ElementError element)
-        {
+            Over++;
+            FailedIndices.Add((int)element.Index);
             // Keep the ten worst failures without holding every failing element.
             failures.Add(element);
             if (failures.Count > 64)
             {
-                var keep = failures.OrderByDescending(f => f.AbsoluteError / Math.Max(f.Bound, double.Epsilon)).Take(10).ToList();
+                var keep = Worst10();
                 failures.Clear();
                 failures.AddRange(keep);
             }
+        }
+
+        private List<ElementError> Worst10() =>
+            failures.OrderByDescending(f => Math.Abs(f.Residual ?? f.AbsoluteError) / Math.Max(f.Bound, double.Epsilon)).Take(10).ToList();
+
+        public OutputComparison Result(BatchNormOutput output, IReadOnlyList<ChannelVerdict> systematic, double? systematicRatio, double? residualRatio,
+            int elementwiseChannels, IReadOnlyList<string> findings)
+        {
+            double worstRatio = Math.Max(WorstRatio, systematicRatio ?? 0);
+            double maxAbs = MaxAbs, maxRel = MaxRel;
+            long maxUlps = MaxUlps;
+            if (NonFinite > 0)
+            {
+                // A NaN or infinity where a finite value belongs is an unbounded error.
+                worstRatio = double.PositiveInfinity;
+                maxAbs = maxRel = double.PositiveInfinity;
+                maxUlps = long.MaxValue;
+                residualRatio = residualRatio is null ? null : double.PositiveInfinity;
+            }
+
+            return new OutputComparison
+            {
+                Output = output,
+                Count = count,
+                MaxAbsoluteError = maxAbs,
+                MaxRelativeError = maxRel,
+                MaxUlps = maxUlps,
+                WorstRatio = worstRatio,
+                SystematicRatio = systematicRatio,
+                ResidualRatio = residualRatio,
+                SystematicFailures = systematic,
+                ElementwiseChannels = elementwiseChannels,
+                Findings = findings,
+                Worst = worst ?? failures.FirstOrDefault(),
+                OverBound = Over,
+                NonFiniteMismatches = NonFinite,
+                ExpectedZeros = Zeros,
+                MaxExpectedMagnitude = Scale,
+                FirstFailures = Worst10(),
+            };
         }
     }
 }

@@ -231,14 +231,31 @@ public static class FaultyKernels
         }
     }
 
-    /// <summary>One element of y, in the middle, is 64 ULPs off.</summary>
-    private sealed class OneElementOff64Ulp() : FaultyKernel("one-element-64-ulp", "one element of y is 64 ULPs off")
+    /// <summary>
+    /// The element of y of largest magnitude is 64 ULPs off. (An element near 0 would not do: its
+    /// 64 ULPs can be smaller than the rounding of |gamma·xhat| that made it, which no verifier may
+    /// reject.)
+    /// </summary>
+    private sealed class OneElementOff64Ulp() : FaultyKernel("one-element-64-ulp", "the largest |y| is 64 ULPs off")
     {
         public override void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t)
         {
             Correct.ForwardTraining(shape, options, t);
-            int i = t.Y.Length / 2;
-            t.Y[i] = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(t.Y[i]) + 64);
+            int largest = LargestFinite(t.Y);
+            if (largest >= 0)
+                t.Y[largest] = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(t.Y[largest]) + 64);
+        }
+
+        private static int LargestFinite(ReadOnlySpan<float> values)
+        {
+            int at = -1;
+            for (int i = 0; i < values.Length; i++)
+            {
+                if (float.IsFinite(values[i]) && (at < 0 || Math.Abs(values[i]) > Math.Abs(values[at])))
+                    at = i;
+            }
+
+            return at;
         }
     }
 }

@@ -68,14 +68,14 @@ public sealed class AccuracyBaseline
         var messages = new List<string>();
         foreach (var output in result.Outputs)
         {
-            if (recorded[output.Output] is not JsonValue value)
+            if (recorded[output.Output.Name()] is not JsonValue value)
                 continue;
             double baseline = value.GetValue<double>();
             double allowed = Factor * baseline + ToleranceModel.U * output.MaxExpectedMagnitude;
             if (output.MaxAbsoluteError > allowed)
             {
                 messages.Add(string.Create(CultureInfo.InvariantCulture,
-                    $"{output.Output}: max abs error {output.MaxAbsoluteError:R} exceeds {Factor}x the baseline {baseline:R} (allowed {allowed:R}); " +
+                    $"{output.Output.Name()}: max abs error {output.MaxAbsoluteError:R} exceeds {Factor}x the baseline {baseline:R} (allowed {allowed:R}); " +
                     $"if intended, re-baseline with: dotnet run --project src/Cli -c Release -- verify --kernel {result.Kernel} --suite {suite.ToString().ToLowerInvariant()} --update-baseline"));
             }
         }
@@ -91,7 +91,7 @@ public sealed class AccuracyBaseline
         {
             var outputs = new JsonObject();
             foreach (var output in result.Outputs)
-                outputs[output.Output] = output.MaxAbsoluteError;
+                outputs[output.Output.Name()] = output.MaxAbsoluteError;
             cases[result.Case.Name] = outputs;
         }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Verification;
 
 namespace BatchNorm.Harness.Reports;
@@ -28,12 +29,18 @@ public static class JsonReport
                 reproduce = r.Reproducer,
                 outputs = r.Outputs.Select(o => new
                 {
-                    output = o.Output,
+                    output = o.Output.Name(),
                     count = o.Count,
                     maxAbsoluteError = Finite(o.MaxAbsoluteError),
                     maxRelativeError = Finite(o.MaxRelativeError),
                     maxUlps = o.MaxUlps == long.MaxValue ? (long?)null : o.MaxUlps,
                     worstRatio = Finite(o.WorstRatio),
+                    systematicRatio = o.SystematicRatio is { } sr ? Finite(sr) : null,
+                    residualRatio = o.ResidualRatio is { } rr ? Finite(rr) : null,
+                    elementwiseChannels = o.ElementwiseChannels,
+                    systematicFailures = o.SystematicFailures.Select(f => new { channel = f.Channel, coefficients = f.Coefficients.Select(Finite), bounds = f.Bounds.Select(Finite), ratio = Finite(f.Ratio) }),
+                    findings = o.Findings,
+                    firstFailures = o.FirstFailures.Select(e => new { location = e.Location, expected = Finite(e.Expected), actual = Finite(e.Actual), residual = e.Residual is { } r ? Finite(r) : null, bound = Finite(e.Bound) }),
                     overBound = o.OverBound,
                     nonFiniteMismatches = o.NonFiniteMismatches,
                     worst = o.Worst is null ? null : new { location = o.Worst.Location, expected = Finite(o.Worst.Expected), actual = Finite(o.Worst.Actual), bound = Finite(o.Worst.Bound) },

@@ -15,6 +15,9 @@ public static class ReportFormat
     public static string Short(double value) =>
         double.IsPositiveInfinity(value) ? "inf" : value.ToString("G3", CultureInfo.InvariantCulture);
 
+    /// <summary>Three significant digits, or "-" where the figure does not apply.</summary>
+    public static string Optional(double? value) => value is { } v ? Short(v) : "-";
+
     /// <summary>An ULP count, "nan" when a NaN was involved.</summary>
     public static string Ulps(long ulps) => ulps == long.MaxValue ? "nan" : ulps.ToString(CultureInfo.InvariantCulture);
 }

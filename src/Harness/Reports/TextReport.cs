@@ -1,4 +1,5 @@
 using System.Text;
+using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Verification;
 
 namespace BatchNorm.Harness.Reports;
@@ -22,12 +23,19 @@ public static class TextReport
             text.AppendLine($"  mistrusted: {result.MistrustReason}");
         foreach (var output in result.Outputs.Where(o => !o.Passed))
         {
-            text.AppendLine($"  {output.Output}: {output.OverBound} of {output.Count} elements over their bound ({output.NonFiniteMismatches} NaN/infinity mismatches); worst first:");
-            text.AppendLine("    location                       expected                  actual           abs error   bound       ulps");
+            text.AppendLine($"  {output.Output.Name()}: {output.OverBound} of {output.Count} elements over their bound ({output.NonFiniteMismatches} NaN/infinity mismatches), " +
+                            $"{output.SystematicFailures.Count} channel(s) with a systematic error over its bound; headroom systematic {ReportFormat.Optional(output.SystematicRatio)}, " +
+                            $"residual {ReportFormat.Optional(output.ResidualRatio)}");
+            foreach (string finding in output.Findings)
+                text.AppendLine($"    {finding}");
+            if (output.FirstFailures.Count == 0)
+                continue;
+            text.AppendLine("    worst elements first:");
+            text.AppendLine("    location                       expected                  actual           abs error   residual    bound       ulps");
             foreach (var e in output.FirstFailures)
             {
                 text.AppendLine($"    {e.Location,-30} {ReportFormat.RoundTrip(e.Expected),-25} {ReportFormat.RoundTrip(e.Actual),-16} " +
-                                $"{ReportFormat.Short(e.AbsoluteError),-11} {ReportFormat.Short(e.Bound),-11} {ReportFormat.Ulps(e.Ulps)}");
+                                $"{ReportFormat.Short(e.AbsoluteError),-11} {ReportFormat.Optional(e.Residual),-11} {ReportFormat.Short(e.Bound),-11} {ReportFormat.Ulps(e.Ulps)}");
             }
         }
 

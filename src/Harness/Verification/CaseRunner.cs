@@ -27,19 +27,16 @@ public static class CaseRunner
         {
             int differ = FirstBitDifference(values, second.Outputs[name]);
             if (differ >= 0)
-                violations.Add($"{name}: two runs on the same input differ in bits, first at element {differ} (nondeterministic)");
+                violations.Add($"{name.Name()}: two runs on the same input differ in bits, first at element {differ} (nondeterministic)");
         }
 
         var comparisons = new List<OutputComparison>();
         foreach (var output in expected)
         {
-            if (!first.Outputs.TryGetValue(output.Name, out float[]? actual))
-                continue;
-            var shape = @case.Shape;
-            Func<long, string> locate = output.PerChannel
-                ? i => $"(c={i})"
-                : i => { var (n, c, s) = shape.CoordinatesOf(i); return $"(n={n}, c={c}, s={s})"; };
-            comparisons.Add(OutputComparison.Compare(output.Name, actual, output.Values, output.Bounds, locate));
+            if (first.Outputs.TryGetValue(output.Name, out float[]? actual))
+                comparisons.Add(OutputComparison.Compare(output, actual, @case.Shape));
+            else
+                violations.Add($"{output.Name.Name()}: the kernel run did not produce this output");
         }
 
         return new CaseResult
@@ -58,10 +55,10 @@ public static class CaseRunner
     {
         if (@case.AboutZeros)
             return null;
-        var primary = comparisons.FirstOrDefault(o => o.Output is "y" or "dx");
+        var primary = comparisons.FirstOrDefault(o => o.Output.IsElementwise());
         if (primary is null || primary.ExpectedZeros <= MistrustZeroFraction * primary.Count)
             return null;
-        return $"{primary.ExpectedZeros} of {primary.Count} expected {primary.Output} values are exactly 0 (more than {MistrustZeroFraction:P0}): the case proves little";
+        return $"{primary.ExpectedZeros} of {primary.Count} expected {primary.Output.Name()} values are exactly 0 (more than {MistrustZeroFraction:P0}): the case proves little";
     }
 
     private static int FirstBitDifference(float[] a, float[] b)

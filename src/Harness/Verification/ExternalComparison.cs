@@ -13,11 +13,11 @@ public sealed record ExternalRun
 
     public required BatchNormOptions Options { get; init; }
 
-    /// <summary>Input .npy paths by name: x, gamma, beta, runningMean, runningVariance, dy, savedMean, savedInvStd.</summary>
-    public required IReadOnlyDictionary<string, string> Inputs { get; init; }
+    /// <summary>Input .npy paths; x is required.</summary>
+    public required IReadOnlyDictionary<BatchNormInput, string> Inputs { get; init; }
 
-    /// <summary>Output .npy paths by output name: y, batchMean, batchVariance, batchInvStd, runningMean, runningVariance, dx, dgamma, dbeta.</summary>
-    public required IReadOnlyDictionary<string, string> Outputs { get; init; }
+    /// <summary>Output .npy paths to check; any of the pass's outputs.</summary>
+    public required IReadOnlyDictionary<BatchNormOutput, string> Outputs { get; init; }
 }
 
 /// <summary>
@@ -30,12 +30,12 @@ public static class ExternalComparison
     /// <exception cref="InvalidDataException">A file is unreadable, of an unsupported type, or of the wrong size.</exception>
     public static CaseResult Run(ExternalRun run)
     {
-        var x = Read(run.Inputs, "x") ?? throw new InvalidDataException("x is required.");
+        var x = Read(run.Inputs, BatchNormInput.X) ?? throw new InvalidDataException("x is required.");
         var shape = ShapeOf(x.Shape, run.Layout);
         int c = shape.C;
-        float[] Optional(string name, int length, float[] absent) =>
-            Read(run.Inputs, name) is { } array ? Sized(array, length, name) : absent;
-        bool hasRunning = run.Inputs.ContainsKey("runningMean") || run.Inputs.ContainsKey("runningVariance");
+        float[] Optional(BatchNormInput name, int length, float[] absent) =>
+            Read(run.Inputs, name) is { } array ? Sized(array, length, name.Name()) : absent;
+        bool hasRunning = run.Inputs.ContainsKey(BatchNormInput.RunningMean) || run.Inputs.ContainsKey(BatchNormInput.RunningVariance);
         if (run.Pass is BatchNormPass.ForwardInference or BatchNormPass.BackwardInference && !hasRunning)
             throw new InvalidDataException("inference needs --running-mean and --running-var.");
 
@@ -47,33 +47,41 @@ public static class ExternalComparison
             Pass = run.Pass,
             Options = run.Options,
             WithRunningStats = run.Pass == BatchNormPass.ForwardTraining && hasRunning,
-            WithBeta = run.Inputs.ContainsKey("beta"),
-            Gamma = run.Inputs.ContainsKey("gamma") ? GammaKind.Random : GammaKind.Absent,
+            WithBeta = run.Inputs.ContainsKey(BatchNormInput.Beta),
+            Gamma = run.Inputs.ContainsKey(BatchNormInput.Gamma) ? GammaKind.Random : GammaKind.Absent,
         };
         var inputs = new CaseInputs
         {
             X = xs,
-            Gamma = Optional("gamma", c, []),
-            Beta = Optional("beta", c, []),
-            RunningMean = Optional("runningMean", c, new float[c]),
-            RunningVariance = Optional("runningVariance", c, Enumerable.Repeat(1f, c).ToArray()),
-            Dy = Optional("dy", shape.ElementCount, new float[shape.ElementCount]),
-            SavedMean = Optional("savedMean", c, []),
-            SavedInvStd = Optional("savedInvStd", c, []),
+            Gamma = Optional(BatchNormInput.Gamma, c, []),
+            Beta = Optional(BatchNormInput.Beta, c, []),
+            RunningMean = Optional(BatchNormInput.RunningMean, c, new float[c]),
+            RunningVariance = Optional(BatchNormInput.RunningVariance, c, Enumerable.Repeat(1f, c).ToArray()),
+            Dy = Optional(BatchNormInput.Dy, shape.ElementCount, new float[shape.ElementCount]),
+            SavedMean = Optional(BatchNormInput.SavedMean, c, []),
+            SavedInvStd = Optional(BatchNormInput.SavedInvStd, c, []),
         };
-        if (run.Pass == BatchNormPass.BackwardTraining && (inputs.SavedMean.Length == 0 || inputs.SavedInvStd.Length == 0))
+        bool ownStatistics = run.Pass == BatchNormPass.BackwardTraining && (inputs.SavedMean.Length == 0 || inputs.SavedInvStd.Length == 0);
+        if (ownStatistics)
+        {
+            // The kernel used saved statistics of its own: the reference takes x's exact ones and
+            // the bounds admit the kernel's rounding of them.
             inputs = inputs.WithSavedStatistics(shape, run.Options);
-        if (run.Pass is BatchNormPass.BackwardTraining or BatchNormPass.BackwardInference && !run.Inputs.ContainsKey("dy"))
+            @case = @case with { SavedStatisticsFromKernel = true };
+        }
+        if (run.Pass is BatchNormPass.BackwardTraining or BatchNormPass.BackwardInference && !run.Inputs.ContainsKey(BatchNormInput.Dy))
             throw new InvalidDataException("backward needs --dy.");
 
+        var produced = BatchNormTensors.OutputsOf(run.Pass, @case.WithRunningStats);
+        foreach (var name in run.Outputs.Keys.Where(o => !produced.Contains(o)))
+            throw new InvalidDataException($"{name.Name()} is not an output of {run.Pass}{(run.Pass == BatchNormPass.ForwardTraining ? " without running statistics" : "")}; it writes {string.Join(", ", produced.Select(o => o.Name()))}.");
         var comparisons = new List<OutputComparison>();
         foreach (var expected in ExpectedOutputs.Compute(@case, inputs))
         {
             if (Read(run.Outputs, expected.Name) is not { } actual)
                 continue;
-            float[] values = Sized(actual, expected.Values.Length, expected.Name);
-            Func<long, string> locate = expected.PerChannel ? i => $"(c={i})" : i => { var (n, ch, s) = shape.CoordinatesOf(i); return $"(n={n}, c={ch}, s={s})"; };
-            comparisons.Add(OutputComparison.Compare(expected.Name, values, expected.Values, expected.Bounds, locate));
+            float[] values = Sized(actual, expected.Values.Length, expected.Name.Name());
+            comparisons.Add(OutputComparison.Compare(expected, values, shape));
         }
 
         if (comparisons.Count == 0)
@@ -101,7 +109,7 @@ public static class ExternalComparison
 
     private static long Product(long[] dims) => dims.Aggregate(1L, (a, b) => a * b);
 
-    private static NpyArray? Read(IReadOnlyDictionary<string, string> paths, string name) =>
+    private static NpyArray? Read<TName>(IReadOnlyDictionary<TName, string> paths, TName name) where TName : notnull =>
         paths.TryGetValue(name, out string? path) ? NpyArray.Read(path) : null;
 
     private static float[] Sized(NpyArray array, int length, string name)

@@ -6,7 +6,7 @@ namespace BatchNorm.Harness.Verification;
 /// <summary>One call of a kernel on a case's inputs: its outputs, and what it did wrong beyond its values.</summary>
 public sealed class KernelRun
 {
-    public IReadOnlyDictionary<string, float[]> Outputs { get; private init; } = new Dictionary<string, float[]>();
+    public IReadOnlyDictionary<BatchNormOutput, float[]> Outputs { get; private init; } = new Dictionary<BatchNormOutput, float[]>();
 
     /// <summary>Writes outside an output, changes to an input, an exception.</summary>
     public IReadOnlyList<string> Violations { get; private init; } = [];
@@ -16,26 +16,34 @@ public sealed class KernelRun
     {
         var shape = @case.Shape;
         int n = shape.ElementCount, c = shape.C;
-        var buffers = new Dictionary<string, GuardedBuffer>
-        {
-            ["x"] = GuardedBuffer.Of(inputs.X),
-            ["gamma"] = GuardedBuffer.Of(inputs.Gamma),
-            ["beta"] = GuardedBuffer.Of(inputs.Beta),
-        };
-        var inputNames = new List<string> { "x", "gamma", "beta" };
-        var outputNames = new List<string>();
+        var inputs_ = new Dictionary<BatchNormInput, GuardedBuffer>();
+        var outputs = new Dictionary<BatchNormOutput, GuardedBuffer>();
         var violations = new List<string>();
 
-        GuardedBuffer Input(string name, float[] values)
+        Span<float> In(BatchNormInput name)
         {
-            inputNames.Add(name);
-            return buffers[name] = GuardedBuffer.Of(values);
+            if (!inputs_.TryGetValue(name, out var buffer))
+                inputs_[name] = buffer = GuardedBuffer.Of(inputs[name]);
+            return buffer.Data;
         }
 
-        GuardedBuffer Output(string name, int length, float[]? initial = null)
+        Span<float> Out(BatchNormOutput name)
         {
-            outputNames.Add(name);
-            return buffers[name] = initial is null ? GuardedBuffer.Output(length) : GuardedBuffer.Of(initial);
+            if (!outputs.TryGetValue(name, out var buffer))
+            {
+                outputs[name] = buffer = name switch
+                {
+                    // The running statistics are updated in place: they start as the inputs' values.
+                    BatchNormOutput.RunningMean => GuardedBuffer.Of(inputs.RunningMean),
+                    BatchNormOutput.RunningVariance => GuardedBuffer.Of(inputs.RunningVariance),
+                    BatchNormOutput.Y or BatchNormOutput.Dx => GuardedBuffer.Output(n),
+                    BatchNormOutput.BatchMean or BatchNormOutput.BatchVariance or BatchNormOutput.BatchInvStd or BatchNormOutput.DGamma or BatchNormOutput.DBeta
+                        => GuardedBuffer.Output(c),
+                    _ => throw new ArgumentOutOfRangeException(nameof(name), name, "not a batch norm output"),
+                };
+            }
+
+            return buffer.Data;
         }
 
         try
@@ -44,81 +52,58 @@ public sealed class KernelRun
             {
                 case BatchNormPass.ForwardTraining:
                     bool running = @case.WithRunningStats;
-                    Output("y", n);
-                    Output("batchMean", c);
-                    Output("batchVariance", c);
-                    Output("batchInvStd", c);
-                    if (running)
-                    {
-                        Output("runningMean", c, inputs.RunningMean);
-                        Output("runningVariance", c, inputs.RunningVariance);
-                    }
-
                     kernel.ForwardTraining(shape, @case.Options, new ForwardTrainingTensors<float>
                     {
-                        X = buffers["x"].Data,
-                        Gamma = buffers["gamma"].Data,
-                        Beta = buffers["beta"].Data,
-                        Y = buffers["y"].Data,
-                        BatchMean = buffers["batchMean"].Data,
-                        BatchVariance = buffers["batchVariance"].Data,
-                        BatchInvStd = buffers["batchInvStd"].Data,
-                        RunningMean = running ? buffers["runningMean"].Data : [],
-                        RunningVariance = running ? buffers["runningVariance"].Data : [],
+                        X = In(BatchNormInput.X),
+                        Gamma = In(BatchNormInput.Gamma),
+                        Beta = In(BatchNormInput.Beta),
+                        Y = Out(BatchNormOutput.Y),
+                        BatchMean = Out(BatchNormOutput.BatchMean),
+                        BatchVariance = Out(BatchNormOutput.BatchVariance),
+                        BatchInvStd = Out(BatchNormOutput.BatchInvStd),
+                        RunningMean = running ? Out(BatchNormOutput.RunningMean) : [],
+                        RunningVariance = running ? Out(BatchNormOutput.RunningVariance) : [],
                     });
                     break;
                 case BatchNormPass.ForwardInference:
-                    Input("runningMean", inputs.RunningMean);
-                    Input("runningVariance", inputs.RunningVariance);
-                    Output("y", n);
                     kernel.ForwardInference(shape, @case.Options, new ForwardInferenceTensors<float>
                     {
-                        X = buffers["x"].Data,
-                        Gamma = buffers["gamma"].Data,
-                        Beta = buffers["beta"].Data,
-                        RunningMean = buffers["runningMean"].Data,
-                        RunningVariance = buffers["runningVariance"].Data,
-                        Y = buffers["y"].Data,
+                        X = In(BatchNormInput.X),
+                        Gamma = In(BatchNormInput.Gamma),
+                        Beta = In(BatchNormInput.Beta),
+                        RunningMean = In(BatchNormInput.RunningMean),
+                        RunningVariance = In(BatchNormInput.RunningVariance),
+                        Y = Out(BatchNormOutput.Y),
                     });
                     break;
                 case BatchNormPass.BackwardTraining:
-                    Input("dy", inputs.Dy);
-                    Input("savedMean", inputs.SavedMean);
-                    Input("savedInvStd", inputs.SavedInvStd);
-                    Output("dx", n);
-                    Output("dgamma", c);
-                    Output("dbeta", c);
                     kernel.BackwardTraining(shape, new BackwardTrainingTensors<float>
                     {
-                        X = buffers["x"].Data,
-                        Dy = buffers["dy"].Data,
-                        Gamma = buffers["gamma"].Data,
-                        SavedMean = buffers["savedMean"].Data,
-                        SavedInvStd = buffers["savedInvStd"].Data,
-                        Dx = buffers["dx"].Data,
-                        DGamma = buffers["dgamma"].Data,
-                        DBeta = buffers["dbeta"].Data,
+                        X = In(BatchNormInput.X),
+                        Dy = In(BatchNormInput.Dy),
+                        Gamma = In(BatchNormInput.Gamma),
+                        SavedMean = In(BatchNormInput.SavedMean),
+                        SavedInvStd = In(BatchNormInput.SavedInvStd),
+                        Dx = Out(BatchNormOutput.Dx),
+                        DGamma = Out(BatchNormOutput.DGamma),
+                        DBeta = Out(BatchNormOutput.DBeta),
+                    });
+                    break;
+                case BatchNormPass.BackwardInference:
+                    kernel.BackwardInference(shape, @case.Options, new BackwardInferenceTensors<float>
+                    {
+                        X = In(BatchNormInput.X),
+                        Dy = In(BatchNormInput.Dy),
+                        Gamma = In(BatchNormInput.Gamma),
+                        RunningMean = In(BatchNormInput.RunningMean),
+                        RunningVariance = In(BatchNormInput.RunningVariance),
+                        Dx = Out(BatchNormOutput.Dx),
+                        DGamma = Out(BatchNormOutput.DGamma),
+                        DBeta = Out(BatchNormOutput.DBeta),
                     });
                     break;
                 default:
-                    Input("dy", inputs.Dy);
-                    Input("runningMean", inputs.RunningMean);
-                    Input("runningVariance", inputs.RunningVariance);
-                    Output("dx", n);
-                    Output("dgamma", c);
-                    Output("dbeta", c);
-                    kernel.BackwardInference(shape, @case.Options, new BackwardInferenceTensors<float>
-                    {
-                        X = buffers["x"].Data,
-                        Dy = buffers["dy"].Data,
-                        Gamma = buffers["gamma"].Data,
-                        RunningMean = buffers["runningMean"].Data,
-                        RunningVariance = buffers["runningVariance"].Data,
-                        Dx = buffers["dx"].Data,
-                        DGamma = buffers["dgamma"].Data,
-                        DBeta = buffers["dbeta"].Data,
-                    });
-                    break;
+                    throw new ArgumentOutOfRangeException(nameof(@case), @case.Pass, "not a batch norm pass");
             }
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException or ArithmeticException or IndexOutOfRangeException)
@@ -126,34 +111,24 @@ public sealed class KernelRun
             violations.Add($"the kernel threw {e.GetType().Name}: {e.Message}");
         }
 
-        foreach (var (name, buffer) in buffers)
+        foreach (var (name, buffer) in inputs_)
         {
-            if (buffer.CanaryViolation(name) is { } violation)
+            if (buffer.CanaryViolation(name.Name()) is { } violation)
                 violations.Add(violation);
+            if (!buffer.Data.SequenceEqual(inputs[name]))
+                violations.Add($"{name.Name()}: the kernel changed an input");
         }
 
-        foreach (string name in inputNames)
+        foreach (var (name, buffer) in outputs)
         {
-            if (!buffers[name].Data.SequenceEqual(Original(name, inputs)))
-                violations.Add($"{name}: the kernel changed an input");
+            if (buffer.CanaryViolation(name.Name()) is { } violation)
+                violations.Add(violation);
         }
 
         return new KernelRun
         {
-            Outputs = outputNames.ToDictionary(name => name, name => buffers[name].ToArray()),
+            Outputs = outputs.ToDictionary(o => o.Key, o => o.Value.ToArray()),
             Violations = violations,
         };
     }
-
-    private static float[] Original(string name, CaseInputs inputs) => name switch
-    {
-        "x" => inputs.X,
-        "gamma" => inputs.Gamma,
-        "beta" => inputs.Beta,
-        "dy" => inputs.Dy,
-        "savedMean" => inputs.SavedMean,
-        "savedInvStd" => inputs.SavedInvStd,
-        "runningMean" => inputs.RunningMean,
-        _ => inputs.RunningVariance,
-    };
 }

@@ -22,7 +22,7 @@ public static class Checks
             var (run, expected) = Run(kernel, c, pass);
             foreach (var output in expected)
             {
-                var comparison = OutputComparison.Compare(output.Name, run.Outputs[output.Name], output.Values, output.Bounds, i => i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                var comparison = OutputComparison.Compare(output, run.Outputs[output.Name], c.Shape);
                 if (!comparison.Passed)
                 {
                     var worst = comparison.FirstFailures[0];

@@ -1,0 +1,96 @@
+using System.Globalization;
+
+namespace BatchNorm.Harness.Comparison.ErrorModel;
+
+/// <summary>
+/// Names the pattern of the elements whose residual broke its bound, in terms of the loops that
+/// write them: a contiguous run is the innermost loop's range (the S positions of one (n, c) in
+/// channels-first, the C channels of one (n, s) row in channels-last). A bug in a tail, a lane, a
+/// stride or a channel offset leaves a pattern here; rounding does not.
+/// </summary>
+public static class DamagePattern
+{
+    private static readonly int[] Lanes = [16, 8, 4];
+
+    /// <summary>One line describing where the flagged elements are (empty input: "none").</summary>
+    public static string Describe(in TensorShape shape, IReadOnlyCollection<int> flagged)
+    {
+        if (flagged.Count == 0)
+            return "none";
+        var s = shape;
+        var at = flagged.Select(i => Position.Of(s, i)).ToArray();
+        var channels = at.Select(p => p.C).Distinct().Order().ToArray();
+        string where = channels.Length == 1 ? $"channel {channels[0]}" : $"{channels.Length} channels ({List(channels)})";
+        int count = at.Length;
+
+        int runLength = at[0].RunLength;
+        int runs = at.Select(p => p.Run).Distinct().Count();
+        int maxFromEnd = at.Max(p => p.FromEnd);
+        if (count >= 2 && runs >= 2 && maxFromEnd < Math.Min(16, runLength) && maxFromEnd + 1 < runLength)
+        {
+            string unit = shape.Layout == Layout.ChannelsLast && shape.S > 1 ? "channels of channels-last rows" : "elements of contiguous runs";
+            int step = Step(at.Select(p => p.FromEnd).Distinct().Order().ToArray());
+            string stride = step > 1 ? Invariant($"every {Ordinal(step)} of ") : "";
+            return Invariant($"{stride}the last {maxFromEnd + 1} {unit} (a vector tail): {count} elements in {runs} of {s.N * (long)s.C * s.S / runLength} runs, {where}");
+        }
+
+        // Every element (or nearly) of some channels: a channel offset, a wrong coefficient slot.
+        var whole = channels.Where(c => at.Count(p => p.C == c) * 2 > s.M).ToArray();
+        if (whole.Length == channels.Length && count >= 2)
+            return Invariant($"most elements of {(whole.Length == 1 ? $"channel {whole[0]}" : $"{whole.Length} channels ({List(whole)})")}: {count} elements (a channel's offset, coefficients or loop bound)");
+
+        if (count >= 3)
+        {
+            foreach (int lanes in Lanes)
+            {
+                if (runLength > lanes && at.Select(p => p.InRun % lanes).Distinct().Count() == 1)
+                    return Invariant($"one lane: position {at[0].InRun % lanes} mod {lanes} of each contiguous run: {count} elements, {where}");
+                if (at.Select(p => p.Flat % lanes).Distinct().Count() == 1)
+                    return Invariant($"one lane: flat index {at[0].Flat % lanes} mod {lanes}: {count} elements, {where}");
+            }
+        }
+
+        if (count >= 2 && s.N > 1 && at.Select(p => p.N).Distinct().Count() == 1)
+            return Invariant($"one sample: n = {at[0].N}: {count} elements, {where}");
+        if (count >= 2 && channels.Length == 1)
+            return Invariant($"{count} scattered elements of channel {channels[0]}");
+        return Invariant($"{count} isolated element{(count == 1 ? "" : "s")}, {where}");
+    }
+
+    /// <summary>The common difference of sorted distinct positions when they step evenly, else 1.</summary>
+    private static int Step(int[] sorted)
+    {
+        if (sorted.Length < 2)
+            return 1;
+        int step = sorted[1] - sorted[0];
+        for (int k = 2; k < sorted.Length; k++)
+        {
+            if (sorted[k] - sorted[k - 1] != step)
+                return 1;
+        }
+
+        return step;
+    }
+
+    private static string Ordinal(int n) => n switch { 2 => "2nd", 3 => "3rd", _ => $"{n}th" };
+
+    private static string List(int[] values) =>
+        values.Length <= 8 ? string.Join(", ", values) : string.Join(", ", values.Take(8)) + ", ...";
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Where a flat index sits: its coordinates, its contiguous run, and its place in the run.</summary>
+    private readonly record struct Position(int N, int C, int S, int Flat, long Run, int InRun, int FromEnd, int RunLength)
+    {
+        public static Position Of(in TensorShape shape, int flat)
+        {
+            var (n, c, s) = shape.CoordinatesOf(flat);
+            // Channels-first runs are the S positions of one (n, c); channels-last runs (and any
+            // S = 1 tensor) are the C channels of one row.
+            bool rowsOfChannels = shape.Layout == Layout.ChannelsLast || shape.S == 1;
+            int length = rowsOfChannels ? shape.C : shape.S;
+            int inRun = rowsOfChannels ? c : s;
+            return new Position(n, c, s, flat, flat / length, inRun, length - 1 - inRun, length);
+        }
+    }
+}

@@ -1,0 +1,176 @@
+namespace BatchNorm.Harness.Comparison.ErrorModel;
+
+/// <summary>
+/// The structured error models of y and dx (docs/tolerances.md, "Structured errors", derives every
+/// term). Notation as in <see cref="ToleranceModel"/>; per channel: K = |gamma| istd, E_m the bound
+/// on the centre the kernel subtracts (0 when it is an exact input), ρ the bound on istd's relative
+/// error, S = 1 + 4u a slack for products of (1 ± u) factors.
+/// </summary>
+public static class StructuredBounds
+{
+    private static readonly double U = ToleranceModel.U, T = ToleranceModel.Underflow, S = 1 + (4 * ToleranceModel.U);
+
+    /// <summary>The per-channel figures a y model needs.</summary>
+    /// <param name="Gamma">Scale (1 when absent).</param>
+    /// <param name="Beta">Shift (0 when absent).</param>
+    /// <param name="Centre">The mean the reference subtracts: the batch mean (training) or the running mean (inference).</param>
+    /// <param name="InvStd">The reference's 1/sqrt(var + eps).</param>
+    /// <param name="CentreBound">E_m: how far the kernel's centre may be from <paramref name="Centre"/>.</param>
+    /// <param name="InvStdBound">ρ: istd's relative error bound.</param>
+    public readonly record struct YChannel(double Gamma, double Beta, double Centre, double InvStd, double CentreBound, double InvStdBound);
+
+    /// <summary>
+    /// y = gamma (x - mean) istd + beta, basis (1, xhat). A kernel's float coefficients make
+    /// intercept   C_1    = S (K (1+ρ) E_m + 2u K (1+ρ) (|mean| + E_m) + u |beta|) + t
+    ///                      (the centre's error; folding b' = beta - mean·a rounds mean·a and b')
+    /// slope       C_xhat = S |gamma| (ρ + u + ρu) + t    (istd's error; a = gamma·istd rounded)
+    /// and each element's own operations round at most
+    /// residual    R_i    = S u (max(4 K (1+ρ)(|x - mean| + E_m), K (1+ρ)|x|) + |y| + C_1 + C_xhat |xhat|) + t
+    /// where 4 K|x - mean| covers (x - m)·a + b with m a float or a float pair, and K|x| covers
+    /// x·a + b' without a fused multiply-add; with one, only the final u|y| remains.
+    /// A channel whose variance is exactly 0 gets every bound 0 (y = beta exactly).
+    /// </summary>
+    public static AffineErrorModel Y(in TensorShape shape, double[] x, double[] y, Func<int, YChannel> channel, Func<int, bool> exact)
+    {
+        int n = x.Length;
+        double[] one = new double[n], xhat = new double[n], residual = new double[n];
+        var coefficients = new double[shape.C][];
+        double[] meanFactor = new double[shape.C], centre = new double[shape.C], istdFactor = new double[shape.C];
+        for (int c = 0; c < shape.C; c++)
+        {
+            var ch = channel(c);
+            bool zero = exact(c);
+            double k = Math.Abs(ch.Gamma) * ch.InvStd, rho = ch.InvStdBound, em = ch.CentreBound;
+            double c1 = S * ((k * (1 + rho) * em) + (2 * U * k * (1 + rho) * (Math.Abs(ch.Centre) + em)) + (U * Math.Abs(ch.Beta))) + T;
+            double cx = (S * Math.Abs(ch.Gamma) * (rho + U + (rho * U))) + T;
+            coefficients[c] = zero ? [0, 0] : [c1, cx];
+            meanFactor[c] = ch.Gamma * ch.InvStd == 0 ? 0 : -1 / (ch.Gamma * ch.InvStd);
+            istdFactor[c] = ch.Gamma == 0 ? 0 : 1 / ch.Gamma;
+            centre[c] = ch.Centre;
+            foreach (int i in shape.ChannelOffsets(c))
+            {
+                one[i] = 1;
+                xhat[i] = (x[i] - ch.Centre) * ch.InvStd;
+                double centred = 4 * k * (1 + rho) * (Math.Abs(x[i] - ch.Centre) + em), folded = k * (1 + rho) * Math.Abs(x[i]);
+                residual[i] = zero ? 0 : (S * U * (Math.Max(centred, folded) + Math.Abs(y[i]) + c1 + (cx * Math.Abs(xhat[i])))) + T;
+            }
+        }
+
+        return new AffineErrorModel
+        {
+            BasisNames = ["1", "xhat"],
+            Basis = [one, xhat],
+            CoefficientBounds = coefficients,
+            ResidualBounds = residual,
+            Meanings =
+            [
+                new CoefficientMeaning("mean off by", meanFactor, centre, Relative: false),
+                new CoefficientMeaning("istd off by", istdFactor, null, Relative: true),
+            ],
+        };
+    }
+
+    /// <summary>The per-channel figures a training dx model needs.</summary>
+    /// <param name="Gamma">Scale (1 when absent).</param>
+    /// <param name="Mean">The saved mean the reference uses.</param>
+    /// <param name="InvStd">The saved istd the reference uses.</param>
+    /// <param name="DBeta">Σ dy.</param>
+    /// <param name="DGamma">Σ dy·xhat.</param>
+    /// <param name="DBetaBound">E_dbeta.</param>
+    /// <param name="DGammaBound">E_dgamma, with the saved statistics' own error folded in.</param>
+    /// <param name="MeanBound">E_m: how far the kernel's saved mean may be from <paramref name="Mean"/> (0 when both use the same floats).</param>
+    /// <param name="InvStdBound">ρ: the same for istd, relative.</param>
+    public readonly record struct DxChannel(double Gamma, double Mean, double InvStd, double DBeta, double DGamma, double DBetaBound, double DGammaBound, double MeanBound, double InvStdBound);
+
+    /// <summary>
+    /// Training dx = k1 (dy - dbeta/M - xhat dgamma/M), k1 = gamma istd, basis (1, dy, xhat).
+    /// With P = (1+ρ)^2:
+    /// constant  C_1    = S K/M ((ρ + 3u)(1+ρ)|dbeta| + (1+ρ) E_dbeta + P istd E_m (|dgamma| + E_dgamma)) + t
+    /// dy        C_dy   = S K (ρ + u + ρu) + t
+    /// xhat      C_xhat = S K/M ((P (1 + 3u) - 1)|dgamma| + P (1 + 3u) E_dgamma) + t
+    /// residual  R_i    = S u (3K (|dy| + |dbeta|/M) + 4 P K |dgamma|/M (|xhat| + istd E_m) + 2 P K |dgamma|/M istd |x|
+    ///                         + |dx| + C_1 + C_dy |dy| + C_xhat |xhat|) + t
+    /// The 2 P K |dgamma|/M istd |x| term is a kernel that folds dx = A dy + B x + C without a fused multiply-add.
+    /// </summary>
+    public static AffineErrorModel TrainingDx(in TensorShape shape, double[] x, double[] dy, double[] dx, Func<int, DxChannel> channel, Func<int, bool> exact)
+    {
+        int n = x.Length;
+        long m = shape.M;
+        double[] one = new double[n], dyBasis = new double[n], xhat = new double[n], residual = new double[n];
+        var coefficients = new double[shape.C][];
+        double[] meanDyFactor = new double[shape.C], k1Factor = new double[shape.C], dgammaFactor = new double[shape.C];
+        for (int c = 0; c < shape.C; c++)
+        {
+            var ch = channel(c);
+            bool zero = exact(c);
+            double k = Math.Abs(ch.Gamma) * ch.InvStd, rho = ch.InvStdBound, em = ch.MeanBound, p = (1 + rho) * (1 + rho);
+            double absDb = Math.Abs(ch.DBeta), absDg = Math.Abs(ch.DGamma);
+            double c1 = (S * k / m * (((rho + (3 * U)) * (1 + rho) * absDb) + ((1 + rho) * ch.DBetaBound) + (p * ch.InvStd * em * (absDg + ch.DGammaBound)))) + T;
+            double cdy = (S * k * (rho + U + (rho * U))) + T;
+            double cx = (S * k / m * ((((p * (1 + (3 * U))) - 1) * absDg) + (p * (1 + (3 * U)) * ch.DGammaBound))) + T;
+            coefficients[c] = zero ? [0, 0, 0] : [c1, cdy, cx];
+            double k1 = ch.Gamma * ch.InvStd;
+            meanDyFactor[c] = k1 == 0 ? 0 : -1 / k1;
+            k1Factor[c] = k1 == 0 ? 0 : 1 / k1;
+            dgammaFactor[c] = k1 == 0 ? 0 : -m / k1;
+            foreach (int i in shape.ChannelOffsets(c))
+            {
+                one[i] = 1;
+                dyBasis[i] = dy[i];
+                xhat[i] = (x[i] - ch.Mean) * ch.InvStd;
+                double elementwise = (3 * k * (Math.Abs(dy[i]) + (absDb / m)))
+                    + (4 * p * k * absDg / m * (Math.Abs(xhat[i]) + (ch.InvStd * em)))
+                    + (2 * p * k * absDg / m * ch.InvStd * Math.Abs(x[i]));
+                residual[i] = zero ? 0 : (S * U * (elementwise + Math.Abs(dx[i]) + c1 + (cdy * Math.Abs(dy[i])) + (cx * Math.Abs(xhat[i])))) + T;
+            }
+        }
+
+        return new AffineErrorModel
+        {
+            BasisNames = ["1", "dy", "xhat"],
+            Basis = [one, dyBasis, xhat],
+            CoefficientBounds = coefficients,
+            ResidualBounds = residual,
+            Meanings =
+            [
+                new CoefficientMeaning("mean(dy) off by", meanDyFactor, null, Relative: false),
+                new CoefficientMeaning("gamma*istd off by", k1Factor, null, Relative: true),
+                new CoefficientMeaning("dgamma off by", dgammaFactor, null, Relative: false),
+            ],
+        };
+    }
+
+    /// <summary>
+    /// Inference dx = gamma istd dy, basis (dy): istd from the running variance (3 roundings) and
+    /// gamma·istd (one more) make C_dy = S·4u K + t; the element's products round at most twice,
+    /// R_i = S 2u (|dx| + C_dy |dy|) + t.
+    /// </summary>
+    public static AffineErrorModel InferenceDx(in TensorShape shape, double[] dy, double[] dx, Func<int, double> gamma, Func<int, double> invStd, Func<int, bool> exact)
+    {
+        int n = dy.Length;
+        double[] dyBasis = new double[n], residual = new double[n];
+        var coefficients = new double[shape.C][];
+        double[] k1Factor = new double[shape.C];
+        for (int c = 0; c < shape.C; c++)
+        {
+            bool zero = exact(c);
+            double k1 = gamma(c) * invStd(c), cdy = (S * 4 * U * Math.Abs(k1)) + T;
+            coefficients[c] = zero ? [0] : [cdy];
+            k1Factor[c] = k1 == 0 ? 0 : 1 / k1;
+            foreach (int i in shape.ChannelOffsets(c))
+            {
+                dyBasis[i] = dy[i];
+                residual[i] = zero ? 0 : (S * 2 * U * (Math.Abs(dx[i]) + (cdy * Math.Abs(dy[i])))) + T;
+            }
+        }
+
+        return new AffineErrorModel
+        {
+            BasisNames = ["dy"],
+            Basis = [dyBasis],
+            CoefficientBounds = coefficients,
+            ResidualBounds = residual,
+            Meanings = [new CoefficientMeaning("gamma*istd off by", k1Factor, null, Relative: true)],
+        };
+    }
+}
