@@ -136,53 +136,15 @@ public sealed record OutputComparison
 
         var failures = new List<ChannelVerdict>();
         double systematicRatio = 0;
-        int elementwiseChannels = 0;
-        for (int c = 0; c < s.C; c++)
+        var channels = Structured(model, s, finite, error, Element);
+        foreach (var channel in channels.Fitted)
         {
-            var indices = new List<int>();
-            foreach (int i in s.ChannelOffsets(c))
-            {
-                if (finite[i])
-                    indices.Add(i);
-            }
-
-            // A channel whose bounds are all 0 is a claim of exactness: nothing to separate.
-            bool exact = indices.All(i => model.ResidualBounds[i] == 0);
-            var fit = exact || indices.Count == 0 ? null : AffineFit.Fit(model, indices, indices.Select(i => error[i]).ToArray());
-            if (fit is null)
-            {
-                if (!exact && indices.Count > 0)
-                    elementwiseChannels++;
-                foreach (int i in indices)
-                    Element(i, model.CombinedBound(c, i), null);
-                continue;
-            }
-
-            double[] bounds = new double[model.BasisSize];
-            double ratio = 0;
-            for (int k = 0; k < model.BasisSize; k++)
-            {
-                bounds[k] = model.CoefficientBounds[c][k] + fit.Perturbation[k];
-                double coefficient = Math.Abs(fit.Coefficients[k]);
-                ratio = Math.Max(ratio, coefficient == 0 ? 0 : bounds[k] == 0 ? double.PositiveInfinity : coefficient / bounds[k]);
-            }
-
-            systematicRatio = Math.Max(systematicRatio, ratio);
-            if (ratio > 1)
-                failures.Add(new ChannelVerdict(c, fit.Coefficients, bounds, ratio));
-            foreach (int i in indices)
-            {
-                double residual = error[i], spread = 0;
-                for (int k = 0; k < model.BasisSize; k++)
-                {
-                    residual -= fit.Coefficients[k] * model.Basis[k][i];
-                    spread += Math.Abs(model.Basis[k][i]) * fit.Perturbation[k];
-                }
-
-                Element(i, model.ResidualBounds[i] + spread, residual);
-            }
+            systematicRatio = Math.Max(systematicRatio, channel.Ratio);
+            if (channel.Ratio > 1)
+                failures.Add(channel);
         }
 
+        int elementwiseChannels = channels.Elementwise;
         var findings = new List<string>();
         foreach (var channel in failures.OrderByDescending(f => f.Ratio).Take(5))
             findings.Add(Diagnosis.Systematic(expected.Name, model, channel));
@@ -197,6 +159,82 @@ public sealed record OutputComparison
         }
 
         return tally.Result(expected.Name, failures, systematicRatio, tally.WorstRatio, elementwiseChannels, findings);
+    }
+
+    /// <summary>
+    /// The bound each element of an element-wise output is held to against these actual values:
+    /// R_i + Σ_k |b_ik| Δ_k in a fitted channel, the combined bound in a channel checked element by
+    /// element, NaN where a value is not finite. For tests and tools that place a change of known size.
+    /// </summary>
+    public static double[] ElementBounds(ExpectedOutput expected, float[] actual, in TensorShape shape)
+    {
+        var model = expected.Model ?? throw new ArgumentException($"{expected.Name.Name()} has no structured model; its bounds are {nameof(ExpectedOutput.Bounds)}.", nameof(expected));
+        bool[] finite = new bool[actual.Length];
+        double[] error = new double[actual.Length], bounds = new double[actual.Length];
+        for (int i = 0; i < actual.Length; i++)
+        {
+            finite[i] = float.IsFinite(actual[i]) && float.IsFinite((float)expected.Values[i]);
+            error[i] = finite[i] ? actual[i] - expected.Values[i] : 0;
+            bounds[i] = double.NaN;
+        }
+
+        Structured(model, shape, finite, error, (i, bound, _) => bounds[i] = bound);
+        return bounds;
+    }
+
+    /// <summary>
+    /// Fits every channel and reports each finite element's bound and residual (null when its
+    /// channel is checked element by element) to <paramref name="element"/>.
+    /// </summary>
+    private static (List<ChannelVerdict> Fitted, int Elementwise) Structured(AffineErrorModel model, in TensorShape shape, bool[] finite, double[] error, Action<int, double, double?> element)
+    {
+        var fitted = new List<ChannelVerdict>();
+        int elementwise = 0;
+        for (int c = 0; c < shape.C; c++)
+        {
+            var indices = new List<int>();
+            foreach (int i in shape.ChannelOffsets(c))
+            {
+                if (finite[i])
+                    indices.Add(i);
+            }
+
+            // A channel whose bounds are all 0 is a claim of exactness: nothing to separate.
+            bool exact = indices.All(i => model.ResidualBounds[i] == 0);
+            var fit = exact || indices.Count == 0 ? null : AffineFit.Fit(model, indices, indices.Select(i => error[i]).ToArray());
+            if (fit is null)
+            {
+                if (!exact && indices.Count > 0)
+                    elementwise++;
+                foreach (int i in indices)
+                    element(i, model.CombinedBound(c, i), null);
+                continue;
+            }
+
+            double[] bounds = new double[model.BasisSize];
+            double ratio = 0;
+            for (int k = 0; k < model.BasisSize; k++)
+            {
+                bounds[k] = model.CoefficientBounds[c][k] + fit.Perturbation[k];
+                double coefficient = Math.Abs(fit.Coefficients[k]);
+                ratio = Math.Max(ratio, coefficient == 0 ? 0 : bounds[k] == 0 ? double.PositiveInfinity : coefficient / bounds[k]);
+            }
+
+            fitted.Add(new ChannelVerdict(c, fit.Coefficients, bounds, ratio));
+            foreach (int i in indices)
+            {
+                double residual = error[i], spread = 0;
+                for (int k = 0; k < model.BasisSize; k++)
+                {
+                    residual -= fit.Coefficients[k] * model.Basis[k][i];
+                    spread += Math.Abs(model.Basis[k][i]) * fit.Perturbation[k];
+                }
+
+                element(i, model.ResidualBounds[i] + spread, residual);
+            }
+        }
+
+        return (fitted, elementwise);
     }
 
     /// <summary>The running figures of one comparison.</summary>

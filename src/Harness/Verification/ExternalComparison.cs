@@ -27,8 +27,36 @@ public sealed record ExternalRun
 /// </summary>
 public static class ExternalComparison
 {
-    /// <exception cref="InvalidDataException">A file is unreadable, of an unsupported type, or of the wrong size.</exception>
+    /// <summary>Checks every given output against the reference.</summary>
+    /// <exception cref="InvalidDataException">A file is unreadable, of an unsupported type, or of the wrong size; an output the pass does not write; no output.</exception>
     public static CaseResult Run(ExternalRun run)
+    {
+        var (@case, inputs) = Load(run);
+        var shape = @case.Shape;
+        var produced = BatchNormTensors.OutputsOf(run.Pass, @case.WithRunningStats);
+        foreach (var name in run.Outputs.Keys.Where(o => !produced.Contains(o)))
+        {
+            throw new InvalidDataException($"{name.Name()} is not an output of {run.Pass}{(run.Pass == BatchNormPass.ForwardTraining && !@case.WithRunningStats ? " without running statistics" : "")}; " +
+                                           $"it writes {string.Join(", ", produced.Select(o => o.Name()))}.");
+        }
+
+        var comparisons = new List<OutputComparison>();
+        foreach (var expected in ExpectedOutputs.Compute(@case, inputs))
+        {
+            if (Read(run.Outputs, expected.Name) is not { } actual)
+                continue;
+            float[] values = Sized(actual, expected.Values.Length, expected.Name.Name());
+            comparisons.Add(OutputComparison.Compare(expected, values, shape));
+        }
+
+        if (comparisons.Count == 0)
+            throw new InvalidDataException($"no output to check: give at least one of the {run.Pass} outputs.");
+        return new CaseResult { Case = @case, Kernel = "external", SuiteSeed = 0, Outputs = comparisons };
+    }
+
+    /// <summary>The case and inputs the given files describe, as the reference will see them.</summary>
+    /// <exception cref="InvalidDataException">A file is unreadable, of an unsupported type, or of the wrong size; an input the pass needs is missing.</exception>
+    public static (VerificationCase Case, CaseInputs Inputs) Load(ExternalRun run)
     {
         var x = Read(run.Inputs, BatchNormInput.X) ?? throw new InvalidDataException("x is required.");
         var shape = ShapeOf(x.Shape, run.Layout);
@@ -69,24 +97,11 @@ public static class ExternalComparison
             inputs = inputs.WithSavedStatistics(shape, run.Options);
             @case = @case with { SavedStatisticsFromKernel = true };
         }
+
         if (run.Pass is BatchNormPass.BackwardTraining or BatchNormPass.BackwardInference && !run.Inputs.ContainsKey(BatchNormInput.Dy))
             throw new InvalidDataException("backward needs --dy.");
 
-        var produced = BatchNormTensors.OutputsOf(run.Pass, @case.WithRunningStats);
-        foreach (var name in run.Outputs.Keys.Where(o => !produced.Contains(o)))
-            throw new InvalidDataException($"{name.Name()} is not an output of {run.Pass}{(run.Pass == BatchNormPass.ForwardTraining ? " without running statistics" : "")}; it writes {string.Join(", ", produced.Select(o => o.Name()))}.");
-        var comparisons = new List<OutputComparison>();
-        foreach (var expected in ExpectedOutputs.Compute(@case, inputs))
-        {
-            if (Read(run.Outputs, expected.Name) is not { } actual)
-                continue;
-            float[] values = Sized(actual, expected.Values.Length, expected.Name.Name());
-            comparisons.Add(OutputComparison.Compare(expected, values, shape));
-        }
-
-        if (comparisons.Count == 0)
-            throw new InvalidDataException($"no output to check: give at least one of the {run.Pass} outputs.");
-        return new CaseResult { Case = @case, Kernel = "external", SuiteSeed = 0, Outputs = comparisons };
+        return (@case, inputs);
     }
 
     /// <summary>The tensor shape a .npy shape describes in a layout.</summary>

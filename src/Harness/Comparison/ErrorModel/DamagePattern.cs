@@ -26,7 +26,11 @@ public static class DamagePattern
         int runLength = at[0].RunLength;
         int runs = at.Select(p => p.Run).Distinct().Count();
         int maxFromEnd = at.Max(p => p.FromEnd);
-        if (count >= 2 && runs >= 2 && maxFromEnd < Math.Min(16, runLength) && maxFromEnd + 1 < runLength)
+        int positions = at.Select(p => p.InRun).Distinct().Count();
+
+        // The end of contiguous runs: a vector loop's tail. A run no longer than a vector is all
+        // tail, so there one position alone is a channel (below), not a tail.
+        if (count >= 2 && maxFromEnd < Math.Min(16, runLength) && maxFromEnd + 1 < runLength && (positions >= 2 || runLength > 16))
         {
             string unit = shape.Layout == Layout.ChannelsLast && shape.S > 1 ? "channels of channels-last rows" : "elements of contiguous runs";
             int step = Step(at.Select(p => p.FromEnd).Distinct().Order().ToArray());
@@ -45,13 +49,18 @@ public static class DamagePattern
             {
                 if (runLength > lanes && at.Select(p => p.InRun % lanes).Distinct().Count() == 1)
                     return Invariant($"one lane: position {at[0].InRun % lanes} mod {lanes} of each contiguous run: {count} elements, {where}");
+                if (channels.Length == 1 && s.M > lanes && at.Select(p => p.K % lanes).Distinct().Count() == 1)
+                    return Invariant($"one lane: every {Ordinal(lanes)} element of channel {channels[0]} (element {at[0].K % lanes} mod {lanes} in the channel's order): {count} elements");
                 if (at.Select(p => p.Flat % lanes).Distinct().Count() == 1)
                     return Invariant($"one lane: flat index {at[0].Flat % lanes} mod {lanes}: {count} elements, {where}");
             }
         }
 
-        if (count >= 2 && s.N > 1 && at.Select(p => p.N).Distinct().Count() == 1)
-            return Invariant($"one sample: n = {at[0].N}: {count} elements, {where}");
+        var samples = at.Select(p => p.N).Distinct().Order().ToArray();
+        if (count >= 2 && s.N > 1 && samples.Length == 1)
+            return Invariant($"one sample: n = {samples[0]}: {count} elements, {where}");
+        if (count >= 4 && s.N > 3 && samples.Length <= 3)
+            return Invariant($"{samples.Length} samples: n = {string.Join(", ", samples)}: {count} elements, {where}");
         if (count >= 2 && channels.Length == 1)
             return Invariant($"{count} scattered elements of channel {channels[0]}");
         return Invariant($"{count} isolated element{(count == 1 ? "" : "s")}, {where}");
@@ -80,7 +89,16 @@ public static class DamagePattern
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Where a flat index sits: its coordinates, its contiguous run, and its place in the run.</summary>
-    private readonly record struct Position(int N, int C, int S, int Flat, long Run, int InRun, int FromEnd, int RunLength)
+    /// <param name="N">Sample.</param>
+    /// <param name="C">Channel.</param>
+    /// <param name="S">Spatial position.</param>
+    /// <param name="Flat">Index in memory.</param>
+    /// <param name="Run">Which contiguous run holds it.</param>
+    /// <param name="InRun">Its place in the run.</param>
+    /// <param name="FromEnd">Elements after it in the run.</param>
+    /// <param name="RunLength">The run's length.</param>
+    /// <param name="K">The element's place in its channel's logical order, n·S + s.</param>
+    private readonly record struct Position(int N, int C, int S, int Flat, long Run, int InRun, int FromEnd, int RunLength, long K)
     {
         public static Position Of(in TensorShape shape, int flat)
         {
@@ -90,7 +108,7 @@ public static class DamagePattern
             bool rowsOfChannels = shape.Layout == Layout.ChannelsLast || shape.S == 1;
             int length = rowsOfChannels ? shape.C : shape.S;
             int inRun = rowsOfChannels ? c : s;
-            return new Position(n, c, s, flat, flat / length, inRun, length - 1 - inRun, length);
+            return new Position(n, c, s, flat, flat / length, inRun, length - 1 - inRun, length, ((long)n * shape.S) + s);
         }
     }
 }
