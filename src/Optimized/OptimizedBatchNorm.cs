@@ -86,9 +86,13 @@ public sealed class OptimizedBatchNorm
             case VectorWidth.Bits128:
                 PassDriver.Run<TP, V128, V128.Wide>(pass, shape, MaxDegreeOfParallelism);
                 break;
-            default:
+            case VectorWidth.Scalar:
                 PassDriver.Run<TP, Scalar, Scalar.Wide>(pass, shape, MaxDegreeOfParallelism);
                 break;
+            case VectorWidth.Auto:
+            default:
+                // The constructor resolves Auto to a width; nothing else reaches here.
+                throw new InvalidOperationException($"no pass driver for width {Width}");
         }
     }
 }

@@ -64,6 +64,7 @@ public static class VectorWidths
     {
         VectorWidth.Auto => FloatLanes(Widest),
         VectorWidth.Scalar => 1,
-        _ => (int)width / 32,
+        VectorWidth.Bits128 or VectorWidth.Bits256 or VectorWidth.Bits512 => (int)width / 32,
+        _ => throw new ArgumentOutOfRangeException(nameof(width), width, "not a vector width"),
     };
 }

@@ -121,7 +121,8 @@ public static class GradientCheck
         {
             Input.X => p.Forward(Perturb(p.X, j, delta), p.Gamma, p.Beta),
             Input.Gamma => p.Forward(p.X, Perturb(p.Gamma, j, delta), p.Beta),
-            _ => p.Forward(p.X, p.Gamma, Perturb(p.Beta, j, delta)),
+            Input.Beta => p.Forward(p.X, p.Gamma, Perturb(p.Beta, j, delta)),
+            _ => throw new ArgumentOutOfRangeException(nameof(input), input, "not an input"),
         };
         double[] minusH = Evaluate(-h), plusH = Evaluate(h), minusHalf = Evaluate(-h / 2), plusHalf = Evaluate(h / 2);
         var column = new (double, double)[y0.Length];
@@ -170,7 +171,8 @@ public static class GradientCheck
     {
         Input.X => 1e-3 / invStd[p.Shape.CoordinatesOf(j).C],
         Input.Gamma => 1e-3 * Math.Max(1, Math.Abs(p.Gamma[j])),
-        _ => 1e-3 * Math.Max(1, Math.Abs(p.Beta[j])),
+        Input.Beta => 1e-3 * Math.Max(1, Math.Abs(p.Beta[j])),
+        _ => throw new ArgumentOutOfRangeException(nameof(input), input, "not an input"),
     };
 
     /// <summary>A bound on each forward value's rounding error: 16 units of 2^-53 of the magnitudes it is computed from.</summary>

@@ -180,7 +180,8 @@ public class ReferenceLawProperties(ITestOutputHelper output)
                 (double mean, double variance) = c.Options.Convention switch
                 {
                     RunningStatsConvention.PyTorch => (((1 - m) * c.RunningMean[ch]) + (m * r.Mean[ch]), ((1 - m) * c.RunningVariance[ch]) + (m * r.Variance[ch] * count / (count - 1))),
-                    _ => ((m * c.RunningMean[ch]) + ((1 - m) * r.Mean[ch]), (m * c.RunningVariance[ch]) + ((1 - m) * r.Variance[ch])),
+                    RunningStatsConvention.Keras or RunningStatsConvention.Onnx => ((m * c.RunningMean[ch]) + ((1 - m) * r.Mean[ch]), (m * c.RunningVariance[ch]) + ((1 - m) * r.Variance[ch])),
+                    _ => throw new ArgumentOutOfRangeException(nameof(c), c.Options.Convention, "not a convention"),
                 };
                 Close(r.RunningMean[ch], mean, 1e-12 * (Math.Abs(mean) + Math.Abs(c.RunningMean[ch]) + Math.Abs(r.Mean[ch])), $"{c.Options.Convention} running mean");
                 Close(r.RunningVariance[ch], variance, 1e-12 * (Math.Abs(variance) + c.RunningVariance[ch]), $"{c.Options.Convention} running variance");

@@ -182,7 +182,7 @@ public sealed class PyTorchFixtureTests : IDisposable
         Assert.False(output.Passed);
         var failure = Assert.Single(output.SystematicFailures);
         Assert.Equal(channel, failure.Channel);
-        Assert.Contains(output.Findings, f => f.StartsWith($"systematic, y channel {channel}: ", StringComparison.Ordinal) 
+        Assert.Contains(output.Findings, f => f.StartsWith($"systematic, y channel {channel}: ", StringComparison.Ordinal)
             && System.Text.RegularExpressions.Regex.IsMatch(f, @"istd off by 0\.00097[6-8] relative"));
     }
 

@@ -55,7 +55,8 @@ public sealed record CaseInputs
             GammaKind.Absent => [],
             GammaKind.Zero => new float[c],
             GammaKind.Negative => Fill(c, () => (float)(-0.5 - random.NextDouble())),
-            _ => Fill(c, () => (float)(0.5 + random.NextDouble())),
+            GammaKind.Random => Fill(c, () => (float)(0.5 + random.NextDouble())),
+            _ => throw new ArgumentOutOfRangeException(nameof(@case), @case.Gamma, "not a gamma kind"),
         };
         float[] beta = @case.WithBeta ? Fill(c, () => (float)(random.NextDouble() * 2 - 1)) : [];
 
@@ -89,7 +90,8 @@ public sealed record CaseInputs
                     ValueFamily.ExactPairs => ExactPair(@case, random, k, x, shape, c),
                     ValueFamily.MixedScales => (float)(@case.Offset + channelScale[c] * Normal(random)),
                     ValueFamily.Subnormal => (float)((k % 8 == 7 ? 1e-41 : 1e-38) * Normal(random)),
-                    _ => (float)(@case.Offset + @case.Spread * Normal(random)),
+                    ValueFamily.Normal => (float)(@case.Offset + @case.Spread * Normal(random)),
+                    _ => throw new ArgumentOutOfRangeException(nameof(@case), @case.Values, "not a value family"),
                 };
                 k++;
             }
@@ -109,6 +111,10 @@ public sealed record CaseInputs
                 foreach (int i in shape.ChannelOffsets(0))
                     x[i] = value;
                 break;
+            case ChannelFeature.None:
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(@case), @case.Feature, "not a channel feature");
         }
 
         return x;

@@ -97,7 +97,7 @@ public sealed class PassWorkload
                     DBeta = DBeta,
                 });
                 break;
-            default:
+            case BatchNormPass.BackwardInference:
                 kernel.BackwardInference(shape, options, new BackwardInferenceTensors<float>
                 {
                     X = X,
@@ -110,6 +110,8 @@ public sealed class PassWorkload
                     DBeta = DBeta,
                 });
                 break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(pass), pass, "not a batch norm pass");
         }
     }
 

@@ -30,15 +30,7 @@ public static class CaseRunner
                 violations.Add($"{name.Name()}: two runs on the same input differ in bits, first at element {differ} (nondeterministic)");
         }
 
-        var comparisons = new List<OutputComparison>();
-        foreach (var output in expected)
-        {
-            if (first.Outputs.TryGetValue(output.Name, out float[]? actual))
-                comparisons.Add(OutputComparison.Compare(output, actual, @case.Shape));
-            else
-                violations.Add($"{output.Name.Name()}: the kernel run did not produce this output");
-        }
-
+        var comparisons = CompareOutputs(expected, first.Outputs, @case.Shape, violations);
         return new CaseResult
         {
             Case = @case,
@@ -49,6 +41,25 @@ public static class CaseRunner
             MistrustReason = Mistrust(@case, comparisons),
             Elapsed = clock.Elapsed,
         };
+    }
+
+    /// <summary>
+    /// Compares every expected output with the kernel's. An expected output the run does not have is
+    /// a violation of the case, never a silent skip.
+    /// </summary>
+    public static List<OutputComparison> CompareOutputs(IReadOnlyList<ExpectedOutput> expected, IReadOnlyDictionary<BatchNormOutput, float[]> actual, in TensorShape shape,
+        List<string> violations)
+    {
+        var comparisons = new List<OutputComparison>();
+        foreach (var output in expected)
+        {
+            if (actual.TryGetValue(output.Name, out float[]? values))
+                comparisons.Add(OutputComparison.Compare(output, values, shape));
+            else
+                violations.Add($"{output.Name.Name()}: the kernel run did not produce this output");
+        }
+
+        return comparisons;
     }
 
     private static string? Mistrust(VerificationCase @case, List<OutputComparison> comparisons)

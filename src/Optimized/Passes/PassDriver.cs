@@ -116,12 +116,14 @@ internal static unsafe class PassDriver
                 case Phase.Apply:
                     Apply(task);
                     break;
-                default:
+                case Phase.Whole:
                     // A whole channel in one task: its values are still in cache for the apply.
                     Reduce(task);
                     Finalize(task);
                     Apply(task);
                     break;
+                default:
+                    throw new InvalidOperationException($"no body for phase {phase}");
             }
         }
 
@@ -191,12 +193,14 @@ internal static unsafe class PassDriver
                     }
 
                     break;
-                default:
+                case Traversal.Rows:
                     // The chunk's rows are contiguous: one run, whose element i is channel i mod C.
                     var periodic = new PeriodicCoefficients(scratch.Table, plan.C, Scratch.Stride(plan.C));
                     (long start, long end) = plan.ChunkRange(task);
                     pass.ApplyRun<TV, PeriodicCoefficients>((nint)(start * plan.C), (nint)((end - start) * plan.C), periodic, streaming);
                     break;
+                default:
+                    throw new InvalidOperationException($"no apply for traversal {plan.Traversal}");
             }
 
             // Non-temporal stores are weakly ordered: fence them before another thread reads the output.

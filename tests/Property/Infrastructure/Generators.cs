@@ -85,7 +85,9 @@ public static class Generators
                     Values.Tiny => (float)(1e-38 * Normal()),
                     Values.ConstantChannels when constant[ch] => first,
                     Values.MixedScales => (float)(scale[ch] * Normal()),
-                    _ => (float)Normal(),
+                    // Non-finite values are planted after the draw; the other channels of a constant-channel case are ordinary.
+                    Values.Normal or Values.NonFinite or Values.ConstantChannels => (float)Normal(),
+                    _ => throw new ArgumentOutOfRangeException(nameof(family), family, "not a value family"),
                 };
             }
         }
