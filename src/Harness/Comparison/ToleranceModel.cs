@@ -1,8 +1,9 @@
 namespace BatchNorm.Harness.Comparison;
 
 /// <summary>
-/// Each output element's error bound, from float32 error analysis with the data's own
-/// conditioning (docs/tolerances.md derives every term). u = 2^-24 is float's unit roundoff;
+/// The bounds of the per-channel outputs (statistics, running statistics, parameter gradients),
+/// from float32 error analysis with the data's own conditioning (docs/tolerances.md derives every
+/// term); y and dx have structured models built on these (ErrorModel/StructuredBounds.cs). u = 2^-24 is float's unit roundoff;
 /// <see cref="SumFactor"/> is the error of a pairwise or wider-precision sum of M terms;
 /// <see cref="Underflow"/> is an absolute slack for gradual underflow. A bound of exactly 0 means
 /// exactness is the claim.
@@ -34,18 +35,6 @@ public static class ToleranceModel
     public static double InvStd(double invStd, double variance, double epsilon, double varianceBound) =>
         invStd * ((0.5 * varianceBound / (variance + epsilon)) + 3 * U) + Underflow;
 
-    /// <summary>
-    /// Training y = gamma·(x - mean)·istd + beta: the mean's error scaled by |gamma|·istd (the
-    /// cancellation term when the mean dwarfs the spread), istd's relative error and three roundings
-    /// on |gamma·xhat|, and the final rounding of y.
-    /// </summary>
-    public static double TrainingY(double gamma, double invStd, double meanBound, double invStdBound, double gammaXhat, double y) =>
-        Math.Abs(gamma) * invStd * meanBound + Math.Abs(gammaXhat) * ((invStdBound / invStd) + 3 * U) + U * Math.Abs(y) + Underflow;
-
-    /// <summary>Inference y: istd (3 roundings), gamma·istd, x - mean and the product on |gamma·xhat|, and y's rounding.</summary>
-    public static double InferenceY(double gammaXhat, double y) =>
-        6 * U * Math.Abs(gammaXhat) + U * Math.Abs(y) + Underflow;
-
     /// <summary>Running statistic (1-w)·old + w·batch: w times the batch value's bound, three roundings on the terms, the result's rounding.</summary>
     public static double Running(double weight, double old, double batchValue, double batchBound, double updated) =>
         weight * batchBound + 3 * U * (((1 - weight) * Math.Abs(old)) + weight * Math.Abs(batchValue)) + U * Math.Abs(updated) + Underflow;
@@ -57,16 +46,4 @@ public static class ToleranceModel
     /// <summary>dgamma = Σ dy·xhat: the sum's error plus <paramref name="termRoundings"/> roundings per term on Σ|dy·xhat|, and the rounding.</summary>
     public static double DGamma(long m, double sumAbsDyXhat, double dgamma, int termRoundings) =>
         (SumFactor(m) + termRoundings * U) * sumAbsDyXhat + U * Math.Abs(dgamma) + Underflow;
-
-    /// <summary>
-    /// Training dx = k1·(dy - dbeta/M - xhat·dgamma/M) with k1 = gamma·istd: the errors of dbeta
-    /// and dgamma carried through, three roundings on the dy terms, five on the xhat term, and
-    /// dx's rounding.
-    /// </summary>
-    public static double TrainingDx(long m, double k1, double xhat, double dy, double dbeta, double dgamma, double dbetaBound, double dgammaBound, double dx) =>
-        Math.Abs(k1) * ((dbetaBound / m) + (Math.Abs(xhat) * dgammaBound / m) + 3 * U * (Math.Abs(dy) + (Math.Abs(dbeta) / m)) + (5 * U * Math.Abs(xhat * dgamma) / m))
-        + U * Math.Abs(dx) + Underflow;
-
-    /// <summary>Inference dx = gamma·istd·dy: istd (3 roundings), two products, the rounding.</summary>
-    public static double InferenceDx(double dx) => 5 * U * Math.Abs(dx) + Underflow;
 }

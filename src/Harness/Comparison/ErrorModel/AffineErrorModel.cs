@@ -5,7 +5,8 @@ namespace BatchNorm.Harness.Comparison.ErrorModel;
 /// <param name="Factor">Per channel: coefficient times factor = the equivalent error.</param>
 /// <param name="UlpOf">Per channel, or null: the value whose float ULP the equivalent error is also given in.</param>
 /// <param name="Relative">True when the equivalent error is relative (printed "relative").</param>
-public sealed record CoefficientMeaning(string Equivalent, double[] Factor, double[]? UlpOf, bool Relative);
+/// <param name="UlpOfName">How the diagnosis names <paramref name="UlpOf"/>, e.g. "the mean".</param>
+public sealed record CoefficientMeaning(string Equivalent, double[] Factor, double[]? UlpOf, bool Relative, string UlpOfName = "");
 
 /// <summary>
 /// The structured error model of one element-wise output (y or dx), docs/tolerances.md

@@ -26,7 +26,7 @@ public static class Diagnosis
             {
                 double ulp = Math.Abs(MathF.BitIncrement(MathF.Abs((float)reference[c])) - MathF.Abs((float)reference[c]));
                 if (ulp > 0 && double.IsFinite(value))
-                    text += string.Create(CultureInfo.InvariantCulture, $" ({value / ulp:0.#} ULP of it)");
+                    text += $" ({ReportFormat.Short(value / ulp)} ULP of {meaning.UlpOfName})";
             }
 
             parts.Add(text);

@@ -64,7 +64,7 @@ public static class StructuredBounds
             ResidualBounds = residual,
             Meanings =
             [
-                new CoefficientMeaning("mean off by", meanFactor, centre, Relative: false),
+                new CoefficientMeaning("mean off by", meanFactor, centre, Relative: false, UlpOfName: "the mean"),
                 new CoefficientMeaning("istd off by", istdFactor, null, Relative: true),
             ],
         };
