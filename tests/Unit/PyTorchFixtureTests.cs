@@ -44,6 +44,25 @@ public sealed class PyTorchFixtureTests : IDisposable
         Assert.Contains(fixtures, f => f.Name.StartsWith("mean-1e4", StringComparison.Ordinal));
     }
 
+    [RequiresTorchFact]
+    public void TheCommittedFixturesAreWhatPyTorchGives()
+    {
+        string output = Path.Combine(folder, "regenerated");
+        string script = Path.Combine(Bnverify.RepositoryRoot(), "tools", "pytorch-fixtures", "make_fixtures.py");
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(RequiresTorchFactAttribute.Python, [script, output])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        })!;
+        string errors = process.StandardError.ReadToEnd();
+        Assert.True(process.WaitForExit(300_000) && process.ExitCode == 0, errors);
+        var committed = Directory.GetFiles(PyTorchFixture.Root, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(PyTorchFixture.Root, f)).Order(StringComparer.Ordinal).ToArray();
+        var made = Directory.GetFiles(output, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(output, f)).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(committed, made);
+        foreach (string file in committed)
+            Assert.True(File.ReadAllBytes(Path.Combine(PyTorchFixture.Root, file)).SequenceEqual(File.ReadAllBytes(Path.Combine(output, file))), $"{file} differs from what PyTorch gives now");
+    }
+
     [Theory]
     [MemberData(nameof(All))]
     public void PyTorchsOwnOutputsPass(string name)

@@ -2,7 +2,10 @@
 """Regenerates tests/Fixtures/PyTorch: PyTorch's float32 CPU batch norm on small cases.
 
     apt-get install python3-torch        # Debian's PyTorch 1.13, CPU only, with NumPy
-    /usr/bin/python3 tools/pytorch-fixtures/make_fixtures.py
+    /usr/bin/python3 tools/pytorch-fixtures/make_fixtures.py [OUT_DIR]
+
+OUT_DIR defaults to tests/Fixtures/PyTorch; a test regenerates into a temporary folder and
+checks that the committed files are what PyTorch gives (one thread, so bit for bit).
 
 Each fixture is a folder of .npy files and a fixture.json naming the call (pass, mode, layout,
 eps, momentum) and which file is which input and output, with the names `bnverify compare`
@@ -17,7 +20,7 @@ import sys
 import numpy as np
 import torch
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "Fixtures", "PyTorch")
+ROOT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "Fixtures", "PyTorch")
 EPS, MOMENTUM = 1e-5, 0.1
 
 
