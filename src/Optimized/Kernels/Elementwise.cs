@@ -21,12 +21,6 @@ internal unsafe interface IElementwiseOperation
 /// </summary>
 internal static unsafe class Elementwise
 {
-    /// <summary>
-    /// Shorter runs are stored normally even when streaming: non-temporal stores pay off only
-    /// over many whole cache lines, and short runs would leave partial lines in the write-combining buffers.
-    /// </summary>
-    public const int MinStreamingRun = 1024;
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TV, TOp>(nint n, in TOp op, bool streaming)
         where TV : struct, IFloatVector<TV>
@@ -35,7 +29,7 @@ internal static unsafe class Elementwise
         float* output = op.Output;
         nint i = 0;
         // Stryker disable once all : equivalent, which stores are non-temporal changes speed only; both kinds store the same bits.
-        bool streamHere = streaming && TV.Count > 1 && n >= MinStreamingRun;
+        bool streamHere = streaming && TV.Count > 1 && n >= StreamingPolicy.MinRunLength;
         if (streamHere)
         {
             nuint alignment = (nuint)(TV.Count * sizeof(float)) - 1;
@@ -52,6 +46,22 @@ internal static unsafe class Elementwise
     }
 }
 
+/// <summary>The coefficient slots of <see cref="NormalizeOperation{TC}"/>.</summary>
+internal static class NormalizeSlots
+{
+    /// <summary>The mean's leading float (hi).</summary>
+    public const int MeanHigh = 0;
+
+    /// <summary>The mean's remainder, mean - hi, as a float (lo; 0 where the mean is a float).</summary>
+    public const int MeanLow = 1;
+
+    /// <summary>a = gamma·istd.</summary>
+    public const int Scale = 2;
+
+    /// <summary>b = beta.</summary>
+    public const int Shift = 3;
+}
+
 /// <summary>
 /// y = ((x - hi) - lo) * a + b, coefficients (hi, lo, a, b). The mean is the float pair hi + lo,
 /// so x - mean is formed to within a rounding of its own size even when the mean dwarfs the
@@ -66,9 +76,25 @@ internal readonly unsafe struct NormalizeOperation<TC>(float* x, float* y, TC co
 
     public TV Compute<TV>(nint i) where TV : struct, IFloatVector<TV>
     {
-        TV centered = TV.Subtract(TV.Subtract(TV.Load(x + i), coefficients.Get<TV>(0, i)), coefficients.Get<TV>(1, i));
-        return TV.MultiplyAdd(centered, coefficients.Get<TV>(2, i), coefficients.Get<TV>(3, i));
+        TV centered = TV.Subtract(TV.Subtract(TV.Load(x + i), coefficients.Get<TV>(NormalizeSlots.MeanHigh, i)), coefficients.Get<TV>(NormalizeSlots.MeanLow, i));
+        return TV.MultiplyAdd(centered, coefficients.Get<TV>(NormalizeSlots.Scale, i), coefficients.Get<TV>(NormalizeSlots.Shift, i));
     }
+}
+
+/// <summary>The coefficient slots of <see cref="TrainingInputGradientOperation{TC}"/>.</summary>
+internal static class TrainingGradientSlots
+{
+    /// <summary>The saved mean.</summary>
+    public const int Mean = 0;
+
+    /// <summary>mdy = mean(dy) = dbeta/M.</summary>
+    public const int MeanDy = 1;
+
+    /// <summary>k1 = gamma·istd.</summary>
+    public const int DyScale = 2;
+
+    /// <summary>k2 = -k1·istd·dgamma/M.</summary>
+    public const int CentredScale = 3;
 }
 
 /// <summary>
@@ -85,13 +111,20 @@ internal readonly unsafe struct TrainingInputGradientOperation<TC>(float* x, flo
 
     public TV Compute<TV>(nint i) where TV : struct, IFloatVector<TV>
     {
-        TV centered = TV.Subtract(TV.Load(x + i), coefficients.Get<TV>(0, i));
-        TV dyTerm = TV.Multiply(TV.Subtract(TV.Load(dy + i), coefficients.Get<TV>(1, i)), coefficients.Get<TV>(2, i));
-        return TV.MultiplyAdd(centered, coefficients.Get<TV>(3, i), dyTerm);
+        TV centered = TV.Subtract(TV.Load(x + i), coefficients.Get<TV>(TrainingGradientSlots.Mean, i));
+        TV dyTerm = TV.Multiply(TV.Subtract(TV.Load(dy + i), coefficients.Get<TV>(TrainingGradientSlots.MeanDy, i)), coefficients.Get<TV>(TrainingGradientSlots.DyScale, i));
+        return TV.MultiplyAdd(centered, coefficients.Get<TV>(TrainingGradientSlots.CentredScale, i), dyTerm);
     }
 }
 
-/// <summary>Inference-mode dx = dy * k1, coefficient k1 = gamma*istd at index 0.</summary>
+/// <summary>The coefficient slot of <see cref="ScaleOperation{TC}"/>.</summary>
+internal static class ScaleSlots
+{
+    /// <summary>k1 = gamma·istd.</summary>
+    public const int Scale = 0;
+}
+
+/// <summary>Inference-mode dx = dy * k1, coefficient k1 = gamma*istd in <see cref="ScaleSlots.Scale"/>.</summary>
 internal readonly unsafe struct ScaleOperation<TC>(float* dy, float* dx, TC coefficients) : IElementwiseOperation
     where TC : struct, ICoefficients
 {
@@ -100,5 +133,5 @@ internal readonly unsafe struct ScaleOperation<TC>(float* dy, float* dx, TC coef
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
     public TV Compute<TV>(nint i) where TV : struct, IFloatVector<TV> =>
-        TV.Multiply(TV.Load(dy + i), coefficients.Get<TV>(0, i));
+        TV.Multiply(TV.Load(dy + i), coefficients.Get<TV>(ScaleSlots.Scale, i));
 }

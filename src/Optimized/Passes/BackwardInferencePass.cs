@@ -20,7 +20,7 @@ internal readonly unsafe struct BackwardInferencePass(
     public void Prepare(int c, in Scratch scratch)
     {
         scratch.Centers[c] = runningMean[c];
-        scratch.SetCoefficient(0, c, (float)(ForwardTrainingPass.Parameter(gamma, c, 1.0) * InvStd(c)));
+        scratch.SetCoefficient(ScaleSlots.Scale, c, (float)(ChannelParameters.At(gamma, c, 1.0) * ChannelParameters.InvStd(runningVariance[c], options.Epsilon)));
     }
 
     public void ReduceRun<TV, TW>(nint offset, nint length, double center, ref double first, ref double second)
@@ -37,13 +37,11 @@ internal readonly unsafe struct BackwardInferencePass(
     public void Finalize(int c, double sumDy, double sumDyDeviation, in Scratch scratch)
     {
         dbeta[c] = (float)sumDy;
-        dgamma[c] = (float)(sumDyDeviation * InvStd(c));
+        dgamma[c] = (float)(sumDyDeviation * ChannelParameters.InvStd(runningVariance[c], options.Epsilon));
     }
 
     public void ApplyRun<TV, TC>(nint offset, nint length, in TC coefficients, bool streaming)
         where TV : struct, IFloatVector<TV>
         where TC : struct, ICoefficients =>
         Elementwise.Run<TV, ScaleOperation<TC>>(length, new ScaleOperation<TC>(dy + offset, dx + offset, coefficients), streaming);
-
-    private double InvStd(int c) => 1.0 / Math.Sqrt(runningVariance[c] + options.Epsilon);
 }

@@ -36,13 +36,13 @@ internal readonly unsafe struct BackwardTrainingPass(
         int m = shape.M;
         double invStd = savedInvStd[c];
         double dg = sumDyDeviation * invStd;
-        double k1 = ForwardTrainingPass.Parameter(gamma, c, 1.0) * invStd;
+        double k1 = ChannelParameters.At(gamma, c, 1.0) * invStd;
         dbeta[c] = (float)sumDy;
         dgamma[c] = (float)dg;
-        scratch.SetCoefficient(0, c, savedMean[c]);
-        scratch.SetCoefficient(1, c, (float)(sumDy / m));
-        scratch.SetCoefficient(2, c, (float)k1);
-        scratch.SetCoefficient(3, c, (float)(-k1 * invStd * dg / m));
+        scratch.SetCoefficient(TrainingGradientSlots.Mean, c, savedMean[c]);
+        scratch.SetCoefficient(TrainingGradientSlots.MeanDy, c, (float)(sumDy / m));
+        scratch.SetCoefficient(TrainingGradientSlots.DyScale, c, (float)k1);
+        scratch.SetCoefficient(TrainingGradientSlots.CentredScale, c, (float)(-k1 * invStd * dg / m));
     }
 
     public void ApplyRun<TV, TC>(nint offset, nint length, in TC coefficients, bool streaming)

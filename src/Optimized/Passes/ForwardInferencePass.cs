@@ -16,11 +16,11 @@ internal readonly unsafe struct ForwardInferencePass(
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Prepare(int c, in Scratch scratch)
     {
-        double invStd = 1.0 / Math.Sqrt(runningVariance[c] + options.Epsilon);
-        scratch.SetCoefficient(0, c, runningMean[c]);
-        scratch.SetCoefficient(1, c, 0f);
-        scratch.SetCoefficient(2, c, (float)(ForwardTrainingPass.Parameter(gamma, c, 1.0) * invStd));
-        scratch.SetCoefficient(3, c, (float)ForwardTrainingPass.Parameter(beta, c, 0.0));
+        double invStd = ChannelParameters.InvStd(runningVariance[c], options.Epsilon);
+        scratch.SetCoefficient(NormalizeSlots.MeanHigh, c, runningMean[c]);
+        scratch.SetCoefficient(NormalizeSlots.MeanLow, c, 0f);
+        scratch.SetCoefficient(NormalizeSlots.Scale, c, (float)(ChannelParameters.At(gamma, c, 1.0) * invStd));
+        scratch.SetCoefficient(NormalizeSlots.Shift, c, (float)ChannelParameters.At(beta, c, 0.0));
     }
 
     // The three reduction members are unreachable: HasReduction is false, so the driver never calls them.

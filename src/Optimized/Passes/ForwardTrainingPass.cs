@@ -55,16 +55,14 @@ internal readonly unsafe struct ForwardTrainingPass(
         }
 
         float hi = (float)mean;
-        scratch.SetCoefficient(0, c, hi);
-        scratch.SetCoefficient(1, c, (float)(mean - hi));
-        scratch.SetCoefficient(2, c, (float)(Parameter(gamma, c, 1.0) * invStd));
-        scratch.SetCoefficient(3, c, (float)Parameter(beta, c, 0.0));
+        scratch.SetCoefficient(NormalizeSlots.MeanHigh, c, hi);
+        scratch.SetCoefficient(NormalizeSlots.MeanLow, c, (float)(mean - hi));
+        scratch.SetCoefficient(NormalizeSlots.Scale, c, (float)(ChannelParameters.At(gamma, c, 1.0) * invStd));
+        scratch.SetCoefficient(NormalizeSlots.Shift, c, (float)ChannelParameters.At(beta, c, 0.0));
     }
 
     public void ApplyRun<TV, TC>(nint offset, nint length, in TC coefficients, bool streaming)
         where TV : struct, IFloatVector<TV>
         where TC : struct, ICoefficients =>
         Elementwise.Run<TV, NormalizeOperation<TC>>(length, new NormalizeOperation<TC>(x + offset, y + offset, coefficients), streaming);
-
-    internal static double Parameter(float* values, int c, double absent) => values == null ? absent : values[c];
 }

@@ -19,12 +19,6 @@ internal static unsafe class PassDriver
     /// <summary>Channels-last rows reduced per accumulator load and store.</summary>
     private const int RowBlock = 8;
 
-    /// <summary>
-    /// Outputs at least this large (8 MiB, a quarter of this machine's L3) are stored
-    /// non-temporally, so they do not evict the inputs a training step reads twice.
-    /// </summary>
-    private const long StreamingBytes = 8L << 20;
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TP, TV, TW>(TP pass, in TensorShape shape, int degreeOfParallelism)
         where TP : struct, IBatchNormPass
@@ -46,7 +40,7 @@ internal static unsafe class PassDriver
                 for (int channel = 0; channel < c; channel++)
                     pass.Prepare(channel, scratch);
                 // Stryker disable once all : equivalent, the streaming threshold changes which stores are non-temporal, not what they store.
-                var body = new Body<TP, TV, TW>(pass, plan, scratch, (long)shape.ElementCount * sizeof(float) >= StreamingBytes);
+                var body = new Body<TP, TV, TW>(pass, plan, scratch, StreamingPolicy.Streams(shape.ElementCount));
                 if (!pass.HasReduction)
                 {
                     Parallel(Phase.Apply, plan.Tasks, degreeOfParallelism, body);
