@@ -12,10 +12,10 @@ internal static class BenchCommand
     {
         var layout = new Option<string>("--layout") { Description = "nchw, nhwc or both.", DefaultValueFactory = _ => "both" };
         layout.AcceptOnlyFromAmong("nchw", "nhwc", "both");
-        var threads = new Option<int>("--threads") { Description = "Threads for the optimized kernel and the bandwidth probe.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = StrictNumbers.Int("--threads", $"Threads for the optimized kernel and the bandwidth probe, 1 to {VerifyCommand.MaxThreads}.", 1, VerifyCommand.MaxThreads, Environment.ProcessorCount);
         var format = new Option<string>("--format") { Description = "table, or jsonl (one JSON object a line).", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "jsonl");
-        var runs = new Option<int>("--runs") { Description = "Timed runs per cell after warm-up (at least 11); the median is reported.", DefaultValueFactory = _ => 11 };
+        var runs = StrictNumbers.Int("--runs", "Timed runs per cell after warm-up (11 to 100000); the median is reported.", 11, 100_000, 11);
         var kernels = new Option<string[]>("--kernel")
         {
             Description = "Kernels to time (repeatable).",
@@ -32,28 +32,15 @@ internal static class BenchCommand
 
     private static int Run(string layoutName, int threads, bool jsonl, int runs, string[] kernelNames)
     {
-        if (runs < 11 || threads < 1)
-        {
-            Console.Error.WriteLine($"--runs must be at least 11 (got {runs}) and --threads at least 1 (got {threads}).");
-            return ExitCodes.Usage;
-        }
-
-        List<IBatchNormKernel> kernels;
-        try
-        {
-            kernels = kernelNames.Select(name => KernelCatalog.Create(name, threads)).ToList();
-        }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine(e.Message);
-            return ExitCodes.Usage;
-        }
+        // An unknown kernel name throws ArgumentException naming it: exit 2 before anything is timed.
+        var kernels = kernelNames.Select(name => KernelCatalog.Create(name, threads)).ToList();
 
         Layout[] layouts = layoutName switch
         {
             "nchw" => [Layout.ChannelsFirst],
             "nhwc" => [Layout.ChannelsLast],
-            _ => [Layout.ChannelsFirst, Layout.ChannelsLast],
+            "both" => [Layout.ChannelsFirst, Layout.ChannelsLast],
+            _ => throw new UsageException($"--layout {layoutName}: must be nchw, nhwc or both."),
         };
         var cells = (from kernel in kernels from l in layouts from shape in BenchShape.Defaults from pass in BenchmarkRunner.Passes select (kernel, l, shape, pass)).ToList();
         var runner = new BenchmarkRunner(threads, runs);

@@ -44,8 +44,8 @@ internal static class CompareCommand
         pass.AcceptOnlyFromAmong("forward", "backward");
         var convention = new Option<string>("--convention") { Description = "Running-statistics rule: pytorch, keras or onnx.", DefaultValueFactory = _ => "pytorch" };
         convention.AcceptOnlyFromAmong("pytorch", "keras", "onnx");
-        var eps = new Option<double?>("--eps") { Description = "Epsilon (default: the convention's)." };
-        var momentum = new Option<double?>("--momentum") { Description = "Momentum (default: the convention's)." };
+        var eps = StrictNumbers.Double("--eps", "Epsilon (default: the convention's).", double.IsFinite, "a finite number");
+        var momentum = StrictNumbers.Double("--momentum", "Momentum (default: the convention's).", double.IsFinite, "a finite number");
         var json = new Option<FileInfo?>("--json") { Description = "Write the comparison as JSON." };
         var junit = new Option<FileInfo?>("--junit") { Description = "Write JUnit XML." };
         var inputs = InputFlags.Select(f => (f.Key, Option: new Option<FileInfo?>(f.Flag) { Description = f.Description })).ToArray();
@@ -90,22 +90,15 @@ internal static class CompareCommand
     private static IEnumerable<KeyValuePair<TName, string>> Paths<TName>(ParseResult parse, IEnumerable<(TName Key, Option<FileInfo?> Option)> options) =>
         options.Where(o => parse.GetValue(o.Option) is not null).Select(o => new KeyValuePair<TName, string>(o.Key, parse.GetValue(o.Option)!.FullName));
 
+    /// <summary>Checks the report paths, compares, prints and writes the reports. Bad input throws before anything is written.</summary>
     private static int Run(ExternalRun run, FileInfo? json, FileInfo? junit)
     {
-        CaseResult result;
-        try
+        ReportFiles.Check(("--json", json), ("--junit", junit));
+        BatchNormValidation.CheckOptions(run.Options);
+        var result = ExternalComparison.Run(run) with
         {
-            BatchNormValidation.CheckOptions(run.Options);
-            result = ExternalComparison.Run(run) with
-            {
-                ReproduceWith = "dotnet run --project src/Cli -c Release -- " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
-            };
-        }
-        catch (Exception e) when (e is InvalidDataException or ArgumentException)
-        {
-            Console.Error.WriteLine(e.Message);
-            return ExitCodes.Usage;
-        }
+            ReproduceWith = "dotnet run --project src/Cli -c Release -- " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+        };
 
         var console = ConsoleOutput.Create();
         foreach (var output in result.Outputs)
@@ -118,9 +111,9 @@ internal static class CompareCommand
         if (result.Verdict != Verdict.Passed)
             console.WriteLine(TextReport.Failure(result));
         if (json is not null)
-            File.WriteAllText(json.FullName, JsonReport.Render("external", "compare", 0, [result]));
+            ReportFiles.Write(json, JsonReport.Render("external", "compare", 0, [result]));
         if (junit is not null)
-            File.WriteAllText(junit.FullName, JUnitReport.Render("external", "compare", [result]));
+            ReportFiles.Write(junit, JUnitReport.Render("external", "compare", [result]));
         return result.Verdict == Verdict.Passed ? ExitCodes.Passed : ExitCodes.Failed;
     }
 }

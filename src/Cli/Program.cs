@@ -1,8 +1,10 @@
 using System.CommandLine;
 using BatchNorm.Cli;
 
-// bnverify: exit 0 when everything checked passes, 1 when a check fails (or is mistrusted),
-// 2 for bad usage or unreadable input.
+// bnverify's exit codes (ExitCodes): 0 when everything checked passes, 1 when a check fails (or is
+// mistrusted), 2 for bad usage or unusable input (checked before any work), 3 for a bug in bnverify.
+// This is the one place exceptions become exit codes.
+var verbose = new Option<bool>("--verbose") { Description = "On an internal error, print the stack trace.", Recursive = true };
 var root = new RootCommand("bnverify: numerical verification of batch normalization kernels.")
 {
     VerifyCommand.Create(),
@@ -10,6 +12,7 @@ var root = new RootCommand("bnverify: numerical verification of batch normalizat
     CompareCommand.Create(),
     BenchCommand.Create(),
 };
+root.Options.Add(verbose);
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)
 {
@@ -19,4 +22,22 @@ if (parse.Errors.Count > 0)
     return ExitCodes.Usage;
 }
 
-return parse.Invoke();
+try
+{
+    return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (e is UsageException or InvalidDataException or ArgumentException or IOException or UnauthorizedAccessException)
+{
+    // Usage and input errors, including I/O on the paths the user gave: one line, exit 2.
+    Console.Error.WriteLine(e.Message);
+    return ExitCodes.Usage;
+}
+catch (Exception e)
+{
+    Console.Error.WriteLine($"bnverify: internal error ({e.GetType().Name}: {e.Message}); this is a bug in bnverify.");
+    if (parse.GetValue(verbose))
+        Console.Error.WriteLine(e);
+    else
+        Console.Error.WriteLine("Rerun with --verbose for the stack trace.");
+    return ExitCodes.Internal;
+}

@@ -12,14 +12,25 @@ namespace BatchNorm.Cli;
 /// <summary><c>bnverify verify</c>: the CI gate.</summary>
 internal static class VerifyCommand
 {
+    /// <summary>Everything <c>verify</c> was asked to do.</summary>
+    private sealed record VerifyOptions(string Kernel, Suite Suite, int Seed, string? Case, int Threads, FileInfo? Json, FileInfo? Markdown, FileInfo? JUnit,
+        FileInfo? Baseline, bool UpdateBaseline, bool AllOutputs, string? ExpectWidth)
+    {
+        public string SuiteName => Suite.ToString().ToLowerInvariant();
+    }
+
+    /// <summary>The most threads --threads accepts: far more than any core count, small enough to be a typo when exceeded.</summary>
+    public const int MaxThreads = 1024;
+
     public static Command Create()
     {
         var kernel = new Option<string>("--kernel") { Description = "Kernel to verify (see 'bnverify kernels').", DefaultValueFactory = _ => "optimized" };
         var suite = new Option<string>("--suite") { Description = "quick (every CI run) or full (before a release).", DefaultValueFactory = _ => "quick" };
         suite.AcceptOnlyFromAmong("quick", "full");
-        var seed = new Option<int>("--seed") { Description = "Suite seed; the accuracy ratchet applies at the default seed only.", DefaultValueFactory = _ => Battery.DefaultSeed };
+        var seed = StrictNumbers.Int("--seed", "Suite seed; the accuracy ratchet applies at the default seed only.", int.MinValue, int.MaxValue, Battery.DefaultSeed);
         var caseName = new Option<string?>("--case") { Description = "Run only this case (or every case whose name starts with it followed by '/')." };
-        var threads = new Option<int>("--threads") { Description = "Degree of parallelism for the optimized kernels (0: all cores).", DefaultValueFactory = _ => 0 };
+        var threads = StrictNumbers.Int("--threads", $"Threads for the optimized kernels: 0 for all cores, or 1 to {MaxThreads}.", 0, MaxThreads, 0,
+            $"0 (all cores) or 1 to {MaxThreads}");
         var json = new Option<FileInfo?>("--json") { Description = "Write every case and output as JSON." };
         var markdown = new Option<FileInfo?>("--markdown") { Description = "Write the tolerance table as Markdown (TOLERANCES.md)." };
         var junit = new Option<FileInfo?>("--junit") { Description = "Write JUnit XML, one testcase per case." };
@@ -35,76 +46,35 @@ internal static class VerifyCommand
         {
             kernel, suite, seed, caseName, threads, json, markdown, junit, baseline, update, allOutputs, expectWidth,
         };
-        command.SetAction(parse => Run(
+        command.SetAction(parse => Run(new VerifyOptions(
             parse.GetValue(kernel)!, parse.GetValue(suite) == "full" ? Suite.Full : Suite.Quick, parse.GetValue(seed), parse.GetValue(caseName),
             parse.GetValue(threads), parse.GetValue(json), parse.GetValue(markdown), parse.GetValue(junit), parse.GetValue(baseline),
-            parse.GetValue(update), parse.GetValue(allOutputs), parse.GetValue(expectWidth)));
+            parse.GetValue(update), parse.GetValue(allOutputs), parse.GetValue(expectWidth))));
         return command;
     }
 
-    private static int Run(string kernelName, Suite suite, int seed, string? caseName, int threads, FileInfo? json, FileInfo? markdown, FileInfo? junit,
-        FileInfo? baselineFile, bool update, bool allOutputs, string? expectWidth)
+    /// <summary>Checks every input and output path, runs the cases, reports, and applies the ratchet. Usage errors throw <see cref="UsageException"/> before any case runs.</summary>
+    private static int Run(VerifyOptions options)
     {
         var console = ConsoleOutput.Create();
-        IBatchNormKernel kernel;
-        AccuracyBaseline baseline;
-        string? baselinePath = baselineFile?.FullName ?? AccuracyBaseline.Locate();
-        try
-        {
-            kernel = KernelCatalog.Create(kernelName, threads);
-            baseline = baselinePath is null ? AccuracyBaseline.Empty() : AccuracyBaseline.Load(baselinePath);
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or NotSupportedException)
-        {
-            Console.Error.WriteLine(e.Message);
-            return ExitCodes.Usage;
-        }
-
-        var cases = Verifier.Select(suite, caseName);
+        ReportFiles.Check(("--json", options.Json), ("--markdown", options.Markdown), ("--junit", options.JUnit));
+        string? baselinePath = options.Baseline?.FullName ?? AccuracyBaseline.Locate();
+        if (options.UpdateBaseline && baselinePath is not null)
+            ReportFiles.Check(("--baseline", new FileInfo(baselinePath)));
+        var kernel = KernelCatalog.Create(options.Kernel, options.Threads);
+        var baseline = baselinePath is null ? AccuracyBaseline.Empty() : AccuracyBaseline.Load(baselinePath);
+        var cases = Verifier.Select(options.Suite, options.Case);
         if (cases.Count == 0)
-        {
-            Console.Error.WriteLine($"no case is named '{caseName}'.");
-            return ExitCodes.Usage;
-        }
+            throw new UsageException($"--case {options.Case}: no case has that name or starts with it followed by '/'.");
+        if (CheckWidth(console, kernel, options) is { } exit)
+            return exit;
 
-        string suiteName = suite.ToString().ToLowerInvariant();
-        if (kernel is OptimizedKernel optimized)
-        {
-            console.WriteLine($"{kernel.Name} runs at {optimized.Width} on this machine, {(threads <= 0 ? Environment.ProcessorCount : threads)} thread(s).");
-            string resolved = optimized.Width == BatchNorm.Optimized.VectorWidth.Scalar ? "scalar" : ((int)optimized.Width).ToString(CultureInfo.InvariantCulture);
-            if (expectWidth is not null && expectWidth != resolved)
-            {
-                Console.Error.WriteLine($"--expect-width {expectWidth}: the kernel resolved to {resolved}; the runtime did not apply the requested hardware restriction.");
-                return ExitCodes.Failed;
-            }
-        }
-        else if (expectWidth is not null)
-        {
-            Console.Error.WriteLine($"--expect-width applies to the optimized kernels, not to {kernel.Name}.");
-            return ExitCodes.Usage;
-        }
-        var results = RunWithProgress(console, kernel, cases, seed)
-            .Select(r => update ? r : r with { Regressions = baseline.Regressions(suite, r) })
+        var results = RunWithProgress(console, kernel, cases, options.Seed)
+            .Select(r => options.UpdateBaseline ? r : r with { Regressions = baseline.Regressions(options.Suite, r) })
             .ToList();
-
-        console.Write(Table(results, allOutputs));
-        foreach (var result in results.Where(r => r.Verdict != Verdict.Passed))
-            console.WriteLine(TextReport.Failure(result));
-
-        json?.Directory?.Create();
-        if (json is not null)
-            File.WriteAllText(json.FullName, JsonReport.Render(kernel.Name, suiteName, seed, results));
-        if (markdown is not null)
-            File.WriteAllText(markdown.FullName, MarkdownReport.Render(kernel.Name, suiteName, seed, results));
-        if (junit is not null)
-            File.WriteAllText(junit.FullName, JUnitReport.Render(kernel.Name, suiteName, results));
-
-        int passed = results.Count(r => r.Verdict == Verdict.Passed), failed = results.Count(r => r.Verdict == Verdict.Failed);
-        int mistrusted = results.Count(r => r.Verdict == Verdict.Mistrusted);
-        console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{kernel.Name}, suite {suiteName}, seed {seed}: {passed} passed, {failed} failed, {mistrusted} mistrusted; worst headroom {ReportFormat.Short(results.Max(r => r.WorstRatio))}."));
-        bool allPassed = passed == results.Count;
-        if (update)
+        Report(console, kernel, options, results);
+        bool allPassed = results.All(r => r.Verdict == Verdict.Passed);
+        if (options.UpdateBaseline)
         {
             if (!allPassed || baselinePath is null)
             {
@@ -112,12 +82,52 @@ internal static class VerifyCommand
                 return ExitCodes.Failed;
             }
 
-            baseline.Record(suite, kernel.Name, seed, results);
+            baseline.Record(options.Suite, kernel.Name, options.Seed, results);
             baseline.Save(baselinePath);
-            console.WriteLine($"Recorded {kernel.Name}'s errors on suite {suiteName} in {baselinePath}.");
+            console.WriteLine($"Recorded {kernel.Name}'s errors on suite {options.SuiteName} in {baselinePath}.");
         }
 
         return allPassed ? ExitCodes.Passed : ExitCodes.Failed;
+    }
+
+    /// <summary>Prints the width and threads an optimized kernel really uses; enforces --expect-width. An exit code, or null to go on.</summary>
+    private static int? CheckWidth(IAnsiConsole console, IBatchNormKernel kernel, VerifyOptions options)
+    {
+        if (kernel is OptimizedKernel optimized)
+        {
+            console.WriteLine($"{kernel.Name} runs at {optimized.Width} on this machine, {optimized.Threads} thread(s).");
+            string resolved = optimized.Width == BatchNorm.Optimized.VectorWidth.Scalar ? "scalar" : ((int)optimized.Width).ToString(CultureInfo.InvariantCulture);
+            if (options.ExpectWidth is not null && options.ExpectWidth != resolved)
+            {
+                Console.Error.WriteLine($"--expect-width {options.ExpectWidth}: the kernel resolved to {resolved}; the runtime did not apply the requested hardware restriction.");
+                return ExitCodes.Failed;
+            }
+        }
+        else if (options.ExpectWidth is not null)
+        {
+            throw new UsageException($"--expect-width {options.ExpectWidth}: applies to the optimized kernels, not to {kernel.Name}.");
+        }
+
+        return null;
+    }
+
+    /// <summary>The table, each failure's report, the report files (written whole), and the summary line.</summary>
+    private static void Report(IAnsiConsole console, IBatchNormKernel kernel, VerifyOptions options, IReadOnlyList<CaseResult> results)
+    {
+        console.Write(Table(results, options.AllOutputs));
+        foreach (var result in results.Where(r => r.Verdict != Verdict.Passed))
+            console.WriteLine(TextReport.Failure(result));
+        if (options.Json is { } json)
+            ReportFiles.Write(json, JsonReport.Render(kernel.Name, options.SuiteName, options.Seed, results));
+        if (options.Markdown is { } markdown)
+            ReportFiles.Write(markdown, MarkdownReport.Render(kernel.Name, options.SuiteName, options.Seed, results));
+        if (options.JUnit is { } junit)
+            ReportFiles.Write(junit, JUnitReport.Render(kernel.Name, options.SuiteName, results));
+
+        int passed = results.Count(r => r.Verdict == Verdict.Passed), failed = results.Count(r => r.Verdict == Verdict.Failed);
+        int mistrusted = results.Count(r => r.Verdict == Verdict.Mistrusted);
+        console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{kernel.Name}, suite {options.SuiteName}, seed {options.Seed}: {passed} passed, {failed} failed, {mistrusted} mistrusted; worst headroom {ReportFormat.Short(results.Max(r => r.WorstRatio))}."));
     }
 
     private static IReadOnlyList<CaseResult> RunWithProgress(IAnsiConsole console, IBatchNormKernel kernel, IReadOnlyList<VerificationCase> cases, int seed)

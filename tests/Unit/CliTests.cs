@@ -26,17 +26,86 @@ public class CliTests
         Assert.Contains("reproduce: dotnet run --project src/Cli -c Release -- verify --kernel faulty:one-element-64-ulp --case normal/nhwc/train --seed 20261121", run.Output);
     }
 
+    private static readonly string Fixture = Path.Combine(Bnverify.RepositoryRoot(), "tests", "Fixtures", "PyTorch", "normal-nchw-train-forward");
+
+    /// <summary>Every bad-input probe: its arguments, and the start of the one line it must print. Each exits 2 before any case runs.</summary>
+    public static TheoryData<string[], string> Probes()
+    {
+        string x = Path.Combine(Fixture, "x.npy"), y = Path.Combine(Fixture, "y.npy");
+        string badBaseline = Path.Combine(Path.GetTempPath(), "bnverify-bad-baseline.json");
+        File.WriteAllText(badBaseline, "{\"kernels\": 5}");
+        string negative = Path.Combine(Path.GetTempPath(), "bnverify-negative-baseline.json");
+        File.WriteAllText(negative, "{\"quick\": {\"optimized\": {\"seed\": 1, \"cases\": {\"normal/nchw/train\": {\"y\": -1}}}}}");
+        return new TheoryData<string[], string>
+        {
+            { ["verify", "--json", "/proc/bnverify.json"], "--json /proc/bnverify.json: cannot be written" },
+            { ["verify", "--junit", "/proc/bnverify.xml"], "--junit /proc/bnverify.xml: cannot be written" },
+            { ["verify", "--markdown", "/proc/bnverify.md"], "--markdown /proc/bnverify.md: cannot be written" },
+            { ["verify", "--json", Path.GetTempPath().TrimEnd('/')], $"--json {Path.GetTempPath().TrimEnd('/')}: is a directory" },
+            { ["compare", "--x", x, "--y", y, "--json", "/proc/bnverify.json"], "--json /proc/bnverify.json: cannot be written" },
+            { ["compare", "--x", x, "--y", y, "--junit", "/proc/bnverify.xml"], "--junit /proc/bnverify.xml: cannot be written" },
+            { ["compare", "--x", "/tmp", "--y", y], "/tmp: is a directory, not a .npy file." },
+            { ["compare", "--x", x, "--y", y, "--eps", "1,5"], "--eps 1,5: not a number" },
+            { ["compare", "--x", x, "--y", y, "--momentum", "0x10"], "--momentum 0x10: not a number" },
+            { ["compare", "--x", x, "--y", y, "--eps", "-1"], "eps must be finite and greater than 0" },
+            { ["compare", "--x", x, "--dx", y], "dx is not an output of ForwardTraining" },
+            { ["compare", "--x", Path.Combine(Fixture, "missing.npy"), "--y", y], "" },
+            { ["verify", "--baseline", badBaseline], $"{badBaseline}: kernels is not a suite (quick, full)." },
+            { ["verify", "--baseline", negative], $"{negative}: quick.optimized.cases.normal/nchw/train.y must be a finite number >= 0, got -1." },
+            { ["verify", "--threads", "-1"], "--threads -1: must be 0 (all cores) or 1 to 1024." },
+            { ["verify", "--threads", "100000"], "--threads 100000: must be 0 (all cores) or 1 to 1024." },
+            { ["verify", "--seed", "1e3"], "--seed 1e3: not an integer." },
+            { ["verify", "--case", "no-such-case"], "--case no-such-case: no case has that name" },
+            { ["verify", "--kernel", "no-such-kernel"], "no kernel is named 'no-such-kernel'" },
+            { ["verify", "--kernel", "scalar-float", "--expect-width", "512"], "--expect-width 512: applies to the optimized kernels" },
+            { ["bench", "--runs", "0"], "--runs 0: must be from 11 to 100000." },
+            { ["bench", "--threads", "0"], "--threads 0: must be from 1 to 1024." },
+            { ["verify", "--suite", "medium"], "" },
+            { ["frobnicate"], "" },
+        };
+    }
+
     [Theory]
-    [InlineData("verify", "--kernel", "no-such-kernel")]
-    [InlineData("verify", "--suite", "medium")]
-    [InlineData("verify", "--case", "no-such-case")]
-    [InlineData("bench", "--runs", "3")]
-    [InlineData("frobnicate")]
-    public void BadUsageExitsTwo(params string[] args)
+    [MemberData(nameof(Probes))]
+    public void BadInputExitsTwoWithOneLineNamingIt(string[] args, string firstLine)
     {
         var run = Bnverify.Run(args);
         Assert.True(run.ExitCode == 2, $"exit {run.ExitCode}: {run.Output}{run.Error}");
-        Assert.NotEmpty(run.Error);
+        Assert.DoesNotContain("   at ", run.Error);   // no stack trace
+        Assert.StartsWith(firstLine, run.Error.Split('\n')[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("passed,", run.Output);  // no case ran
+    }
+
+    [Fact]
+    public void AReportPathThatCannotBeWrittenLeavesNoOtherReportBehind()
+    {
+        string folder = Directory.CreateTempSubdirectory("bnverify-cli-").FullName;
+        string json = Path.Combine(folder, "nested", "r.json");
+        var run = Bnverify.Run("verify", "--json", json, "--junit", "/proc/bnverify.xml");
+        Assert.Equal(2, run.ExitCode);
+        Assert.False(File.Exists(json));
+        Assert.Empty(Directory.GetFiles(folder, "*", SearchOption.AllDirectories));
+        Directory.Delete(folder, recursive: true);
+    }
+
+    [Fact]
+    public void EveryReportPathGetsItsDirectoryCreated()
+    {
+        string folder = Directory.CreateTempSubdirectory("bnverify-cli-").FullName;
+        string[] paths = [Path.Combine(folder, "a", "r.json"), Path.Combine(folder, "b", "r.xml"), Path.Combine(folder, "c", "r.md")];
+        var run = Bnverify.Run("verify", "--case", "normal/nchw/train", "--json", paths[0], "--junit", paths[1], "--markdown", paths[2]);
+        Assert.True(run.ExitCode == 0, run.Output + run.Error);
+        Assert.All(paths, p => Assert.True(File.Exists(p), p));
+        Assert.Empty(Directory.GetFiles(folder, "*.tmp", SearchOption.AllDirectories));
+        Directory.Delete(folder, recursive: true);
+    }
+
+    [Fact]
+    public void VerifyPrintsTheThreadsItUses()
+    {
+        var run = Bnverify.Run("verify", "--case", "normal/nchw/train", "--threads", "3");
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains(", 3 thread(s).", run.Output);
     }
 
     [Fact]

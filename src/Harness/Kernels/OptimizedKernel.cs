@@ -12,6 +12,9 @@ public sealed class OptimizedKernel(string name, VectorWidth width, int maxDegre
     /// <summary>The width the kernel runs at, resolved when it was asked for Auto.</summary>
     public VectorWidth Width => kernel.Width;
 
+    /// <summary>The most threads a call uses (the budget it was given; 0 became the core count).</summary>
+    public int Threads => kernel.MaxDegreeOfParallelism;
+
     public void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t) =>
         kernel.ForwardTraining(shape, options, t);
 

@@ -30,14 +30,17 @@ public sealed partial class NpyArray
     public bool IsFloat64 { get; }
 
     /// <summary>Reads a .npy file.</summary>
+    /// <exception cref="InvalidDataException">The path is a directory, cannot be read, or does not hold a supported .npy array.</exception>
     public static NpyArray Read(string path)
     {
+        if (Directory.Exists(path))
+            throw new InvalidDataException($"{path}: is a directory, not a .npy file.");
         byte[] bytes;
         try
         {
             bytes = File.ReadAllBytes(path);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new InvalidDataException($"{path}: cannot read: {e.Message}", e);
         }

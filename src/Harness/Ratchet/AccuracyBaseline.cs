@@ -31,20 +31,104 @@ public sealed class AccuracyBaseline
     public static AccuracyBaseline Empty() => new(new JsonObject());
 
     /// <summary>Reads a baseline file; a missing file is an empty baseline.</summary>
-    /// <exception cref="InvalidDataException">The file is not a baseline.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The file is not valid JSON, or does not follow the schema: suites ("quick", "full") of kernels
+    /// (names bnverify knows) of { "seed": int, "cases": { case name: { output name: error >= 0 } } }.
+    /// The message names the field. A baseline that is silently ignored would switch the ratchet off.
+    /// </exception>
     public static AccuracyBaseline Load(string path)
     {
+        if (Directory.Exists(path))
+            throw new InvalidDataException($"{path}: is a directory, not an accuracy baseline.");
         if (!File.Exists(path))
             return Empty();
+        string text;
         try
         {
-            return new AccuracyBaseline(JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? new JsonObject());
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"{path}: cannot read: {e.Message}", e);
+        }
+
+        return Parse(text, path);
+    }
+
+    /// <summary>Parses and validates a baseline's text; <paramref name="name"/> is used in messages.</summary>
+    /// <exception cref="InvalidDataException">As <see cref="Load"/>.</exception>
+    public static AccuracyBaseline Parse(string text, string name)
+    {
+        JsonNode? node;
+        try
+        {
+            node = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = 16 });
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{path} is not an accuracy baseline: {e.Message}", e);
+            throw new InvalidDataException($"{name}: not JSON: {e.Message}", e);
+        }
+
+        var root = Object(node, name, "the document");
+        try
+        {
+            Validate(root, name);
+        }
+        catch (ArgumentException e)
+        {
+            // System.Text.Json reports a key repeated in one object only when the object is first read.
+            throw new InvalidDataException($"{name}: a key appears twice in one object ({e.Message})", e);
+        }
+
+        return new AccuracyBaseline(root);
+    }
+
+    private static void Validate(JsonObject root, string name)
+    {
+        foreach (var (suiteName, suiteNode) in root)
+        {
+            var suite = Enum.GetValues<Suite>().Where(s => s.ToString().ToLowerInvariant() == suiteName).Select(s => (Suite?)s).FirstOrDefault()
+                ?? throw Invalid(name, suiteName, "is not a suite (quick, full)");
+            foreach (var (kernel, kernelNode) in Object(suiteNode, name, suiteName))
+            {
+                string at = $"{suiteName}.{kernel}";
+                if (!KnownKernel(kernel))
+                    throw Invalid(name, at, "is not a kernel bnverify knows (see 'bnverify kernels')");
+                var entry = Object(kernelNode, name, at);
+                foreach (string field in entry.Select(p => p.Key).Where(k => k is not ("seed" or "cases")))
+                    throw Invalid(name, $"{at}.{field}", "is not a field of a kernel's baseline (seed, cases)");
+                if (entry["seed"] is not JsonValue seed || seed.GetValueKind() != JsonValueKind.Number || !seed.TryGetValue(out int _))
+                    throw Invalid(name, $"{at}.seed", "must be a 32-bit integer");
+                var cases = Object(entry["cases"], name, $"{at}.cases");
+                var known = KnownCases(suite);
+                foreach (var (caseName, outputsNode) in cases)
+                {
+                    if (!known.Contains(caseName))
+                        throw Invalid(name, $"{at}.cases.{caseName}", "is not a case of the battery");
+                    foreach (var (output, errorNode) in Object(outputsNode, name, $"{at}.cases.{caseName}"))
+                    {
+                        string field = $"{at}.cases.{caseName}.{output}";
+                        if (!Enum.GetValues<BatchNormOutput>().Any(o => o.Name() == output))
+                            throw Invalid(name, field, "is not an output");
+                        if (errorNode is not JsonValue value || value.GetValueKind() != JsonValueKind.Number || !value.TryGetValue(out double error)
+                            || !double.IsFinite(error) || error < 0)
+                            throw Invalid(name, field, $"must be a finite number >= 0, got {errorNode?.ToJsonString() ?? "null"}");
+                    }
+                }
+            }
         }
     }
+
+    private static JsonObject Object(JsonNode? node, string name, string at) =>
+        node as JsonObject ?? throw Invalid(name, at, $"must be an object, got {(node is null ? "null" : node.GetValueKind().ToString().ToLowerInvariant())}");
+
+    private static InvalidDataException Invalid(string name, string field, string rule) => new($"{name}: {field} {rule}.");
+
+    private static bool KnownKernel(string kernel) => Kernels.KernelCatalog.Names.Contains(kernel);
+
+    /// <summary>A suite's case names, and the full suite's (a quick run may name a full-suite case with --case).</summary>
+    private static HashSet<string> KnownCases(Suite suite) =>
+        [.. Battery.For(suite).Select(c => c.Name), .. Battery.For(Suite.Full).Select(c => c.Name)];
 
     /// <summary>The baseline file of the repository containing the working directory, or null outside one.</summary>
     public static string? Locate()

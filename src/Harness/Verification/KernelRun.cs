@@ -106,8 +106,9 @@ public sealed class KernelRun
                     throw new ArgumentOutOfRangeException(nameof(@case), @case.Pass, "not a batch norm pass");
             }
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException or ArithmeticException or IndexOutOfRangeException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Whatever a kernel under test throws is its failure on this case, not bnverify's.
             violations.Add($"the kernel threw {e.GetType().Name}: {e.Message}");
         }
 
