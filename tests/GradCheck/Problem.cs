@@ -13,7 +13,7 @@ public sealed record Problem(TensorShape Shape, BatchNormOptions Options, bool T
     public static Problem Random(TensorShape shape, BatchNormOptions options, bool training, int seed, bool affine = true, double offset = 0, double spread = 1)
     {
         var random = new Random(seed);
-        double Normal() => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+        double Normal() => Harness.Cases.CaseInputs.Normal(random);
         double[] x = Enumerable.Range(0, shape.ElementCount).Select(_ => offset + spread * Normal()).ToArray();
         double[] gamma = affine ? Enumerable.Range(0, shape.C).Select(_ => 0.5 + random.NextDouble()).ToArray() : [];
         double[] beta = affine ? Enumerable.Range(0, shape.C).Select(_ => random.NextDouble() * 2 - 1).ToArray() : [];

@@ -25,14 +25,5 @@ public class ToleranceTableTests
         }
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Verification.sln")))
-                return dir.FullName;
-        }
-
-        throw new InvalidOperationException("the tests run outside the repository");
-    }
+    private static string RepositoryRoot() => Support.Repository.Root;
 }

@@ -22,14 +22,5 @@ internal static class Bnverify
         return (process.ExitCode, output.Result, error.Result);
     }
 
-    public static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Verification.sln")))
-                return dir.FullName;
-        }
-
-        throw new InvalidOperationException("the tests run outside the repository");
-    }
+    public static string RepositoryRoot() => Support.Repository.Root;
 }

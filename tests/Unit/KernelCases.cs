@@ -37,11 +37,5 @@ internal static class KernelCases
     /// <summary>The optimized kernel at a width with a thread budget.</summary>
     public static IBatchNormKernel OptimizedAt(string name, int threads = 0) => KernelCatalog.Create(name, threads);
 
-    public static VectorWidth WidthOf(string name) => name switch
-    {
-        "optimized-512" => VectorWidth.Bits512,
-        "optimized-256" => VectorWidth.Bits256,
-        "optimized-128" => VectorWidth.Bits128,
-        _ => VectorWidth.Scalar,
-    };
+    public static VectorWidth WidthOf(string name) => KernelCatalog.WidthOf(name);
 }

@@ -50,6 +50,13 @@ public static class KernelCatalog
         throw new ArgumentException($"no kernel is named '{name}'; known: {string.Join(", ", Names)}.", nameof(name));
     }
 
-    private static string OptimizedName(VectorWidth width) =>
+    /// <summary>The name of the optimized kernel forced to a width: optimized-512, -256, -128 or -scalar.</summary>
+    public static string OptimizedName(VectorWidth width) =>
         width == VectorWidth.Scalar ? "optimized-scalar" : $"optimized-{(int)width}";
+
+    /// <summary>The width an optimized-WIDTH name forces.</summary>
+    /// <exception cref="ArgumentException">The name is not an optimized kernel forced to a width.</exception>
+    public static VectorWidth WidthOf(string name) =>
+        new[] { VectorWidth.Bits512, VectorWidth.Bits256, VectorWidth.Bits128, VectorWidth.Scalar }.Where(w => OptimizedName(w) == name).Select(w => (VectorWidth?)w).FirstOrDefault()
+        ?? throw new ArgumentException($"'{name}' is not an optimized kernel forced to a width.", nameof(name));
 }

@@ -79,16 +79,7 @@ public sealed class PropertyRunner(ITestOutputHelper output, string property, bo
     }
 
     /// <summary>The folder of recorded counterexamples in the source tree.</summary>
-    public static string RegressionFolder()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Verification.sln")))
-                return Path.Combine(dir.FullName, "tests", "Property", "Regressions");
-        }
-
-        throw new InvalidOperationException("the tests run outside the repository");
-    }
+    public static string RegressionFolder() => Support.Repository.PathOf("tests", "Property", "Regressions");
 
     private string Record(string replay)
     {
