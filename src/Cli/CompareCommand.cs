@@ -1,5 +1,6 @@
 using System.CommandLine;
 using BatchNorm.Harness.Cases;
+using BatchNorm.Harness.Comparison;
 using BatchNorm.Harness.Reports;
 using BatchNorm.Harness.Verification;
 using Spectre.Console;

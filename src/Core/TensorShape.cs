@@ -85,7 +85,7 @@ public readonly record struct TensorShape
     /// <summary>The same extents in the other layout.</summary>
     public TensorShape WithLayout(Layout layout) => new(N, C, S, layout);
 
-    /// <summary>"NxCxS nchw", e.g. "2x3x4 channels-first".</summary>
+    /// <summary>"NxCxS layout", e.g. "2x3x4 channels-first".</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"{N}x{C}x{S} {(Layout == Layout.ChannelsFirst ? "channels-first" : "channels-last")}");
 

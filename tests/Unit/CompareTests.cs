@@ -1,5 +1,6 @@
 using System.Text;
 using BatchNorm.Harness.Cases;
+using BatchNorm.Harness.Comparison;
 using BatchNorm.Harness.Npy;
 using BatchNorm.Harness.Verification;
 using Xunit;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using BatchNorm.Harness.Cases;
+using BatchNorm.Harness.Comparison;
 using BatchNorm.Harness.Npy;
-using BatchNorm.Harness.Verification;
 
 namespace BatchNorm.Tests.Unit;
 

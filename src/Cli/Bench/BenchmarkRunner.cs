@@ -1,3 +1,4 @@
+using BatchNorm.Harness.Benchmarks;
 using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Kernels;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Comparison;
+using BatchNorm.Harness.Comparison.ErrorModel;
 using BatchNorm.Harness.Verification;
 
 namespace BatchNorm.Harness.Reports;
@@ -12,6 +13,10 @@ namespace BatchNorm.Harness.Reports;
 /// </summary>
 public static class MarkdownReport
 {
+    /// <summary>A bounds-table row; the formula text lives next to the bound's code and is escaped for Markdown here.</summary>
+    private static void Row(StringBuilder md, string output, string formula, string exactWhen) =>
+        md.AppendLine($"| {output} | {formula.Replace("|", "\\|", StringComparison.Ordinal)} | {exactWhen} |");
+
     public static string Render(string kernel, string suite, int seed, IReadOnlyList<CaseResult> results)
     {
         var md = new StringBuilder();
@@ -29,17 +34,18 @@ public static class MarkdownReport
         md.AppendLine();
         md.AppendLine("| output | bound | exact when |");
         md.AppendLine("|---|---|---|");
-        md.AppendLine("| batch mean | E_mean = u\\|mean\\| + g(M) m1 + t | var = 0 (M = 1, constant channel); exact-pairs cases |");
-        md.AppendLine("| batch variance | E_var = (g(M) + 4u) var + E_mean^2 + t | as batch mean |");
-        md.AppendLine("| batch istd | istd (E_var / (2 (var + eps)) + 3u) + t | |");
-        md.AppendLine("| y, per channel (structured) | error = c_1 + c_xhat xhat + residual; K = \\|gamma\\| istd, E_m = E_mean (training) or 0 (inference), rho = E_istd/istd (training) or 3u (inference) | |");
-        md.AppendLine("| y: systematic | \\|c_1\\| <= S (K (1+rho) E_m + 2u K (1+rho)(\\|mean\\| + E_m) + u\\|beta\\|) + t, \\|c_xhat\\| <= S \\|gamma\\| (rho + u + rho u) + t, each plus the fit's perturbation bound | var = 0: y = beta |");
-        md.AppendLine("| y: residual | S u (max(4K (1+rho)(\\|x - mean\\| + E_m), K (1+rho)\\|x\\|) + \\|y\\| + c-bounds) + t, plus the fit's perturbation bound | as above |");
-        md.AppendLine("| running mean, variance | w E_batch + 3u ((1-w)\\|old\\| + w\\|batch\\|) + u\\|new\\| + t | |");
-        md.AppendLine("| dbeta | E_dbeta = g(M) sum\\|dy\\| + u\\|dbeta\\| + t | dy = 0; M = 1 (training) |");
-        md.AppendLine("| dgamma | E_dgamma = (g(M) + 3u, inference 5u) sum\\|dy xhat\\| + u\\|dgamma\\| + t | as dbeta |");
-        md.AppendLine("| dx (training), structured | error = c_1 + c_dy dy + c_xhat xhat + residual, K = \\|k1\\|, P = (1+rho)^2; c_1 <= S K/M ((rho + 3u)(1+rho)\\|dbeta\\| + (1+rho) E_dbeta + P istd E_m (\\|dgamma\\| + E_dgamma)) + t, c_dy <= S K (rho + u + rho u) + t, c_xhat <= S K/M ((P(1+3u) - 1)\\|dgamma\\| + P(1+3u) E_dgamma) + t; residual S u (3K(\\|dy\\| + \\|dbeta\\|/M) + 4PK\\|dgamma\\|/M (\\|xhat\\| + istd E_m) + 2PK\\|dgamma\\|/M istd\\|x\\| + \\|dx\\| + c-bounds) + t | as dbeta |");
-        md.AppendLine("| dx (inference), structured | error = c_dy dy + residual; c_dy <= S 4u K + t, residual S 2u (\\|dx\\| + c_dy\\|dy\\|) + t | dy = 0 |");
+        Row(md, "batch mean", ToleranceModel.MeanFormula, "var = 0 (M = 1, constant channel); exact-pairs cases");
+        Row(md, "batch variance", ToleranceModel.VarianceFormula, "as batch mean");
+        Row(md, "batch istd", ToleranceModel.InvStdFormula, "");
+        Row(md, "y, per channel (structured)", "error = c_1 + c_xhat xhat + residual; K = |gamma| istd, E_m = E_mean (training) or 0 (inference), rho = E_istd/istd (training) or 3u (inference)", "");
+        Row(md, "y: systematic", StructuredBounds.YSystematicFormula + ", each plus the fit's perturbation bound", "var = 0: y = beta");
+        Row(md, "y: residual", StructuredBounds.YResidualFormula + ", plus the fit's perturbation bound", "as above");
+        Row(md, "running mean, variance", ToleranceModel.RunningFormula, "");
+        Row(md, "dbeta", ToleranceModel.DBetaFormula, "dy = 0; M = 1 (training)");
+        Row(md, "dgamma", ToleranceModel.DGammaFormula, "as dbeta");
+        Row(md, "dx (training), structured", "error = c_1 + c_dy dy + c_xhat xhat + residual, K = |k1|, P = (1+rho)^2; " + StructuredBounds.TrainingDxSystematicFormula +
+            "; residual " + StructuredBounds.TrainingDxResidualFormula, "as dbeta");
+        Row(md, "dx (inference), structured", "error = c_dy dy + residual; " + StructuredBounds.InferenceDxFormula, "dy = 0");
         md.AppendLine();
         md.AppendLine($"## Observed: `{kernel}`, suite `{suite}`, seed {seed}");
         md.AppendLine();

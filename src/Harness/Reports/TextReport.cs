@@ -4,7 +4,7 @@ using BatchNorm.Harness.Verification;
 
 namespace BatchNorm.Harness.Reports;
 
-/// <summary>Plain-text pieces shared by the console, JUnit and Markdown reports.</summary>
+/// <summary>The plain-text failure report the console and the JUnit report share (the Markdown report is a table of its own).</summary>
 public static class TextReport
 {
     /// <summary>

@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using BatchNorm.Optimized.Kernels;
+using BatchNorm.Optimized.Loops;
 using BatchNorm.Optimized.Simd;
 
 namespace BatchNorm.Optimized.Passes;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using BatchNorm.Optimized.Kernels;
+using BatchNorm.Optimized.Loops;
 using BatchNorm.Optimized.Simd;
 
 namespace BatchNorm.Optimized.Passes;

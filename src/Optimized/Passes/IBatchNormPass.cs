@@ -1,4 +1,4 @@
-using BatchNorm.Optimized.Kernels;
+using BatchNorm.Optimized.Loops;
 using BatchNorm.Optimized.Simd;
 
 namespace BatchNorm.Optimized.Passes;

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
-using BatchNorm.Optimized.Kernels;
+using BatchNorm.Optimized.Loops;
 using BatchNorm.Optimized.Simd;
 
 namespace BatchNorm.Optimized.Passes;

@@ -26,13 +26,13 @@ internal unsafe interface IFloatVector<TSelf> where TSelf : struct, IFloatVector
     /// <summary>value in every lane.</summary>
     static abstract TSelf Broadcast(float value);
 
-    /// <summary>/// a - b</summary>
+    /// <summary>a - b</summary>
     static abstract TSelf Subtract(TSelf a, TSelf b);
 
-    /// <summary>/// a * b</summary>
+    /// <summary>a * b</summary>
     static abstract TSelf Multiply(TSelf a, TSelf b);
 
-    /// <summary>/// a * b + c, rounded once</summary>
+    /// <summary>a * b + c, rounded once</summary>
     static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
 }
 
@@ -57,15 +57,15 @@ internal unsafe interface IDoubleAccumulator<TSelf, TNarrow>
     /// <summary>Stores Count doubles at p.</summary>
     static abstract void Store(double* p, TSelf value);
 
-    /// <summary>/// a + b</summary>
+    /// <summary>a + b</summary>
     static abstract TSelf Add(TSelf a, TSelf b);
 
     /// <summary>The sum of all lanes, lane order fixed.</summary>
     static abstract double Sum(TSelf value);
 
-    /// <summary>/// d = widen(x) - shift; sum += d; squares += d * d</summary>
+    /// <summary>d = widen(x) - shift; sum += d; squares += d * d</summary>
     static abstract void AccumulateDeviations(TNarrow x, TSelf shift, ref TSelf sum, ref TSelf squares);
 
-    /// <summary>/// sumDy += widen(dy); sumDyDeviation += widen(dy) * (widen(x) - mean)</summary>
+    /// <summary>sumDy += widen(dy); sumDyDeviation += widen(dy) * (widen(x) - mean)</summary>
     static abstract void AccumulateGradients(TNarrow x, TNarrow dy, TSelf mean, ref TSelf sumDy, ref TSelf sumDyDeviation);
 }

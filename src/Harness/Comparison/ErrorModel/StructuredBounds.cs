@@ -10,6 +10,12 @@ public static class StructuredBounds
 {
     private static readonly double U = ToleranceModel.U, T = ToleranceModel.Underflow, S = 1 + (4 * ToleranceModel.U);
 
+    /// <summary>The formulas of <see cref="Y"/>, as TOLERANCES.md prints them (the fit's perturbation bound is added to each).</summary>
+    public const string YSystematicFormula = "|c_1| <= S (K (1+rho) E_m + 2u K (1+rho)(|mean| + E_m) + u|beta|) + t, |c_xhat| <= S |gamma| (rho + u + rho u) + t";
+
+    /// <inheritdoc cref="YSystematicFormula"/>
+    public const string YResidualFormula = "S u (max(4K (1+rho)(|x - mean| + E_m), K (1+rho)|x|) + |y| + c-bounds) + t";
+
     /// <summary>The per-channel figures a y model needs.</summary>
     /// <param name="Gamma">Scale (1 when absent).</param>
     /// <param name="Beta">Shift (0 when absent).</param>
@@ -69,6 +75,17 @@ public static class StructuredBounds
             ],
         };
     }
+
+    /// <summary>The formulas of <see cref="TrainingDx"/>, as TOLERANCES.md prints them.</summary>
+    public const string TrainingDxSystematicFormula =
+        "c_1 <= S K/M ((rho + 3u)(1+rho)|dbeta| + (1+rho) E_dbeta + P istd E_m (|dgamma| + E_dgamma)) + t, c_dy <= S K (rho + u + rho u) + t, " +
+        "c_xhat <= S K/M ((P(1+3u) - 1)|dgamma| + P(1+3u) E_dgamma) + t";
+
+    /// <inheritdoc cref="TrainingDxSystematicFormula"/>
+    public const string TrainingDxResidualFormula = "S u (3K(|dy| + |dbeta|/M) + 4PK|dgamma|/M (|xhat| + istd E_m) + 2PK|dgamma|/M istd|x| + |dx| + c-bounds) + t";
+
+    /// <summary>The formulas of <see cref="InferenceDx"/>.</summary>
+    public const string InferenceDxFormula = "c_dy <= S 4u K + t; residual S 2u (|dx| + c_dy|dy|) + t";
 
     /// <summary>The per-channel figures a training dx model needs.</summary>
     /// <param name="Gamma">Scale (1 when absent).</param>

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using BatchNorm.Optimized.Simd;
 
-namespace BatchNorm.Optimized.Kernels;
+namespace BatchNorm.Optimized.Loops;
 
 /// <summary>
 /// Where an element-wise kernel finds its per-channel coefficients for the element at offset i of

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using BatchNorm.Optimized.Simd;
 
-namespace BatchNorm.Optimized.Kernels;
+namespace BatchNorm.Optimized.Loops;
 
 /// <summary>An element-wise operation: the value of output element i, at any width.</summary>
 internal unsafe interface IElementwiseOperation

@@ -1,8 +1,8 @@
 using BatchNorm.Harness.Cases;
-using BatchNorm.Harness.Comparison;
 using BatchNorm.Harness.Npy;
+using BatchNorm.Harness.Verification;
 
-namespace BatchNorm.Harness.Verification;
+namespace BatchNorm.Harness.Comparison;
 
 /// <summary>What <c>bnverify compare</c> is given: input and output .npy files and the call's settings.</summary>
 public sealed record ExternalRun

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using BatchNorm.Optimized.Simd;
 
-namespace BatchNorm.Optimized.Kernels;
+namespace BatchNorm.Optimized.Loops;
 
 /// <summary>
 /// The per-channel sums, accumulated in double. Two shapes of loop: a row of one channel reduced
@@ -12,7 +12,7 @@ namespace BatchNorm.Optimized.Kernels;
 /// </summary>
 internal static unsafe class Reductions
 {
-    /// <summary>/// sum += Σ (x - shift); squares += Σ (x - shift)^2 over x[0..n), one channel.</summary>
+    /// <summary>sum += Σ (x - shift); squares += Σ (x - shift)^2 over x[0..n), one channel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RowDeviations<TV, TW>(float* x, nint n, double shift, ref double sum, ref double squares)
         where TV : struct, IFloatVector<TV>
@@ -41,7 +41,7 @@ internal static unsafe class Reductions
         squares += TW.Sum(TW.Add(q0, q1)) + Scalar.Wide.Sum(tailSquares);
     }
 
-    /// <summary>/// sumDy += Σ dy; sumDyDeviation += Σ dy * (x - mean) over [0..n), one channel.</summary>
+    /// <summary>sumDy += Σ dy; sumDyDeviation += Σ dy * (x - mean) over [0..n), one channel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RowGradients<TV, TW>(float* x, float* dy, nint n, double mean, ref double sumDy, ref double sumDyDeviation)
         where TV : struct, IFloatVector<TV>

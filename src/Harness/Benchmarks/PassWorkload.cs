@@ -1,6 +1,7 @@
 using BatchNorm.Harness.Cases;
+using BatchNorm.Harness.Kernels;
 
-namespace BatchNorm.Harness.Kernels;
+namespace BatchNorm.Harness.Benchmarks;
 
 /// <summary>
 /// One kernel's buffers for every pass over one shape, filled once, and one call of a pass on
