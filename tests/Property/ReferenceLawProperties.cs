@@ -148,7 +148,10 @@ public class ReferenceLawProperties(ITestOutputHelper output)
                     double xhat = (r.X[i] - r.Mean[ch]) * r.InvStd[ch];
                     sumDx += g.Dx[i];
                     sumDxXhat += g.Dx[i] * xhat;
-                    sumAbs += Math.Abs(g.Dx[i]) * (1 + Math.Abs(xhat));
+                    // dx's double rounding is relative to the terms it cancels (dy, mean(dy), xhat dgamma/M),
+                    // not to dx itself, which for M = 2 and a small eps is a near-total cancellation.
+                    double terms = Math.Abs(r.Gamma(ch) * r.InvStd[ch]) * (Math.Abs(dy[i]) + Math.Abs(g.DBeta[ch] / c.Shape.M) + Math.Abs(xhat * g.DGamma[ch] / c.Shape.M));
+                    sumAbs += (Math.Abs(g.Dx[i]) + terms) * (1 + Math.Abs(xhat));
                     dbeta += dy[i];
                     dgamma += dy[i] * xhat;
                     dgammaAbs += Math.Abs(dy[i] * xhat);
