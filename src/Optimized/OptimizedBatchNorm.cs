@@ -1,3 +1,4 @@
+using BatchNorm.Optimized.Loops;
 using BatchNorm.Optimized.Passes;
 using BatchNorm.Optimized.Simd;
 
@@ -9,9 +10,11 @@ namespace BatchNorm.Optimized;
 /// parallelism and from run to run. Same semantics, argument rules and edge-case results as the
 /// reference (docs/semantics.md). Sums run in double; the mean is kept as a float pair where
 /// x - mean is formed. Allocates nothing per call beyond pooled O(C) scratch and the thread pool's
-/// own bookkeeping.
+/// own bookkeeping. <typeparamref name="TTail"/> is how its element-wise loops finish a run:
+/// <see cref="OptimizedBatchNorm"/> is this kernel with the correct tail; the verifier's zoo plants
+/// loop bugs through the others.
 /// </summary>
-public sealed class OptimizedBatchNorm
+public class OptimizedBatchNorm<TTail> where TTail : struct, IElementwiseTail
 {
     /// <summary>Creates a kernel at a width (Auto: the widest accelerated) and a thread budget (0 or less: all cores).</summary>
     /// <exception cref="NotSupportedException">The width is not accelerated on this machine.</exception>
@@ -78,16 +81,16 @@ public sealed class OptimizedBatchNorm
         switch (Width)
         {
             case VectorWidth.Bits512:
-                PassDriver.Run<TP, V512, V512.Wide>(pass, shape, MaxDegreeOfParallelism);
+                PassDriver.Run<TP, V512, V512.Wide, TTail>(pass, shape, MaxDegreeOfParallelism);
                 break;
             case VectorWidth.Bits256:
-                PassDriver.Run<TP, V256, V256.Wide>(pass, shape, MaxDegreeOfParallelism);
+                PassDriver.Run<TP, V256, V256.Wide, TTail>(pass, shape, MaxDegreeOfParallelism);
                 break;
             case VectorWidth.Bits128:
-                PassDriver.Run<TP, V128, V128.Wide>(pass, shape, MaxDegreeOfParallelism);
+                PassDriver.Run<TP, V128, V128.Wide, TTail>(pass, shape, MaxDegreeOfParallelism);
                 break;
             case VectorWidth.Scalar:
-                PassDriver.Run<TP, Scalar, Scalar.Wide>(pass, shape, MaxDegreeOfParallelism);
+                PassDriver.Run<TP, Scalar, Scalar.Wide, TTail>(pass, shape, MaxDegreeOfParallelism);
                 break;
             case VectorWidth.Auto:
             default:
@@ -96,3 +99,7 @@ public sealed class OptimizedBatchNorm
         }
     }
 }
+
+/// <summary>The optimized kernel: <see cref="OptimizedBatchNorm{TTail}"/> with the correct loops.</summary>
+public sealed class OptimizedBatchNorm(VectorWidth width = VectorWidth.Auto, int maxDegreeOfParallelism = 0)
+    : OptimizedBatchNorm<CorrectTail>(width, maxDegreeOfParallelism);

@@ -3,9 +3,14 @@ using BatchNorm.Optimized;
 namespace BatchNorm.Harness.Kernels;
 
 /// <summary>
-/// The correct optimized kernel with exactly one planted bug: each subclass overrides the one step
-/// its bug lives in and delegates the rest, so a verifier that passes the optimized kernel and
-/// rejects this one has caught that bug and nothing else.
+/// The correct optimized kernel with exactly one planted bug, so a verifier that passes the
+/// optimized kernel and rejects this one has caught that bug and nothing else. Where the bug is a
+/// loop bug (a tail skipped or strided), the fault is the optimized kernel itself instantiated with
+/// a faulty loop (<see cref="OptimizedBatchNorm{TTail}"/>), so it sits in the kernel's own loop at
+/// its own vector width. Where the bug is in a formula (the variance, istd, the running update,
+/// the backward's terms) or in the data flow between passes, the fault runs the correct kernel and
+/// then rewrites the affected outputs with the wrong formula in plain float: the formula is the
+/// bug, and a rewrite states it most plainly. Each subclass says which form it takes.
 /// </summary>
 public abstract class FaultyKernel(string name, string bug) : IBatchNormKernel
 {
@@ -58,24 +63,6 @@ public abstract class FaultyKernel(string name, string bug) : IBatchNormKernel
                 ? (float)RunningStatsRule.UpdateVariance(options.Convention, options.Momentum, t.RunningVariance[c], variance, shape.M)
                 : (float)(((1 - RunningStatsRule.BatchWeight(options.Convention, options.Momentum)) * t.RunningVariance[c])
                           + (RunningStatsRule.BatchWeight(options.Convention, options.Momentum) * variance * runningVarianceFactor));
-        }
-    }
-
-    /// <summary>
-    /// Runs the correct kernel, then restores y's old contents on the elements of each contiguous
-    /// run (S in channels-first, C in channels-last) past its last whole 16-float vector for which
-    /// <paramref name="skipped"/> (given the index within the tail) is true.
-    /// </summary>
-    protected void LeaveTailUnwritten(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t, Func<int, bool> skipped)
-    {
-        float[] before = t.Y.ToArray();
-        Correct.ForwardTraining(shape, options, t);
-        int run = shape.Layout == Layout.ChannelsFirst ? shape.S : shape.C;
-        for (int i = 0; i < t.Y.Length; i++)
-        {
-            int position = i % run, tailStart = run - run % 16;
-            if (position >= tailStart && skipped(position - tailStart))
-                t.Y[i] = before[i];
         }
     }
 

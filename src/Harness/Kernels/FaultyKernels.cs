@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using BatchNorm.Optimized;
+using BatchNorm.Optimized.Loops;
 
 namespace BatchNorm.Harness.Kernels;
 
@@ -52,21 +54,49 @@ public static class FaultyKernels
         }
     }
 
-    /// <summary>The innermost vector loop's tail never runs: the last (length % 16) elements of each contiguous run stay unwritten (MIOpen).</summary>
-    private sealed class VectorTailSkipped() : FaultyKernel("tail-skipped", "the vector tail of each contiguous run is never written")
+    /// <summary>
+    /// The optimized kernel's own element-wise tail loop never runs (MIOpen): in every run its vector
+    /// loop covers, the last (length mod lanes) elements stay unwritten, at whatever width it runs.
+    /// </summary>
+    private sealed class VectorTailSkipped() : FaultyKernel("tail-skipped", "the element-wise loop's vector tail is never written")
     {
+        private readonly OptimizedBatchNorm<SkippedTail> planted = new();
+
         public override void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t) =>
-            LeaveTailUnwritten(shape, options, t, skipped: _ => true);
+            planted.ForwardTraining(shape, options, t);
     }
 
-    /// <summary>The tail loop steps by 2: every other tail element is never written.</summary>
-    private sealed class TailWrongStride() : FaultyKernel("tail-wrong-stride", "the tail loop steps by 2, skipping every other tail element")
+    /// <summary>The optimized kernel's own tail loop steps by 2 (MIOpen): every other tail element is never written.</summary>
+    private sealed class TailWrongStride() : FaultyKernel("tail-wrong-stride", "the element-wise tail loop steps by 2, skipping every other tail element")
     {
+        private readonly OptimizedBatchNorm<StridedTail> planted = new();
+
         public override void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t) =>
-            LeaveTailUnwritten(shape, options, t, skipped: indexInTail => indexInTail % 2 == 1);
+            planted.ForwardTraining(shape, options, t);
     }
 
-    /// <summary>Channels-last: the last channel of a row past the vector body takes its neighbour's coefficients (oneDNN's IC tail).</summary>
+    /// <summary>A tail loop that never runs.</summary>
+    private readonly struct SkippedTail : IElementwiseTail
+    {
+        public static bool Runs => false;
+
+        public static int Step => 1;
+    }
+
+    /// <summary>A tail loop that steps by 2.</summary>
+    private readonly struct StridedTail : IElementwiseTail
+    {
+        public static bool Runs => true;
+
+        public static int Step => 2;
+    }
+
+    /// <summary>
+    /// Channels-last: the last channel of a row past the vector body takes its neighbour's
+    /// coefficients (oneDNN's IC tail). A rewrite after the correct kernel is the honest form here:
+    /// this kernel's channels-last loop runs over whole rows as one run, so it has no per-row
+    /// channel tail to plant the bug in.
+    /// </summary>
     private sealed class ChannelTailOffByOne() : FaultyKernel("channel-tail-off-by-one", "channels-last: the tail channel uses channel C-2's coefficients")
     {
         public override void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t)

@@ -22,9 +22,10 @@ internal unsafe interface IElementwiseOperation
 internal static unsafe class Elementwise
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TV, TOp>(nint n, in TOp op, bool streaming)
+    public static void Run<TV, TOp, TTail>(nint n, in TOp op, bool streaming)
         where TV : struct, IFloatVector<TV>
         where TOp : struct, IElementwiseOperation
+        where TTail : struct, IElementwiseTail
     {
         float* output = op.Output;
         nint i = 0;
@@ -41,7 +42,9 @@ internal static unsafe class Elementwise
 
         for (; i <= n - TV.Count; i += TV.Count)
             TV.Store(output + i, op.Compute<TV>(i));
-        for (; i < n; i++)
+        if (!TTail.Runs)
+            return;
+        for (; i < n; i += TTail.Step)
             Scalar.Store(output + i, op.Compute<Scalar>(i));
     }
 }

@@ -40,8 +40,9 @@ internal readonly unsafe struct BackwardInferencePass(
         dgamma[c] = (float)(sumDyDeviation * ChannelParameters.InvStd(runningVariance[c], options.Epsilon));
     }
 
-    public void ApplyRun<TV, TC>(nint offset, nint length, in TC coefficients, bool streaming)
+    public void ApplyRun<TV, TC, TTail>(nint offset, nint length, in TC coefficients, bool streaming)
         where TV : struct, IFloatVector<TV>
-        where TC : struct, ICoefficients =>
-        Elementwise.Run<TV, ScaleOperation<TC>>(length, new ScaleOperation<TC>(dy + offset, dx + offset, coefficients), streaming);
+        where TC : struct, ICoefficients
+        where TTail : struct, IElementwiseTail =>
+        Elementwise.Run<TV, ScaleOperation<TC>, TTail>(length, new ScaleOperation<TC>(dy + offset, dx + offset, coefficients), streaming);
 }

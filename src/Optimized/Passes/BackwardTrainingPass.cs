@@ -45,8 +45,9 @@ internal readonly unsafe struct BackwardTrainingPass(
         scratch.SetCoefficient(TrainingGradientSlots.CentredScale, c, (float)(-k1 * invStd * dg / m));
     }
 
-    public void ApplyRun<TV, TC>(nint offset, nint length, in TC coefficients, bool streaming)
+    public void ApplyRun<TV, TC, TTail>(nint offset, nint length, in TC coefficients, bool streaming)
         where TV : struct, IFloatVector<TV>
-        where TC : struct, ICoefficients =>
-        Elementwise.Run<TV, TrainingInputGradientOperation<TC>>(length, new TrainingInputGradientOperation<TC>(x + offset, dy + offset, dx + offset, coefficients), streaming);
+        where TC : struct, ICoefficients
+        where TTail : struct, IElementwiseTail =>
+        Elementwise.Run<TV, TrainingInputGradientOperation<TC>, TTail>(length, new TrainingInputGradientOperation<TC>(x + offset, dy + offset, dx + offset, coefficients), streaming);
 }

@@ -34,8 +34,9 @@ internal readonly unsafe struct ForwardInferencePass(
 
     public void Finalize(int c, double first, double second, in Scratch scratch) => throw new UnreachableException(NoReduction);
 
-    public void ApplyRun<TV, TC>(nint offset, nint length, in TC coefficients, bool streaming)
+    public void ApplyRun<TV, TC, TTail>(nint offset, nint length, in TC coefficients, bool streaming)
         where TV : struct, IFloatVector<TV>
-        where TC : struct, ICoefficients =>
-        Elementwise.Run<TV, NormalizeOperation<TC>>(length, new NormalizeOperation<TC>(x + offset, y + offset, coefficients), streaming);
+        where TC : struct, ICoefficients
+        where TTail : struct, IElementwiseTail =>
+        Elementwise.Run<TV, NormalizeOperation<TC>, TTail>(length, new NormalizeOperation<TC>(x + offset, y + offset, coefficients), streaming);
 }

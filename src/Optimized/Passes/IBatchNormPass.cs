@@ -31,7 +31,8 @@ internal unsafe interface IBatchNormPass
     void Finalize(int c, double first, double second, in Scratch scratch);
 
     /// <summary>Element-wise over a run starting at offset; <paramref name="streaming"/> stores the output non-temporally.</summary>
-    void ApplyRun<TV, TC>(nint offset, nint length, in TC coefficients, bool streaming)
+    void ApplyRun<TV, TC, TTail>(nint offset, nint length, in TC coefficients, bool streaming)
         where TV : struct, IFloatVector<TV>
-        where TC : struct, ICoefficients;
+        where TC : struct, ICoefficients
+        where TTail : struct, IElementwiseTail;
 }

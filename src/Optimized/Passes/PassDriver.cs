@@ -20,10 +20,11 @@ internal static unsafe class PassDriver
     private const int RowBlock = 8;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TP, TV, TW>(TP pass, in TensorShape shape, int degreeOfParallelism)
+    public static void Run<TP, TV, TW, TTail>(TP pass, in TensorShape shape, int degreeOfParallelism)
         where TP : struct, IBatchNormPass
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
+        where TTail : struct, IElementwiseTail
     {
         var plan = Partition.For(shape);
         int c = shape.C;
@@ -40,7 +41,7 @@ internal static unsafe class PassDriver
                 for (int channel = 0; channel < c; channel++)
                     pass.Prepare(channel, scratch);
                 // Stryker disable once all : equivalent, the streaming threshold changes which stores are non-temporal, not what they store.
-                var body = new Body<TP, TV, TW>(pass, plan, scratch, StreamingPolicy.Streams(shape.ElementCount));
+                var body = new Body<TP, TV, TW, TTail>(pass, plan, scratch, StreamingPolicy.Streams(shape.ElementCount));
                 if (!pass.HasReduction)
                 {
                     Parallel(Phase.Apply, plan.Tasks, degreeOfParallelism, body);
@@ -64,19 +65,21 @@ internal static unsafe class PassDriver
         }
     }
 
-    private static void Parallel<TP, TV, TW>(Phase phase, int count, int degreeOfParallelism, Body<TP, TV, TW> body)
+    private static void Parallel<TP, TV, TW, TTail>(Phase phase, int count, int degreeOfParallelism, Body<TP, TV, TW, TTail> body)
         where TP : struct, IBatchNormPass
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
+        where TTail : struct, IElementwiseTail
     {
-        ForkJoin.For(count, degreeOfParallelism, new PhaseBody<TP, TV, TW>(body, phase));
+        ForkJoin.For(count, degreeOfParallelism, new PhaseBody<TP, TV, TW, TTail>(body, phase));
     }
 
-    /// <summary>One phase of a <see cref="Body{TP, TV, TW}"/> as a fork-join body.</summary>
-    private readonly struct PhaseBody<TP, TV, TW>(Body<TP, TV, TW> body, Phase phase) : IForkJoinBody
+    /// <summary>One phase of a <see cref="Body{TP, TV, TW, TTail}"/> as a fork-join body.</summary>
+    private readonly struct PhaseBody<TP, TV, TW, TTail>(Body<TP, TV, TW, TTail> body, Phase phase) : IForkJoinBody
         where TP : struct, IBatchNormPass
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
+        where TTail : struct, IElementwiseTail
     {
         public void Run(int task) => body.Run(phase, task);
     }
@@ -90,10 +93,11 @@ internal static unsafe class PassDriver
     }
 
     /// <summary>The task bodies of every phase over one pass, partition and scratch.</summary>
-    private readonly struct Body<TP, TV, TW>(TP pass, Partition plan, Scratch scratch, bool streaming)
+    private readonly struct Body<TP, TV, TW, TTail>(TP pass, Partition plan, Scratch scratch, bool streaming)
         where TP : struct, IBatchNormPass
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
+        where TTail : struct, IElementwiseTail
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(Phase phase, int task)
@@ -176,14 +180,14 @@ internal static unsafe class PassDriver
                 case Traversal.ChannelRuns:
                     var uniform = Uniform(task / plan.Chunks);
                     foreach (var run in Runs(task))
-                        pass.ApplyRun<TV, UniformCoefficients>(run.Offset, run.Length, uniform, streaming);
+                        pass.ApplyRun<TV, UniformCoefficients, TTail>(run.Offset, run.Length, uniform, streaming);
                     break;
                 case Traversal.SampleRuns:
                     (long first, long last) = plan.ChunkRange(task);
                     for (long n = first; n < last; n++)
                     {
                         for (int c = 0; c < plan.C; c++)
-                            pass.ApplyRun<TV, UniformCoefficients>((nint)(((n * plan.C) + c) * plan.S), plan.S, Uniform(c), streaming);
+                            pass.ApplyRun<TV, UniformCoefficients, TTail>((nint)(((n * plan.C) + c) * plan.S), plan.S, Uniform(c), streaming);
                     }
 
                     break;
@@ -191,7 +195,7 @@ internal static unsafe class PassDriver
                     // The chunk's rows are contiguous: one run, whose element i is channel i mod C.
                     var periodic = new PeriodicCoefficients(scratch.Table, plan.C, Scratch.Stride(plan.C));
                     (long start, long end) = plan.ChunkRange(task);
-                    pass.ApplyRun<TV, PeriodicCoefficients>((nint)(start * plan.C), (nint)((end - start) * plan.C), periodic, streaming);
+                    pass.ApplyRun<TV, PeriodicCoefficients, TTail>((nint)(start * plan.C), (nint)((end - start) * plan.C), periodic, streaming);
                     break;
                 default:
                     throw new InvalidOperationException($"no apply for traversal {plan.Traversal}");
