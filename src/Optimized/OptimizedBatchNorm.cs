@@ -52,7 +52,7 @@ public class OptimizedBatchNorm<TTail> where TTail : struct, IElementwiseTail
         BatchNormValidation.Check(shape, options, t);
         fixed (float* x = t.X, y = t.Y, g = t.Gamma, b = t.Beta, runMean = t.RunningMean, runVar = t.RunningVariance)
         {
-            Run(new ForwardInferencePass(x, y, g, b, runMean, runVar, options), shape);
+            Apply(new ForwardInferencePass(x, y, g, b, runMean, runVar, options), shape);
         }
     }
 
@@ -76,27 +76,56 @@ public class OptimizedBatchNorm<TTail> where TTail : struct, IElementwiseTail
         }
     }
 
-    private void Run<TP>(TP pass, in TensorShape shape) where TP : struct, IBatchNormPass
+    private void Run<TP>(TP pass, in TensorShape shape) where TP : struct, IReducingPass =>
+        AtWidth(new ReducingRun<TP>(pass, shape, MaxDegreeOfParallelism));
+
+    private void Apply<TP>(TP pass, in TensorShape shape) where TP : struct, IBatchNormPass =>
+        AtWidth(new ApplyRun<TP>(pass, shape, MaxDegreeOfParallelism));
+
+    /// <summary>Something to run at one vector width and its double accumulator.</summary>
+    private interface IAtWidth
+    {
+        void Run<TV, TW>()
+            where TV : struct, IFloatVector<TV>
+            where TW : struct, IDoubleAccumulator<TW, TV>;
+    }
+
+    /// <summary>The one dispatch from <see cref="Width"/> to the vector types every loop is generic over.</summary>
+    private void AtWidth<TA>(TA action) where TA : struct, IAtWidth
     {
         switch (Width)
         {
             case VectorWidth.Bits512:
-                PassDriver.Run<TP, V512, V512.Wide, TTail>(pass, shape, MaxDegreeOfParallelism);
+                action.Run<V512, V512.Wide>();
                 break;
             case VectorWidth.Bits256:
-                PassDriver.Run<TP, V256, V256.Wide, TTail>(pass, shape, MaxDegreeOfParallelism);
+                action.Run<V256, V256.Wide>();
                 break;
             case VectorWidth.Bits128:
-                PassDriver.Run<TP, V128, V128.Wide, TTail>(pass, shape, MaxDegreeOfParallelism);
+                action.Run<V128, V128.Wide>();
                 break;
             case VectorWidth.Scalar:
-                PassDriver.Run<TP, Scalar, Scalar.Wide, TTail>(pass, shape, MaxDegreeOfParallelism);
+                action.Run<Scalar, Scalar.Wide>();
                 break;
             case VectorWidth.Auto:
             default:
                 // The constructor resolves Auto to a width; nothing else reaches here.
                 throw new InvalidOperationException($"no pass driver for width {Width}");
         }
+    }
+
+    private readonly struct ReducingRun<TP>(TP pass, TensorShape shape, int threads) : IAtWidth where TP : struct, IReducingPass
+    {
+        public void Run<TV, TW>()
+            where TV : struct, IFloatVector<TV>
+            where TW : struct, IDoubleAccumulator<TW, TV> => PassDriver.Run<TP, TV, TW, TTail>(pass, shape, threads);
+    }
+
+    private readonly struct ApplyRun<TP>(TP pass, TensorShape shape, int threads) : IAtWidth where TP : struct, IBatchNormPass
+    {
+        public void Run<TV, TW>()
+            where TV : struct, IFloatVector<TV>
+            where TW : struct, IDoubleAccumulator<TW, TV> => PassDriver.Apply<TP, TV, TTail>(pass, shape, threads);
     }
 }
 

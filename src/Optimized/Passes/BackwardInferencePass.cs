@@ -10,11 +10,9 @@ namespace BatchNorm.Optimized.Passes;
 /// </summary>
 internal readonly unsafe struct BackwardInferencePass(
     float* x, float* dy, float* gamma, float* runningMean, float* runningVariance, float* dx, float* dgamma, float* dbeta,
-    in TensorShape shape, BatchNormOptions options) : IBatchNormPass
+    in TensorShape shape, BatchNormOptions options) : IReducingPass
 {
     private readonly TensorShape shape = shape;
-
-    public bool HasReduction => true;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Prepare(int c, in Scratch scratch)

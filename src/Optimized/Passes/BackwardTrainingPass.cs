@@ -11,11 +11,9 @@ namespace BatchNorm.Optimized.Passes;
 /// </summary>
 internal readonly unsafe struct BackwardTrainingPass(
     float* x, float* dy, float* gamma, float* savedMean, float* savedInvStd, float* dx, float* dgamma, float* dbeta, in TensorShape shape)
-    : IBatchNormPass
+    : IReducingPass
 {
     private readonly TensorShape shape = shape;
-
-    public bool HasReduction => true;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Prepare(int c, in Scratch scratch) => scratch.Centers[c] = savedMean[c];

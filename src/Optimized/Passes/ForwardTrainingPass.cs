@@ -13,11 +13,9 @@ namespace BatchNorm.Optimized.Passes;
 /// </summary>
 internal readonly unsafe struct ForwardTrainingPass(
     float* x, float* y, float* gamma, float* beta, float* batchMean, float* batchVariance, float* batchInvStd,
-    float* runningMean, float* runningVariance, in TensorShape shape, BatchNormOptions options) : IBatchNormPass
+    float* runningMean, float* runningVariance, in TensorShape shape, BatchNormOptions options) : IReducingPass
 {
     private readonly TensorShape shape = shape;
-
-    public bool HasReduction => true;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Prepare(int c, in Scratch scratch)

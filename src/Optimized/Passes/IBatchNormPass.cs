@@ -4,19 +4,28 @@ using BatchNorm.Optimized.Simd;
 namespace BatchNorm.Optimized.Passes;
 
 /// <summary>
-/// One batch norm operation, cut into the parts <see cref="PassDriver"/> schedules:
-/// prepare (per channel, before any data is read), reduce (two per-channel sums over the data),
-/// finalize (per channel, from the combined sums: outputs and the coefficients of the apply),
-/// apply (element-wise over the data).
+/// One batch norm operation without a reduction (inference forward): prepare (per channel: the
+/// apply coefficients), then apply (element-wise over the data). <see cref="PassDriver"/> runs it.
 /// </summary>
 internal unsafe interface IBatchNormPass
 {
-    /// <summary>False when the operation needs no per-channel sums (inference forward).</summary>
-    bool HasReduction { get; }
-
     /// <summary>Per channel, before the data: the reduction's center and any coefficient known up front.</summary>
     void Prepare(int c, in Scratch scratch);
 
+    /// <summary>Element-wise over a run starting at offset; <paramref name="streaming"/> stores the output non-temporally.</summary>
+    void ApplyRun<TV, TC, TTail>(nint offset, nint length, in TC coefficients, bool streaming)
+        where TV : struct, IFloatVector<TV>
+        where TC : struct, ICoefficients
+        where TTail : struct, IElementwiseTail;
+}
+
+/// <summary>
+/// A batch norm operation with two per-channel sums over the data between prepare and apply
+/// (training forward, both backwards): reduce, then finalize each channel from its combined sums
+/// (its outputs and the apply coefficients).
+/// </summary>
+internal unsafe interface IReducingPass : IBatchNormPass
+{
     /// <summary>Channels-first: adds the two sums over a run of channel c's values at x[offset .. offset+length).</summary>
     void ReduceRun<TV, TW>(nint offset, nint length, double center, ref double first, ref double second)
         where TV : struct, IFloatVector<TV>
@@ -29,10 +38,4 @@ internal unsafe interface IBatchNormPass
 
     /// <summary>Per channel, from its combined sums: writes the channel's outputs and apply coefficients.</summary>
     void Finalize(int c, double first, double second, in Scratch scratch);
-
-    /// <summary>Element-wise over a run starting at offset; <paramref name="streaming"/> stores the output non-temporally.</summary>
-    void ApplyRun<TV, TC, TTail>(nint offset, nint length, in TC coefficients, bool streaming)
-        where TV : struct, IFloatVector<TV>
-        where TC : struct, ICoefficients
-        where TTail : struct, IElementwiseTail;
 }

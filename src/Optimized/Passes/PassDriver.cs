@@ -6,9 +6,9 @@ using BatchNorm.Optimized.Simd;
 namespace BatchNorm.Optimized.Passes;
 
 /// <summary>
-/// Runs an <see cref="IBatchNormPass"/> over a <see cref="Partition"/>: prepare every channel,
-/// reduce every chunk in parallel into its own partial-sum slots, combine each channel's partials
-/// in chunk order and finalize it, then apply every chunk in parallel. Each task writes only its
+/// Runs a pass over a <see cref="Partition"/>: prepare every channel; for an
+/// <see cref="IReducingPass"/>, reduce every chunk in parallel into its own partial-sum slots and
+/// combine each channel's partials in chunk order to finalize it; then apply every chunk in parallel. Each task writes only its
 /// own slots and elements, so the result does not depend on which thread ran what.
 /// </summary>
 internal static unsafe class PassDriver
@@ -19,17 +19,41 @@ internal static unsafe class PassDriver
     /// <summary>Channels-last rows reduced per accumulator load and store.</summary>
     private const int RowBlock = 8;
 
+    /// <summary>Runs a pass without a reduction: prepare every channel, then apply every chunk in parallel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Apply<TP, TV, TTail>(TP pass, in TensorShape shape, int degreeOfParallelism)
+        where TP : struct, IBatchNormPass
+        where TV : struct, IFloatVector<TV>
+        where TTail : struct, IElementwiseTail
+    {
+        // Stryker disable once all : equivalent, the streaming threshold changes which stores are non-temporal, not what they store.
+        var job = new ApplyJob<TP, TV, TTail>(pass, Partition.For(shape), StreamingPolicy.Streams(shape.ElementCount), degreeOfParallelism);
+        WithScratch(shape.C, partialCount: 0, ref job);
+    }
+
+    /// <summary>Runs a pass with a reduction: prepare, reduce every chunk, finalize every channel, apply every chunk.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TP, TV, TW, TTail>(TP pass, in TensorShape shape, int degreeOfParallelism)
-        where TP : struct, IBatchNormPass
+        where TP : struct, IReducingPass
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
         where TTail : struct, IElementwiseTail
     {
         var plan = Partition.For(shape);
-        int c = shape.C;
-        // Stryker disable once Conditional : equivalent, partial-sum slots a pass never uses cost scratch only.
-        int partialCount = pass.HasReduction ? c * plan.Chunks : 0;
+        // Stryker disable once all : equivalent, the streaming threshold changes which stores are non-temporal, not what they store.
+        var job = new ReduceJob<TP, TV, TW, TTail>(pass, plan, StreamingPolicy.Streams(shape.ElementCount), degreeOfParallelism);
+        WithScratch(shape.C, shape.C * plan.Chunks, ref job);
+    }
+
+    /// <summary>What runs once the call's scratch is rented and pinned.</summary>
+    private interface IScratchUser
+    {
+        void Run(in Scratch scratch);
+    }
+
+    /// <summary>Rents the O(C) scratch (centers and two sets of partial sums in double, the coefficient table in float), pins it for the job, returns it.</summary>
+    private static void WithScratch<TJob>(int c, int partialCount, ref TJob job) where TJob : struct, IScratchUser
+    {
         double[] doubles = ArrayPool<double>.Shared.Rent(c + 2 * partialCount);
         float[] floats = ArrayPool<float>.Shared.Rent(4 * Scratch.Stride(c));
         try
@@ -37,25 +61,7 @@ internal static unsafe class PassDriver
             fixed (double* d = doubles)
             fixed (float* f = floats)
             {
-                var scratch = new Scratch(d, d + c, d + c + partialCount, f, c);
-                for (int channel = 0; channel < c; channel++)
-                    pass.Prepare(channel, scratch);
-                // Stryker disable once all : equivalent, the streaming threshold changes which stores are non-temporal, not what they store.
-                var body = new Body<TP, TV, TW, TTail>(pass, plan, scratch, StreamingPolicy.Streams(shape.ElementCount));
-                if (!pass.HasReduction)
-                {
-                    Parallel(Phase.Apply, plan.Tasks, degreeOfParallelism, body);
-                }
-                else if (plan.ChannelPerTask)
-                {
-                    Parallel(Phase.Whole, c, degreeOfParallelism, body);
-                }
-                else
-                {
-                    Parallel(Phase.Reduce, plan.Tasks, degreeOfParallelism, body);
-                    Parallel(Phase.Finalize, (c + FinalizeBlock - 1) / FinalizeBlock, degreeOfParallelism, body);
-                    Parallel(Phase.Apply, plan.Tasks, degreeOfParallelism, body);
-                }
+                job.Run(new Scratch(d, d + c, d + c + partialCount, f, c));
             }
         }
         finally
@@ -65,8 +71,46 @@ internal static unsafe class PassDriver
         }
     }
 
-    private static void Parallel<TP, TV, TW, TTail>(Phase phase, int count, int degreeOfParallelism, Body<TP, TV, TW, TTail> body)
+    private readonly struct ApplyJob<TP, TV, TTail>(TP pass, Partition plan, bool streaming, int degreeOfParallelism) : IScratchUser
         where TP : struct, IBatchNormPass
+        where TV : struct, IFloatVector<TV>
+        where TTail : struct, IElementwiseTail
+    {
+        public void Run(in Scratch scratch)
+        {
+            for (int channel = 0; channel < plan.C; channel++)
+                pass.Prepare(channel, scratch);
+            var apply = new ApplyBody<TP, TV, TTail>(pass, plan, scratch, streaming);
+            ForkJoin.For(plan.Tasks, degreeOfParallelism, apply);
+        }
+    }
+
+    private readonly struct ReduceJob<TP, TV, TW, TTail>(TP pass, Partition plan, bool streaming, int degreeOfParallelism) : IScratchUser
+        where TP : struct, IReducingPass
+        where TV : struct, IFloatVector<TV>
+        where TW : struct, IDoubleAccumulator<TW, TV>
+        where TTail : struct, IElementwiseTail
+    {
+        public void Run(in Scratch scratch)
+        {
+            for (int channel = 0; channel < plan.C; channel++)
+                pass.Prepare(channel, scratch);
+            var body = new Body<TP, TV, TW, TTail>(pass, plan, scratch, new ApplyBody<TP, TV, TTail>(pass, plan, scratch, streaming));
+            if (plan.ChannelPerTask)
+            {
+                Parallel(Phase.Whole, plan.C, degreeOfParallelism, body);
+            }
+            else
+            {
+                Parallel(Phase.Reduce, plan.Tasks, degreeOfParallelism, body);
+                Parallel(Phase.Finalize, (plan.C + FinalizeBlock - 1) / FinalizeBlock, degreeOfParallelism, body);
+                Parallel(Phase.Apply, plan.Tasks, degreeOfParallelism, body);
+            }
+        }
+    }
+
+    private static void Parallel<TP, TV, TW, TTail>(Phase phase, int count, int degreeOfParallelism, Body<TP, TV, TW, TTail> body)
+        where TP : struct, IReducingPass
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
         where TTail : struct, IElementwiseTail
@@ -76,7 +120,7 @@ internal static unsafe class PassDriver
 
     /// <summary>One phase of a <see cref="Body{TP, TV, TW, TTail}"/> as a fork-join body.</summary>
     private readonly struct PhaseBody<TP, TV, TW, TTail>(Body<TP, TV, TW, TTail> body, Phase phase) : IForkJoinBody
-        where TP : struct, IBatchNormPass
+        where TP : struct, IReducingPass
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
         where TTail : struct, IElementwiseTail
@@ -92,9 +136,9 @@ internal static unsafe class PassDriver
         Whole,
     }
 
-    /// <summary>The task bodies of every phase over one pass, partition and scratch.</summary>
-    private readonly struct Body<TP, TV, TW, TTail>(TP pass, Partition plan, Scratch scratch, bool streaming)
-        where TP : struct, IBatchNormPass
+    /// <summary>The task bodies of every phase of a reducing pass over one partition and scratch.</summary>
+    private readonly struct Body<TP, TV, TW, TTail>(TP pass, Partition plan, Scratch scratch, ApplyBody<TP, TV, TTail> apply)
+        where TP : struct, IReducingPass
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
         where TTail : struct, IElementwiseTail
@@ -112,13 +156,13 @@ internal static unsafe class PassDriver
                         Finalize(c);
                     break;
                 case Phase.Apply:
-                    Apply(task);
+                    apply.Run(task);
                     break;
                 case Phase.Whole:
                     // A whole channel in one task: its values are still in cache for the apply.
                     Reduce(task);
                     Finalize(task);
-                    Apply(task);
+                    apply.Run(task);
                     break;
                 default:
                     throw new InvalidOperationException($"no body for phase {phase}");
@@ -172,8 +216,17 @@ internal static unsafe class PassDriver
             pass.Finalize(c, first, second, scratch);
         }
 
+        private RunEnumerator Runs(int task) => new(plan, task);
+    }
+
+    /// <summary>The apply phase of any pass: element-wise over a task's chunk, with the channel coefficients the pass prepared or finalized.</summary>
+    private readonly struct ApplyBody<TP, TV, TTail>(TP pass, Partition plan, Scratch scratch, bool streaming) : IForkJoinBody
+        where TP : struct, IBatchNormPass
+        where TV : struct, IFloatVector<TV>
+        where TTail : struct, IElementwiseTail
+    {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Apply(int task)
+        public void Run(int task)
         {
             switch (plan.Traversal)
             {
