@@ -5,7 +5,10 @@ namespace BatchNorm.Tests.Unit;
 /// <summary>Runs the built bnverify (same configuration as the tests) and captures its exit code and output.</summary>
 internal static class Bnverify
 {
-    public static (int ExitCode, string Output, string Error) Run(params string[] args)
+    public static (int ExitCode, string Output, string Error) Run(params string[] args) => RunWith(new Dictionary<string, string>(), args);
+
+    /// <summary>As <see cref="Run"/>, with extra environment variables (e.g. a hardware restriction).</summary>
+    public static (int ExitCode, string Output, string Error) RunWith(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         string configuration = AppContext.BaseDirectory.Contains("/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
         string root = RepositoryRoot();
@@ -15,6 +18,8 @@ internal static class Bnverify
         foreach (string arg in args)
             start.ArgumentList.Add(arg);
         start.Environment["CI"] = "true";
+        foreach (var (name, value) in environment)
+            start.Environment[name] = value;
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();

@@ -101,6 +101,15 @@ public class CliTests
     }
 
     [Fact]
+    public void TheCommittedBaselineIsReadWhereAvx512IsOff()
+    {
+        // The baseline names optimized-512; a machine without AVX-512 must still read it.
+        var run = Bnverify.RunWith(new Dictionary<string, string> { ["DOTNET_EnableAVX512F"] = "0", ["DOTNET_EnableAVX512"] = "0" },
+            "verify", "--case", "normal/nchw/train", "--expect-width", "256");
+        Assert.True(run.ExitCode == 0, run.Output + run.Error);
+    }
+
+    [Fact]
     public void VerifyPrintsTheThreadsItUses()
     {
         var run = Bnverify.Run("verify", "--case", "normal/nchw/train", "--threads", "3");

@@ -23,6 +23,11 @@ public static class KernelCatalog
         }
     }
 
+    /// <summary>Every name bnverify knows on any machine: <see cref="Names"/> plus the widths this machine does not accelerate.</summary>
+    public static IReadOnlyList<string> AllNames =>
+        ["optimized", .. new[] { VectorWidth.Bits512, VectorWidth.Bits256, VectorWidth.Bits128, VectorWidth.Scalar }.Select(OptimizedName),
+         "scalar-float", .. FaultyKernels.Names.Select(n => FaultyKernels.Prefix + n)];
+
     /// <summary>The optimized kernel at every supported width, widest first: the set a release must pass.</summary>
     public static IReadOnlyList<string> OptimizedWidths =>
         Names.Where(n => n.StartsWith("optimized-", StringComparison.Ordinal)).ToArray();
