@@ -13,6 +13,8 @@ internal static class KernelsCommand
         {
             foreach (string name in KernelCatalog.Names)
                 Console.WriteLine(name);
+            foreach (var (name, reason) in KernelCatalog.Unavailable)
+                Console.Error.WriteLine($"{name} (unavailable: {reason})");
             return ExitCodes.Passed;
         });
         return command;

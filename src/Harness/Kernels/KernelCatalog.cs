@@ -18,6 +18,8 @@ public static class KernelCatalog
             }
 
             names.Add("scalar-float");
+            if (OneDnn.OneDnnNative.Available)
+                names.Add(OneDnnName);
             names.AddRange(FaultyKernels.Names.Select(n => FaultyKernels.Prefix + n));
             return names;
         }
@@ -26,7 +28,14 @@ public static class KernelCatalog
     /// <summary>Every name bnverify knows on any machine: <see cref="Names"/> plus the widths this machine does not accelerate.</summary>
     public static IReadOnlyList<string> AllNames =>
         ["optimized", .. new[] { VectorWidth.Bits512, VectorWidth.Bits256, VectorWidth.Bits128, VectorWidth.Scalar }.Select(OptimizedName),
-         "scalar-float", .. FaultyKernels.Names.Select(n => FaultyKernels.Prefix + n)];
+         "scalar-float", OneDnnName, .. FaultyKernels.Names.Select(n => FaultyKernels.Prefix + n)];
+
+    /// <summary>oneDNN's CPU batch normalization, in process (needs libdnnl.so.2).</summary>
+    public const string OneDnnName = "onednn";
+
+    /// <summary>Kernels bnverify knows but this machine cannot run, each with the reason.</summary>
+    public static IReadOnlyList<(string Name, string Reason)> Unavailable =>
+        OneDnn.OneDnnNative.Available ? [] : [(OneDnnName, $"not installed: {OneDnn.OneDnnNative.Install}")];
 
     /// <summary>The optimized kernel at every supported width, widest first: the set a release must pass.</summary>
     public static IReadOnlyList<string> OptimizedWidths =>
@@ -40,6 +49,8 @@ public static class KernelCatalog
             return new OptimizedKernel(name, VectorWidth.Auto, maxDegreeOfParallelism);
         if (name == "scalar-float")
             return new ScalarFloatKernel();
+        if (name == OneDnnName)
+            return OneDnn.OneDnnNative.Available ? new OneDnn.OneDnnKernel() : throw new ArgumentException($"kernel '{name}' needs oneDNN, which is not installed: {OneDnn.OneDnnNative.Install}", nameof(name));
         if (name.StartsWith(FaultyKernels.Prefix, StringComparison.Ordinal))
             return FaultyKernels.Create(name[FaultyKernels.Prefix.Length..]);
         foreach (var width in new[] { VectorWidth.Bits512, VectorWidth.Bits256, VectorWidth.Bits128, VectorWidth.Scalar })

@@ -1,0 +1,103 @@
+using static BatchNorm.Harness.Kernels.OneDnn.OneDnnNative;
+
+namespace BatchNorm.Harness.Kernels.OneDnn;
+
+/// <summary>
+/// oneDNN's CPU batch normalization (libdnnl.so.2, in process) as a kernel under test, for every
+/// pass and both layouts. oneDNN does what a framework's kernel does and no more; the adapter does
+/// the framework's part, in double, as PyTorch's oneDNN path does: absent gamma and beta become
+/// ones and zeros (exact), the batch istd is 1/sqrt(var + eps) of oneDNN's variance, the running
+/// statistics are updated from oneDNN's batch statistics, and training backward gets the saved
+/// variance as 1/istd² - eps (eps far below every 1/istd²). Those conversions round once each; the verifier sees them as the
+/// kernel's.
+/// </summary>
+public sealed unsafe class OneDnnKernel : IBatchNormKernel
+{
+    private static readonly Lazy<(nint Engine, nint Stream)> Context = new(() =>
+    {
+        Check(dnnl_engine_create(out nint engine, CpuEngine, 0), "dnnl_engine_create");
+        Check(dnnl_stream_create(out nint stream, engine, InOrderStream), "dnnl_stream_create");
+        return (engine, stream);
+    });
+
+    /// <summary>Creates the kernel.</summary>
+    /// <exception cref="NotSupportedException">libdnnl.so.2 is not installed; the message gives the install command.</exception>
+    public OneDnnKernel()
+    {
+        if (!Available)
+            throw new NotSupportedException($"kernel 'onednn' needs oneDNN ({Library}), which is not installed: {Install}");
+    }
+
+    public string Name => "onednn";
+
+    private const uint ScaleShift = UseScale | UseShift;
+
+    public void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t)
+    {
+        BatchNormValidation.Check(shape, options, t);
+        float[] scale = Parameter(t.Gamma, shape.C, 1f), shift = Parameter(t.Beta, shape.C, 0f);
+        using (var primitive = Primitive(shape, options.Epsilon, PropForwardTraining, ScaleShift, backward: false))
+        {
+            fixed (float* x = t.X, y = t.Y, mean = t.BatchMean, variance = t.BatchVariance, g = scale, b = shift)
+                primitive.Execute(new(ArgSrc, (nint)x, true), new(ArgDst, (nint)y, true), new(ArgMean, (nint)mean, false), new(ArgVariance, (nint)variance, false), new(ArgScale, (nint)g, false), new(ArgShift, (nint)b, false));
+        }
+
+        for (int c = 0; c < shape.C; c++)
+        {
+            t.BatchInvStd[c] = (float)(1.0 / Math.Sqrt(t.BatchVariance[c] + options.Epsilon));
+            if (!t.RunningMean.IsEmpty)
+            {
+                t.RunningMean[c] = (float)RunningStatsRule.UpdateMean(options.Convention, options.Momentum, t.RunningMean[c], t.BatchMean[c]);
+                t.RunningVariance[c] = (float)RunningStatsRule.UpdateVariance(options.Convention, options.Momentum, t.RunningVariance[c], t.BatchVariance[c], shape.M);
+            }
+        }
+    }
+
+    public void ForwardInference(in TensorShape shape, BatchNormOptions options, in ForwardInferenceTensors<float> t)
+    {
+        BatchNormValidation.Check(shape, options, t);
+        float[] scale = Parameter(t.Gamma, shape.C, 1f), shift = Parameter(t.Beta, shape.C, 0f);
+        using var primitive = Primitive(shape, options.Epsilon, PropForwardInference, ScaleShift | UseGlobalStats, backward: false);
+        fixed (float* x = t.X, y = t.Y, mean = t.RunningMean, variance = t.RunningVariance, g = scale, b = shift)
+            primitive.Execute(new(ArgSrc, (nint)x, true), new(ArgDst, (nint)y, true), new(ArgMean, (nint)mean, false), new(ArgVariance, (nint)variance, false), new(ArgScale, (nint)g, false), new(ArgShift, (nint)b, false));
+    }
+
+    public void BackwardTraining(in TensorShape shape, in BackwardTrainingTensors<float> t)
+    {
+        BatchNormValidation.Check(shape, t);
+        // oneDNN takes a variance and an epsilon; the kernel was given istd. Any eps with
+        // var = 1/istd² - eps gives var + eps = 1/istd² back: one far below every channel's
+        // 1/istd² keeps var from cancelling, so the saved istd is reproduced to a rounding.
+        float[] invStd = t.SavedInvStd.ToArray();
+        double smallest = invStd.Select(v => 1.0 / ((double)v * v)).Where(v => v > 0 && double.IsFinite(v)).DefaultIfEmpty(1.0).Min();
+        double epsilon = Math.Max(smallest * Math.ScaleB(1.0, -30), 1e-30);
+        float[] scale = Parameter(t.Gamma, shape.C, 1f), shift = new float[shape.C], variance = new float[shape.C];
+        for (int c = 0; c < shape.C; c++)
+            variance[c] = (float)Math.Max(0.0, (1.0 / ((double)invStd[c] * invStd[c])) - epsilon);
+        Backward(shape, epsilon, ScaleShift, t.X, t.Dy, t.SavedMean, variance, scale, shift, t.Dx, t.DGamma, t.DBeta);
+    }
+
+    public void BackwardInference(in TensorShape shape, BatchNormOptions options, in BackwardInferenceTensors<float> t)
+    {
+        BatchNormValidation.Check(shape, options, t);
+        float[] scale = Parameter(t.Gamma, shape.C, 1f), shift = new float[shape.C];
+        Backward(shape, options.Epsilon, ScaleShift | UseGlobalStats, t.X, t.Dy, t.RunningMean, t.RunningVariance, scale, shift, t.Dx, t.DGamma, t.DBeta);
+    }
+
+    private static void Backward(in TensorShape shape, double epsilon, uint flags, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> mean,
+        ReadOnlySpan<float> variance, float[] scale, float[] shift, Span<float> dx, Span<float> dgamma, Span<float> dbeta)
+    {
+        using var primitive = Primitive(shape, epsilon, PropForwardTraining, flags, backward: true);
+        fixed (float* px = x, pdy = dy, pm = mean, pv = variance, g = scale, b = shift, pdx = dx, pdg = dgamma, pdb = dbeta)
+        {
+            primitive.Execute(new(ArgSrc, (nint)px, true), new(ArgDiffDst, (nint)pdy, true), new(ArgMean, (nint)pm, false), new(ArgVariance, (nint)pv, false), new(ArgScale, (nint)g, false), new(ArgShift, (nint)b, false),
+                new(ArgDiffSrc, (nint)pdx, true), new(ArgDiffScale, (nint)pdg, false), new(ArgDiffShift, (nint)pdb, false));
+        }
+    }
+
+    private static OneDnnPrimitive Primitive(in TensorShape shape, double epsilon, int kind, uint flags, bool backward) =>
+        new(Context.Value.Engine, Context.Value.Stream, shape, epsilon, kind, flags, backward);
+
+    /// <summary>gamma or beta, or ones or zeros where it is absent (multiplying by 1 and adding 0 are exact).</summary>
+    private static float[] Parameter(ReadOnlySpan<float> values, int c, float absent) => values.IsEmpty ? Enumerable.Repeat(absent, c).ToArray() : values.ToArray();
+}

@@ -1,0 +1,89 @@
+using System.Runtime.InteropServices;
+using static BatchNorm.Harness.Kernels.OneDnn.OneDnnNative;
+
+namespace BatchNorm.Harness.Kernels.OneDnn;
+
+/// <summary>
+/// One oneDNN batch normalization primitive for a shape, with its memory descriptors: the data as
+/// a 4-D (N, C, S, 1) f32 tensor tagged nchw or nhwc (the same memory as a <see cref="TensorShape"/>
+/// of that layout), and the per-channel tensors as 1-D (C). Created per call; disposing frees it.
+/// </summary>
+internal sealed unsafe class OneDnnPrimitive : IDisposable
+{
+    private readonly nint engine, stream;
+    private readonly byte* data, channel, op;
+    private nint forwardHint, primitiveDesc, primitive;
+
+    /// <summary>A forward primitive (training or inference), or with <paramref name="backward"/> a backward one (it needs the forward's descriptor as a hint).</summary>
+    public OneDnnPrimitive(nint engine, nint stream, in TensorShape shape, double epsilon, int forwardKind, uint flags, bool backward)
+    {
+        (this.engine, this.stream) = (engine, stream);
+        data = (byte*)NativeMemory.AllocZeroed(DescriptorBytes);
+        channel = (byte*)NativeMemory.AllocZeroed(DescriptorBytes);
+        op = (byte*)NativeMemory.AllocZeroed(DescriptorBytes);
+        try
+        {
+            long* dims = stackalloc long[] { shape.N, shape.C, shape.S, 1 };
+            Check(dnnl_memory_desc_init_by_tag(data, 4, dims, Float32, shape.Layout == Layout.ChannelsLast ? TagNhwc : TagNchw), "dnnl_memory_desc_init_by_tag");
+            long c = shape.C;
+            Check(dnnl_memory_desc_init_by_tag(channel, 1, &c, Float32, TagA), "dnnl_memory_desc_init_by_tag");
+            Check(dnnl_batch_normalization_forward_desc_init(op, forwardKind, data, (float)epsilon, flags), "dnnl_batch_normalization_forward_desc_init");
+            Check(dnnl_primitive_desc_create(out primitiveDesc, op, 0, engine, 0), "dnnl_primitive_desc_create");
+            if (backward)
+            {
+                forwardHint = primitiveDesc;
+                primitiveDesc = 0;
+                new Span<byte>(op, DescriptorBytes).Clear();
+                Check(dnnl_batch_normalization_backward_desc_init(op, PropBackward, data, data, (float)epsilon, flags), "dnnl_batch_normalization_backward_desc_init");
+                Check(dnnl_primitive_desc_create(out primitiveDesc, op, 0, engine, forwardHint), "dnnl_primitive_desc_create (backward)");
+            }
+
+            Check(dnnl_primitive_create(out primitive, primitiveDesc), "dnnl_primitive_create");
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>One argument of an execution: its kind (DNNL_ARG_*), its buffer, and whether it is shaped as the data (else per channel).</summary>
+    public readonly record struct Argument(int Arg, nint Pointer, bool Data);
+
+    /// <summary>Runs the primitive on these buffers and waits for it.</summary>
+    public void Execute(params Argument[] arguments)
+    {
+        var args = new ExecArg[arguments.Length];
+        try
+        {
+            for (int k = 0; k < arguments.Length; k++)
+            {
+                Check(dnnl_memory_create(out nint memory, arguments[k].Data ? data : channel, engine, (void*)arguments[k].Pointer), "dnnl_memory_create");
+                args[k] = new ExecArg { Arg = arguments[k].Arg, Memory = memory };
+            }
+
+            fixed (ExecArg* a = args)
+                Check(dnnl_primitive_execute(primitive, stream, args.Length, a), "dnnl_primitive_execute");
+            Check(dnnl_stream_wait(stream), "dnnl_stream_wait");
+        }
+        finally
+        {
+            foreach (var arg in args.Where(a => a.Memory != 0))
+                dnnl_memory_destroy(arg.Memory);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (primitive != 0)
+            dnnl_primitive_destroy(primitive);
+        if (primitiveDesc != 0)
+            dnnl_primitive_desc_destroy(primitiveDesc);
+        if (forwardHint != 0)
+            dnnl_primitive_desc_destroy(forwardHint);
+        (primitive, primitiveDesc, forwardHint) = (0, 0, 0);
+        NativeMemory.Free(data);
+        NativeMemory.Free(channel);
+        NativeMemory.Free(op);
+    }
+}

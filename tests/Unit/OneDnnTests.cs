@@ -1,0 +1,40 @@
+using BatchNorm.Harness.Cases;
+using BatchNorm.Harness.Kernels;
+using BatchNorm.Harness.Verification;
+using Xunit;
+
+namespace BatchNorm.Tests.Unit;
+
+/// <summary>
+/// oneDNN 2.6's CPU batch normalization, called in process, verified like any kernel: it passes
+/// every quick case but the two findings docs/onednn.md describes, and each of those fails with
+/// the diagnosis that names it.
+/// </summary>
+public class OneDnnTests
+{
+    [RequiresOneDnnFact]
+    public void OneDnnPassesTheQuickSuiteButItsTwoFindings()
+    {
+        var kernel = KernelCatalog.Create(KernelCatalog.OneDnnName);
+        var results = Verifier.Run(kernel, Battery.For(Suite.Quick), Battery.DefaultSeed);
+        var failed = results.Where(r => r.Verdict != Verdict.Passed).Select(r => r.Case.Name).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(["c1-large-m/nchw/train", "constant-channel/nhwc/train"], failed);
+
+        // A constant channel in channels-last: y is not beta (oneDNN's variance of equal values is not 0).
+        var constant = results.Single(r => r.Case.Name == "constant-channel/nhwc/train").Outputs.Single(o => o.Output == BatchNormOutput.Y);
+        Assert.Contains("element-wise: most elements of channel 0", constant.Findings[0]);
+
+        // One channel of 160000 values: the variance is outside the pairwise-summation bound, and y says istd is off.
+        var long1 = results.Single(r => r.Case.Name == "c1-large-m/nchw/train");
+        Assert.False(long1.Outputs.Single(o => o.Output == BatchNormOutput.BatchVariance).Passed);
+        Assert.StartsWith("systematic, y channel 0: equivalent to mean off by", long1.Outputs.Single(o => o.Output == BatchNormOutput.Y).Findings[0]);
+    }
+
+    [RequiresOneDnnFact]
+    public void OneDnnsBackwardsPassInBothLayouts()
+    {
+        var kernel = KernelCatalog.Create(KernelCatalog.OneDnnName);
+        foreach (string name in new[] { "normal/nchw/backward-train", "normal/nhwc/backward-train", "normal/nchw/backward-infer", "eps-1e-8/nchw/backward-train", "dense/nhwc/backward-infer" })
+            KernelCases.AssertPasses(kernel, Verifier.Select(Suite.Quick, name).Single());
+    }
+}
