@@ -31,6 +31,22 @@ public class VerifierTests
             Assert.True(result.WorstRatio >= 0.01, $"{result.Case.Name}: worst ratio {result.WorstRatio}");
     }
 
+    [Fact]
+    public void TheResidualBoundIsTightOnOrdinaryData()
+    {
+        // The structured model's residual bound, checked separately: on ordinary random data the
+        // optimized kernel's worst residual in y and dx reaches at least 1% of it in every case.
+        string[] ordinary = ["normal/", "uniform/", "dense/", "mixed-scales/"];
+        var results = Quick(OptimizedAt("optimized")).Where(r => ordinary.Any(o => r.Case.Name.StartsWith(o, StringComparison.Ordinal))).ToArray();
+        Assert.True(results.Length >= 12, "the ordinary cases are in the quick suite");
+        foreach (var output in results.SelectMany(r => r.Outputs.Where(o => o.Output.IsElementwise()).Select(o => (r.Case.Name, o))))
+        {
+            Assert.NotNull(output.o.ResidualRatio);
+            Assert.True(output.o.ResidualRatio >= 0.01, $"{output.Name} {output.o.Output.Name()}: residual ratio {output.o.ResidualRatio}");
+            Assert.Equal(0, output.o.ElementwiseChannels);
+        }
+    }
+
     public static TheoryData<string> Faulty() => new(FaultyKernels.Names);
 
     [Theory]
