@@ -60,6 +60,7 @@ public class CliTests
             { ["verify", "--kernel", "scalar-float", "--expect-width", "512"], "--expect-width 512: applies to the optimized kernels" },
             { ["bench", "--runs", "0"], "--runs 0: must be from 11 to 100000." },
             { ["bench", "--threads", "0"], "--threads 0: must be from 1 to 1024." },
+            { ["bench", "--anchor", "no-such-kernel"], "no kernel is named 'no-such-kernel'" },
             { ["verify", "--suite", "medium"], "" },
             { ["frobnicate"], "" },
         };

@@ -22,18 +22,25 @@ internal static class BenchCommand
             DefaultValueFactory = _ => ["optimized", "scalar-float"],
             AllowMultipleArgumentsPerToken = true,
         };
-        var command = new Command("bench", "Time kernels on the benchmark shapes: median ms, effective GB/s and the fraction of a same-size streaming probe.")
+        var anchor = new Option<string>("--anchor")
         {
-            layout, threads, format, runs, kernels,
+            Description = "Kernel timed round by round against each kernel on the same buffers, for the ratio column: onednn (default where installed) or none.",
+            DefaultValueFactory = _ => KernelCatalog.Names.Contains(KernelCatalog.OneDnnName) ? KernelCatalog.OneDnnName : "none",
         };
-        command.SetAction(parse => Run(parse.GetValue(layout)!, parse.GetValue(threads), parse.GetValue(format) == "jsonl", parse.GetValue(runs), parse.GetValue(kernels)!));
+        var command = new Command("bench", "Time kernels on the benchmark shapes: median ms, effective GB/s, the fraction of a same-size streaming probe, and the median ratio to an anchor timed in the same rounds.")
+        {
+            layout, threads, format, runs, kernels, anchor,
+        };
+        command.SetAction(parse => Run(parse.GetValue(layout)!, parse.GetValue(threads), parse.GetValue(format) == "jsonl", parse.GetValue(runs), parse.GetValue(kernels)!,
+            parse.GetValue(anchor)!));
         return command;
     }
 
-    private static int Run(string layoutName, int threads, bool jsonl, int runs, string[] kernelNames)
+    private static int Run(string layoutName, int threads, bool jsonl, int runs, string[] kernelNames, string anchorName)
     {
         // An unknown kernel name throws ArgumentException naming it: exit 2 before anything is timed.
         var kernels = kernelNames.Select(name => KernelCatalog.Create(name, threads)).ToList();
+        var anchor = anchorName == "none" ? null : KernelCatalog.Create(anchorName, threads);
 
         Layout[] layouts = layoutName switch
         {
@@ -43,7 +50,7 @@ internal static class BenchCommand
             _ => throw new UsageException($"--layout {layoutName}: must be nchw, nhwc or both."),
         };
         var cells = (from kernel in kernels from l in layouts from shape in BenchShape.Defaults from pass in BenchmarkRunner.Passes select (kernel, l, shape, pass)).ToList();
-        var runner = new BenchmarkRunner(threads, runs);
+        var runner = new BenchmarkRunner(threads, runs, anchor);
         var console = ConsoleOutput.Create();
         var rows = new List<BenchRow>();
         void MeasureAll(Action<BenchRow> done)
@@ -80,7 +87,7 @@ internal static class BenchCommand
         }
 
         var table = new Table().Border(TableBorder.Simple);
-        foreach (string column in new[] { "kernel", "layout", "shape", "pass", "ms", "GB/s", "roofline" })
+        foreach (string column in new[] { "kernel", "layout", "shape", "pass", "ms", "GB/s", "roofline", "anchor", "ratio (p25-p75)" })
             table.AddColumn(column);
         foreach (var row in rows)
             table.AddRow(row.Cells());

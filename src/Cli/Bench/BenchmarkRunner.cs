@@ -5,7 +5,7 @@ using BatchNorm.Harness.Kernels;
 namespace BatchNorm.Cli.Bench;
 
 /// <summary>Times kernels on the benchmark shapes: fwd_train, fwd_infer and (training) backward.</summary>
-internal sealed class BenchmarkRunner(int threads, int runs)
+internal sealed class BenchmarkRunner(int threads, int runs, IBatchNormKernel? anchor = null)
 {
     private readonly Dictionary<(int Length, int Inputs), double> probes = [];
 
@@ -21,15 +21,29 @@ internal sealed class BenchmarkRunner(int threads, int runs)
         {
             "fwd_train" => BatchNormPass.ForwardTraining,
             "fwd_infer" => BatchNormPass.ForwardInference,
-            _ => BatchNormPass.BackwardTraining,
+            "backward" => BatchNormPass.BackwardTraining,
+            _ => throw new ArgumentException($"no bench pass '{pass}'", nameof(pass)),
         };
-        Action call = () => workload.Run(batchNormPass);
-        double seconds = Timing.MedianSeconds(call, runs);
+        double seconds;
+        AnchorRatio? versus = null;
+        if (anchor is null || anchor.Name == kernel.Name)
+        {
+            seconds = Timing.MedianSeconds(() => workload.Run(batchNormPass), runs);
+        }
+        else
+        {
+            // Round by round on the same buffers: the ratio of each round cancels the machine's drift.
+            var (ours, theirs) = Timing.Interleaved(() => workload.Run(batchNormPass), () => workload.RunWith(anchor, batchNormPass), runs);
+            double[] ratios = ours.Zip(theirs, (a, b) => a / b).ToArray();
+            seconds = Timing.Median(ours);
+            versus = new AnchorRatio(anchor.Name, Timing.Median(theirs) * 1e3, Timing.Median(ratios), Timing.Quantile(ratios, 0.25), Timing.Quantile(ratios, 0.75));
+        }
+
         int inputs = pass == "backward" ? 2 : 1;
         double bytes = (inputs + 1) * 4.0 * n;
         if (!probes.TryGetValue((n, inputs), out double probe))
             probes[(n, inputs)] = probe = StreamingProbe.BytesPerSecond(n, inputs, threads, runs);
         double bytesPerSecond = bytes / seconds;
-        return new BenchRow(kernel.Name, layout == Layout.ChannelsFirst ? "nchw" : "nhwc", benchShape.Name, pass, seconds * 1e3, bytesPerSecond / 1e9, bytesPerSecond / probe);
+        return new BenchRow(kernel.Name, layout == Layout.ChannelsFirst ? "nchw" : "nhwc", benchShape.Name, pass, seconds * 1e3, bytesPerSecond / 1e9, bytesPerSecond / probe, versus);
     }
 }

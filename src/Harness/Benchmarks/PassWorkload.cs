@@ -56,12 +56,15 @@ public sealed class PassWorkload
     public float[] DBeta { get; }
 
     /// <summary>Runs one pass; training forward also updates the running statistics.</summary>
-    public void Run(BatchNormPass pass)
+    public void Run(BatchNormPass pass) => RunWith(kernel, pass);
+
+    /// <summary>Runs one pass of another kernel on these same buffers (an anchor timed against this workload's kernel).</summary>
+    public void RunWith(IBatchNormKernel other, BatchNormPass pass)
     {
         switch (pass)
         {
             case BatchNormPass.ForwardTraining:
-                kernel.ForwardTraining(shape, options, new ForwardTrainingTensors<float>
+                other.ForwardTraining(shape, options, new ForwardTrainingTensors<float>
                 {
                     X = X,
                     Gamma = Gamma,
@@ -75,7 +78,7 @@ public sealed class PassWorkload
                 });
                 break;
             case BatchNormPass.ForwardInference:
-                kernel.ForwardInference(shape, options, new ForwardInferenceTensors<float>
+                other.ForwardInference(shape, options, new ForwardInferenceTensors<float>
                 {
                     X = X,
                     Gamma = Gamma,
@@ -86,7 +89,7 @@ public sealed class PassWorkload
                 });
                 break;
             case BatchNormPass.BackwardTraining:
-                kernel.BackwardTraining(shape, new BackwardTrainingTensors<float>
+                other.BackwardTraining(shape, new BackwardTrainingTensors<float>
                 {
                     X = X,
                     Dy = Dy,
@@ -99,7 +102,7 @@ public sealed class PassWorkload
                 });
                 break;
             case BatchNormPass.BackwardInference:
-                kernel.BackwardInference(shape, options, new BackwardInferenceTensors<float>
+                other.BackwardInference(shape, options, new BackwardInferenceTensors<float>
                 {
                     X = X,
                     Dy = Dy,

@@ -36,7 +36,7 @@ public sealed unsafe class OneDnnKernel : IBatchNormKernel
     {
         BatchNormValidation.Check(shape, options, t);
         float[] scale = Parameter(t.Gamma, shape.C, 1f), shift = Parameter(t.Beta, shape.C, 0f);
-        using (var primitive = Primitive(shape, options.Epsilon, PropForwardTraining, ScaleShift, backward: false))
+        var primitive = Primitive(shape, options.Epsilon, PropForwardTraining, ScaleShift, backward: false);
         {
             fixed (float* x = t.X, y = t.Y, mean = t.BatchMean, variance = t.BatchVariance, g = scale, b = shift)
                 primitive.Execute(new(ArgSrc, (nint)x, true), new(ArgDst, (nint)y, true), new(ArgMean, (nint)mean, false), new(ArgVariance, (nint)variance, false), new(ArgScale, (nint)g, false), new(ArgShift, (nint)b, false));
@@ -57,7 +57,7 @@ public sealed unsafe class OneDnnKernel : IBatchNormKernel
     {
         BatchNormValidation.Check(shape, options, t);
         float[] scale = Parameter(t.Gamma, shape.C, 1f), shift = Parameter(t.Beta, shape.C, 0f);
-        using var primitive = Primitive(shape, options.Epsilon, PropForwardInference, ScaleShift | UseGlobalStats, backward: false);
+        var primitive = Primitive(shape, options.Epsilon, PropForwardInference, ScaleShift | UseGlobalStats, backward: false);
         fixed (float* x = t.X, y = t.Y, mean = t.RunningMean, variance = t.RunningVariance, g = scale, b = shift)
             primitive.Execute(new(ArgSrc, (nint)x, true), new(ArgDst, (nint)y, true), new(ArgMean, (nint)mean, false), new(ArgVariance, (nint)variance, false), new(ArgScale, (nint)g, false), new(ArgShift, (nint)b, false));
     }
@@ -84,10 +84,10 @@ public sealed unsafe class OneDnnKernel : IBatchNormKernel
         Backward(shape, options.Epsilon, ScaleShift | UseGlobalStats, t.X, t.Dy, t.RunningMean, t.RunningVariance, scale, shift, t.Dx, t.DGamma, t.DBeta);
     }
 
-    private static void Backward(in TensorShape shape, double epsilon, uint flags, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> mean,
+    private void Backward(in TensorShape shape, double epsilon, uint flags, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> mean,
         ReadOnlySpan<float> variance, float[] scale, float[] shift, Span<float> dx, Span<float> dgamma, Span<float> dbeta)
     {
-        using var primitive = Primitive(shape, epsilon, PropForwardTraining, flags, backward: true);
+        var primitive = Primitive(shape, epsilon, PropForwardTraining, flags, backward: true);
         fixed (float* px = x, pdy = dy, pm = mean, pv = variance, g = scale, b = shift, pdx = dx, pdg = dgamma, pdb = dbeta)
         {
             primitive.Execute(new(ArgSrc, (nint)px, true), new(ArgDiffDst, (nint)pdy, true), new(ArgMean, (nint)pm, false), new(ArgVariance, (nint)pv, false), new(ArgScale, (nint)g, false), new(ArgShift, (nint)b, false),
@@ -95,8 +95,22 @@ public sealed unsafe class OneDnnKernel : IBatchNormKernel
         }
     }
 
-    private static OneDnnPrimitive Primitive(in TensorShape shape, double epsilon, int kind, uint flags, bool backward) =>
-        new(Context.Value.Engine, Context.Value.Stream, shape, epsilon, kind, flags, backward);
+    /// <summary>
+    /// The primitive for a call, made once per (shape, epsilon, kind, flags) and kept, as a framework
+    /// keeps its primitives: so a timed call of this kernel is oneDNN's execution, not its setup.
+    /// </summary>
+    private OneDnnPrimitive Primitive(in TensorShape shape, double epsilon, int kind, uint flags, bool backward)
+    {
+        var key = (shape, epsilon, kind, flags, backward);
+        lock (primitives)
+        {
+            if (!primitives.TryGetValue(key, out var primitive))
+                primitives[key] = primitive = new OneDnnPrimitive(Context.Value.Engine, Context.Value.Stream, shape, epsilon, kind, flags, backward);
+            return primitive;
+        }
+    }
+
+    private readonly Dictionary<(TensorShape, double, int, uint, bool), OneDnnPrimitive> primitives = [];
 
     /// <summary>gamma or beta, or ones or zeros where it is absent (multiplying by 1 and adding 0 are exact).</summary>
     private static float[] Parameter(ReadOnlySpan<float> values, int c, float absent) => values.IsEmpty ? Enumerable.Repeat(absent, c).ToArray() : values.ToArray();
