@@ -14,7 +14,7 @@ internal static class VerifyCommand
 {
     /// <summary>Everything <c>verify</c> was asked to do.</summary>
     private sealed record VerifyOptions(string Kernel, Suite Suite, int Seed, string? Case, int Threads, FileInfo? Json, FileInfo? Markdown, FileInfo? JUnit,
-        FileInfo? Baseline, bool UpdateBaseline, bool AllOutputs, string? ExpectWidth)
+        FileInfo? Baseline, bool UpdateBaseline, bool AllOutputs, string? ExpectWidth, (int K, int N)? Shard)
     {
         public string SuiteName => Suite.ToString().ToLowerInvariant();
     }
@@ -42,14 +42,28 @@ internal static class VerifyCommand
             Description = "Fail (exit 1) unless the optimized kernel resolves to this width: scalar, 128, 256 or 512. For CI runs that restrict the hardware.",
         };
         expectWidth.AcceptOnlyFromAmong("scalar", "128", "256", "512");
+        var shard = new Option<(int K, int N)?>("--shard")
+        {
+            Description = "Run shard K of N (K/N, 1 <= K <= N): the cases whose name hashes to K-1 mod N. The N shards together are the suite.",
+            CustomParser = result =>
+            {
+                string token = result.Tokens.Count == 0 ? "" : result.Tokens[0].Value;
+                string[] parts = token.Split('/');
+                if (parts.Length == 2 && int.TryParse(parts[0], System.Globalization.NumberStyles.None, CultureInfo.InvariantCulture, out int k)
+                    && int.TryParse(parts[1], System.Globalization.NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= 1 && k >= 1 && k <= n)
+                    return (k, n);
+                result.AddError($"--shard {token}: must be K/N with 1 <= K <= N, e.g. 2/4.");
+                return null;
+            },
+        };
         var command = new Command("verify", "Verify a kernel against the double-precision reference on a battery of cases. Exit 0: all passed; 1: a case failed or was mistrusted; 2: bad usage.")
         {
-            kernel, suite, seed, caseName, threads, json, markdown, junit, baseline, update, allOutputs, expectWidth,
+            kernel, suite, seed, caseName, threads, json, markdown, junit, baseline, update, allOutputs, expectWidth, shard,
         };
         command.SetAction(parse => Run(new VerifyOptions(
             parse.GetValue(kernel)!, parse.GetValue(suite) == "full" ? Suite.Full : Suite.Quick, parse.GetValue(seed), parse.GetValue(caseName),
             parse.GetValue(threads), parse.GetValue(json), parse.GetValue(markdown), parse.GetValue(junit), parse.GetValue(baseline),
-            parse.GetValue(update), parse.GetValue(allOutputs), parse.GetValue(expectWidth))));
+            parse.GetValue(update), parse.GetValue(allOutputs), parse.GetValue(expectWidth), parse.GetValue(shard))));
         return command;
     }
 
@@ -66,6 +80,12 @@ internal static class VerifyCommand
         var cases = Verifier.Select(options.Suite, options.Case);
         if (cases.Count == 0)
             throw new UsageException($"--case {options.Case}: no case has that name or starts with it followed by '/'.");
+        if (options.Shard is var (k, n))
+        {
+            if (options.UpdateBaseline)
+                throw new UsageException($"--shard {k}/{n}: cannot be combined with --update-baseline, which records a whole suite.");
+            cases = Verifier.Shard(cases, k, n);
+        }
         if (CheckWidth(console, kernel, options) is { } exit)
             return exit;
 
@@ -126,8 +146,9 @@ internal static class VerifyCommand
 
         int passed = results.Count(r => r.Verdict == Verdict.Passed), failed = results.Count(r => r.Verdict == Verdict.Failed);
         int mistrusted = results.Count(r => r.Verdict == Verdict.Mistrusted);
+        string shard = options.Shard is var (k, n) ? string.Create(CultureInfo.InvariantCulture, $", shard {k}/{n}") : "";
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{kernel.Name}, suite {options.SuiteName}, seed {options.Seed}: {passed} passed, {failed} failed, {mistrusted} mistrusted; worst headroom {ReportFormat.Short(results.Max(r => r.WorstRatio))}."));
+            $"{kernel.Name}, suite {options.SuiteName}{shard}, seed {options.Seed}: {passed} passed, {failed} failed, {mistrusted} mistrusted; worst headroom {ReportFormat.Short(results.Max(r => r.WorstRatio))}."));
     }
 
     private static IReadOnlyList<CaseResult> RunWithProgress(IAnsiConsole console, IBatchNormKernel kernel, IReadOnlyList<VerificationCase> cases, int seed)

@@ -25,6 +25,20 @@ public static class Verifier
         return chosen;
     }
 
+    /// <summary>
+    /// Shard <paramref name="k"/> of <paramref name="n"/> (1-based): the cases whose name hashes to
+    /// k - 1 modulo n, in suite order. Every case is in exactly one shard, and a case stays in its
+    /// shard when others are added, as its seed does (<see cref="VerificationCase.NameHash"/>).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">n &lt; 1, or k outside 1..n.</exception>
+    public static IReadOnlyList<VerificationCase> Shard(IReadOnlyList<VerificationCase> cases, int k, int n)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
+        if (k < 1 || k > n)
+            throw new ArgumentOutOfRangeException(nameof(k), k, $"the shard must be 1 to {n}");
+        return cases.Where(c => VerificationCase.NameHash(c.Name) % (uint)n == (uint)(k - 1)).ToArray();
+    }
+
     /// <summary>Runs the cases in order, reporting each result as it completes.</summary>
     public static IReadOnlyList<CaseResult> Run(IBatchNormKernel kernel, IReadOnlyList<VerificationCase> cases, int seed, Action<CaseResult>? progress = null)
     {
