@@ -49,7 +49,7 @@ public class CliTests
             { ["compare", "--x", x, "--y", y, "--momentum", "0x10"], "--momentum 0x10: not a number" },
             { ["compare", "--x", x, "--y", y, "--eps", "-1"], "eps must be finite and greater than 0" },
             { ["compare", "--x", x, "--dx", y], "dx is not an output of ForwardTraining" },
-            { ["compare", "--x", Path.Combine(Fixture, "missing.npy"), "--y", y], "" },
+            { ["compare", "--x", Path.Combine(Fixture, "missing.npy"), "--y", y], $"{Path.Combine(Fixture, "missing.npy")}: cannot read" },
             { ["verify", "--baseline", badBaseline], $"{badBaseline}: kernels is not a suite (quick, full)." },
             { ["verify", "--baseline", negative], $"{negative}: quick.optimized.cases.normal/nchw/train.y must be a finite number >= 0, got -1." },
             { ["verify", "--threads", "-1"], "--threads -1: must be 0 (all cores) or 1 to 1024." },
@@ -64,8 +64,8 @@ public class CliTests
             { ["verify", "--shard", "4/3"], "--shard 4/3: must be K/N with 1 <= K <= N" },
             { ["verify", "--shard", "1,3"], "--shard 1,3: must be K/N" },
             { ["verify", "--shard", "1/2", "--update-baseline"], "--shard 1/2: cannot be combined with --update-baseline" },
-            { ["verify", "--suite", "medium"], "" },
-            { ["frobnicate"], "" },
+            { ["verify", "--suite", "medium"], "Argument 'medium' not recognized" },
+            { ["frobnicate"], "Required command was not provided." },
         };
     }
 

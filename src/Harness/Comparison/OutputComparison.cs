@@ -119,8 +119,9 @@ public sealed record OutputComparison
             // A NaN bound comes only from a channel already non-finite; fail closed.
             double b = double.IsNaN(bound) ? 0 : bound;
             double ratio = err == 0 ? 0 : b == 0 ? double.PositiveInfinity : err / b;
-            var element = new ElementError(i, locate(i), expected.Values[i], actual[i], Math.Abs(error[i]), b, Ulp.Distance(actual[i], (float)expected.Values[i]), residual);
-            tally.Observe(element, ratio);
+            // Most elements are neither a failure nor the new worst: build a report line only for those that are.
+            if (tally.Matters(ratio, error[i]))
+                tally.Observe(new ElementError(i, locate(i), expected.Values[i], actual[i], Math.Abs(error[i]), b, Ulp.Distance(actual[i], (float)expected.Values[i]), residual), ratio);
         }
 
         if (expected.Model is not { } model)
@@ -261,6 +262,9 @@ public sealed record OutputComparison
 
         /// <summary>Every failing element's index (for the pattern), non-finite mismatches included.</summary>
         public List<int> FailedIndices { get; } = [];
+
+        /// <summary>True when an element of this ratio and error fails or becomes the worst, so it needs an <see cref="ElementError"/>.</summary>
+        public bool Matters(double ratio, double error) => ratio > 1 || ratio > WorstRatio || (worst is null && ratio == WorstRatio && error != 0);
 
         public void Observe(ElementError element, double ratio)
         {

@@ -5,13 +5,16 @@ namespace BatchNorm.Harness.Kernels;
 /// <summary>The kernels <c>bnverify</c> knows by name.</summary>
 public static class KernelCatalog
 {
+    /// <summary>The widths an optimized-WIDTH kernel can be forced to, widest first.</summary>
+    private static readonly VectorWidth[] ForcedWidths = [VectorWidth.Bits512, VectorWidth.Bits256, VectorWidth.Bits128, VectorWidth.Scalar];
+
     /// <summary>Every name <see cref="Create"/> accepts on this machine, in listing order.</summary>
     public static IReadOnlyList<string> Names
     {
         get
         {
             var names = new List<string> { "optimized" };
-            foreach (var width in new[] { VectorWidth.Bits512, VectorWidth.Bits256, VectorWidth.Bits128, VectorWidth.Scalar })
+            foreach (var width in ForcedWidths)
             {
                 if (VectorWidths.IsSupported(width))
                     names.Add(OptimizedName(width));
@@ -27,7 +30,7 @@ public static class KernelCatalog
 
     /// <summary>Every name bnverify knows on any machine: <see cref="Names"/> plus the widths this machine does not accelerate.</summary>
     public static IReadOnlyList<string> AllNames =>
-        ["optimized", .. new[] { VectorWidth.Bits512, VectorWidth.Bits256, VectorWidth.Bits128, VectorWidth.Scalar }.Select(OptimizedName),
+        ["optimized", .. ForcedWidths.Select(OptimizedName),
          "scalar-float", OneDnnName, .. FaultyKernels.Names.Select(n => FaultyKernels.Prefix + n)];
 
     /// <summary>oneDNN's CPU batch normalization, in process (needs libdnnl.so.2).</summary>
@@ -53,7 +56,7 @@ public static class KernelCatalog
             return OneDnn.OneDnnNative.Available ? new OneDnn.OneDnnKernel() : throw new ArgumentException($"kernel '{name}' needs oneDNN, which is not installed: {OneDnn.OneDnnNative.Install}", nameof(name));
         if (name.StartsWith(FaultyKernels.Prefix, StringComparison.Ordinal))
             return FaultyKernels.Create(name[FaultyKernels.Prefix.Length..]);
-        foreach (var width in new[] { VectorWidth.Bits512, VectorWidth.Bits256, VectorWidth.Bits128, VectorWidth.Scalar })
+        foreach (var width in ForcedWidths)
         {
             if (name == OptimizedName(width))
             {
@@ -73,6 +76,6 @@ public static class KernelCatalog
     /// <summary>The width an optimized-WIDTH name forces.</summary>
     /// <exception cref="ArgumentException">The name is not an optimized kernel forced to a width.</exception>
     public static VectorWidth WidthOf(string name) =>
-        new[] { VectorWidth.Bits512, VectorWidth.Bits256, VectorWidth.Bits128, VectorWidth.Scalar }.Where(w => OptimizedName(w) == name).Select(w => (VectorWidth?)w).FirstOrDefault()
+        ForcedWidths.Where(w => OptimizedName(w) == name).Select(w => (VectorWidth?)w).FirstOrDefault()
         ?? throw new ArgumentException($"'{name}' is not an optimized kernel forced to a width.", nameof(name));
 }
