@@ -12,8 +12,9 @@ public class KernelBenchmarks
 {
     private PassWorkload workload = null!;
 
-    [Params(VectorWidth.Bits512, VectorWidth.Bits256, VectorWidth.Bits128, VectorWidth.Scalar)]
-    public VectorWidth Width { get; set; }
+    /// <summary>The optimized kernel's width by its bnverify name (optimized-512, -256, -128, -scalar).</summary>
+    [Params("optimized-512", "optimized-256", "optimized-128", "optimized-scalar")]
+    public string Kernel { get; set; } = "optimized-512";
 
     [Params(Layout.ChannelsFirst, Layout.ChannelsLast)]
     public Layout Layout { get; set; }
@@ -26,7 +27,8 @@ public class KernelBenchmarks
     public void Setup()
     {
         int[] d = Shape.Split('x').Select(int.Parse).ToArray();
-        var width = VectorWidths.IsSupported(Width) ? Width : VectorWidth.Scalar;
+        var requested = KernelCatalog.WidthOf(Kernel);
+        var width = VectorWidths.IsSupported(requested) ? requested : VectorWidth.Scalar;
         workload = new PassWorkload(new OptimizedKernel("optimized", width), new TensorShape(d[0], d[1], d[2], Layout));
     }
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Comparison;
 using BatchNorm.Harness.Reports;
-using BatchNorm.Harness.Verification;
+using BatchNorm.Harness;
 using Spectre.Console;
 
 namespace BatchNorm.Cli;

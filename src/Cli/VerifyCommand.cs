@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using BatchNorm.Harness;
 using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Kernels;
 using BatchNorm.Harness.Ratchet;

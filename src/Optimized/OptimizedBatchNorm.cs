@@ -14,7 +14,7 @@ namespace BatchNorm.Optimized;
 /// <see cref="OptimizedBatchNorm"/> is this kernel with the correct tail; the verifier's zoo plants
 /// loop bugs through the others.
 /// </summary>
-public class OptimizedBatchNorm<TTail> where TTail : struct, IElementwiseTail
+internal class OptimizedBatchNorm<TTail> where TTail : struct, IElementwiseTail
 {
     /// <summary>Creates a kernel at a width (Auto: the widest accelerated) and a thread budget (0 or less: all cores).</summary>
     /// <exception cref="NotSupportedException">The width is not accelerated on this machine.</exception>
@@ -130,5 +130,5 @@ public class OptimizedBatchNorm<TTail> where TTail : struct, IElementwiseTail
 }
 
 /// <summary>The optimized kernel: <see cref="OptimizedBatchNorm{TTail}"/> with the correct loops.</summary>
-public sealed class OptimizedBatchNorm(VectorWidth width = VectorWidth.Auto, int maxDegreeOfParallelism = 0)
+internal sealed class OptimizedBatchNorm(VectorWidth width = VectorWidth.Auto, int maxDegreeOfParallelism = 0)
     : OptimizedBatchNorm<CorrectTail>(width, maxDegreeOfParallelism);

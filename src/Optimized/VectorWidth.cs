@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics;
 namespace BatchNorm.Optimized;
 
 /// <summary>The SIMD width a kernel runs at.</summary>
-public enum VectorWidth
+internal enum VectorWidth
 {
     /// <summary>The widest width the hardware accelerates.</summary>
     Auto = 0,
@@ -22,7 +22,7 @@ public enum VectorWidth
 }
 
 /// <summary>Which widths this process can run.</summary>
-public static class VectorWidths
+internal static class VectorWidths
 {
     /// <summary>The widest accelerated width: what <see cref="VectorWidth.Auto"/> resolves to.</summary>
     /// <remarks>

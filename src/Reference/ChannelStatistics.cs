@@ -3,7 +3,7 @@ namespace BatchNorm.Reference;
 /// <summary>The mean and biased variance of one channel.</summary>
 /// <param name="Mean">(1/M) * sum x.</param>
 /// <param name="Variance">(1/M) * sum (x - mean)^2: the biased (population) variance, normalizer M.</param>
-public readonly record struct ChannelStatistics(double Mean, double Variance)
+internal readonly record struct ChannelStatistics(double Mean, double Variance)
 {
     /// <summary>
     /// Channel c's statistics by the corrected two-pass algorithm (Chan, Golub and LeVeque 1983)

@@ -7,7 +7,7 @@ namespace BatchNorm.Reference;
 /// far beyond what a float32 result can resolve. An infinity or NaN term makes the sum NaN or
 /// infinite, as IEEE arithmetic would.
 /// </summary>
-public struct CompensatedSum
+internal struct CompensatedSum
 {
     private double sum;
     private double compensation;

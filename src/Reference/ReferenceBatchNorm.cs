@@ -8,7 +8,7 @@ namespace BatchNorm.Reference;
 /// Every method validates its arguments first (<see cref="BatchNormValidation"/>) and writes
 /// nothing when they are bad.
 /// </summary>
-public static class ReferenceBatchNorm
+internal static class ReferenceBatchNorm
 {
     /// <summary>
     /// Training forward: per channel mean and biased variance over the M = N*S values, then

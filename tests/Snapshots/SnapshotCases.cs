@@ -3,7 +3,7 @@ using BatchNorm.Harness.Cases;
 namespace BatchNorm.Tests.Snapshots;
 
 /// <summary>The fixed, seeded, small cases whose every bit is reviewed.</summary>
-public static class SnapshotCases
+internal static class SnapshotCases
 {
     public const int Seed = 20261121;
 

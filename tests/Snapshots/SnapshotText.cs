@@ -11,7 +11,7 @@ namespace BatchNorm.Tests.Snapshots;
 /// element with the reference (double, round-trip), the kernel's float32 value (round-trip) and
 /// its exact bits in hex. No trailing newline (Shouldly's approved files have none).
 /// </summary>
-public static class SnapshotText
+internal static class SnapshotText
 {
     public static string Render(VerificationCase @case, string kernel, CaseInputs inputs, IReadOnlyDictionary<BatchNormOutput, float[]> actual)
     {

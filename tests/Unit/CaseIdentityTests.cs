@@ -1,3 +1,4 @@
+using BatchNorm.Harness;
 using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Comparison;
 using BatchNorm.Harness.Verification;

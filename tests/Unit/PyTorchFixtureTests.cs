@@ -1,7 +1,7 @@
+using BatchNorm.Harness;
 using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Comparison;
 using BatchNorm.Harness.Npy;
-using BatchNorm.Harness.Verification;
 using Xunit;
 
 namespace BatchNorm.Tests.Unit;

@@ -1,4 +1,5 @@
 using System.Xml.Linq;
+using BatchNorm.Harness;
 using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Verification;
 using Xunit;

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using BatchNorm.Harness;
 using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Comparison;
 using BatchNorm.Harness.Kernels;

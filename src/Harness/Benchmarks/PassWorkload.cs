@@ -10,7 +10,7 @@ namespace BatchNorm.Harness.Benchmarks;
 /// batch statistics, which inference then uses as its running statistics and backward as its
 /// saved ones, so every pass runs on realistic values. <see cref="Run"/> allocates nothing.
 /// </summary>
-public sealed class PassWorkload
+internal sealed class PassWorkload
 {
     private readonly IBatchNormKernel kernel;
     private readonly TensorShape shape;

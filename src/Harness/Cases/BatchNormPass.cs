@@ -1,7 +1,7 @@
 namespace BatchNorm.Harness.Cases;
 
 /// <summary>Which operation a case exercises.</summary>
-public enum BatchNormPass
+internal enum BatchNormPass
 {
     /// <summary>Training forward with the running-statistics update.</summary>
     ForwardTraining,

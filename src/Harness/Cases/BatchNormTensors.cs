@@ -1,7 +1,7 @@
 namespace BatchNorm.Harness.Cases;
 
 /// <summary>The tensors a pass reads. One closed set, shared by the kernel run, the reference and <c>compare</c>.</summary>
-public enum BatchNormInput
+internal enum BatchNormInput
 {
     X,
     Gamma,
@@ -14,7 +14,7 @@ public enum BatchNormInput
 }
 
 /// <summary>The tensors a pass writes. One closed set, shared by the expected outputs, the kernel run, the reports and <c>compare</c>.</summary>
-public enum BatchNormOutput
+internal enum BatchNormOutput
 {
     Y,
     BatchMean,
@@ -32,7 +32,7 @@ public enum BatchNormOutput
 }
 
 /// <summary>Names as reports, baselines and messages print them, and which outputs each pass writes.</summary>
-public static class BatchNormTensors
+internal static class BatchNormTensors
 {
     public static string Name(this BatchNormInput input) => input switch
     {

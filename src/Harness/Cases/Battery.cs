@@ -1,20 +1,10 @@
 namespace BatchNorm.Harness.Cases;
 
-/// <summary>The verification suites.</summary>
-public enum Suite
-{
-    /// <summary>Every CI run: each edge case once, in small shapes.</summary>
-    Quick,
-
-    /// <summary>Before a release: every edge case in both layouts and every pass, the full channel and tail sweeps, larger shapes.</summary>
-    Full,
-}
-
 /// <summary>
 /// The named, seeded battery of cases. Names read family/layout/pass, e.g.
 /// "large-mean-1e4/nhwc/train"; each case's seed is the suite seed combined with a hash of its name.
 /// </summary>
-public static class Battery
+internal static class Battery
 {
     /// <summary>The suite's seed unless --seed gives another.</summary>
     public const int DefaultSeed = 20261121;

@@ -4,7 +4,7 @@ namespace BatchNorm.Harness.Cases;
 /// The float inputs of one case, drawn from its seed. Backward training's saved statistics are the
 /// reference's batch statistics of x rounded to float, as a forward pass would hand them over.
 /// </summary>
-public sealed record CaseInputs
+internal sealed record CaseInputs
 {
     public required float[] X { get; init; }
 

@@ -1,7 +1,7 @@
 namespace BatchNorm.Harness.Cases;
 
 /// <summary>How a case's x is drawn.</summary>
-public enum ValueFamily
+internal enum ValueFamily
 {
     /// <summary>offset + spread * N(0, 1).</summary>
     Normal,
@@ -23,7 +23,7 @@ public enum ValueFamily
 }
 
 /// <summary>A planted feature of one channel.</summary>
-public enum ChannelFeature
+internal enum ChannelFeature
 {
     /// <summary>Nothing planted.</summary>
     None,
@@ -39,7 +39,7 @@ public enum ChannelFeature
 }
 
 /// <summary>How gamma is drawn.</summary>
-public enum GammaKind
+internal enum GammaKind
 {
     /// <summary>U(0.5, 1.5).</summary>
     Random,

@@ -6,7 +6,7 @@ namespace BatchNorm.Harness.Cases;
 /// A named, seeded, reproducible verification case: one pass over one shape with one way of
 /// drawing its inputs. Everything a kernel sees follows from these fields and the seed.
 /// </summary>
-public sealed record VerificationCase
+internal sealed record VerificationCase
 {
     /// <summary>Unique within a suite, e.g. "large-mean-1e4/nhwc/train".</summary>
     public required string Name { get; init; }

@@ -9,7 +9,7 @@ namespace BatchNorm.Harness.Comparison;
 /// the structured error model the verdict uses (<see cref="Bounds"/> is then the model's combined
 /// per-element bound: what an element is held to where the model cannot be fitted).
 /// </summary>
-public sealed record ExpectedOutput(BatchNormOutput Name, double[] Values, double[] Bounds, AffineErrorModel? Model = null)
+internal sealed record ExpectedOutput(BatchNormOutput Name, double[] Values, double[] Bounds, AffineErrorModel? Model = null)
 {
     public bool PerChannel => !Name.IsElementwise();
 }
@@ -22,7 +22,7 @@ public sealed record ExpectedOutput(BatchNormOutput Name, double[] Values, doubl
 /// channel with dy all zero gives dx = 0 and zero parameter gradients exactly; an
 /// <see cref="ValueFamily.ExactPairs"/> case must give its mean and variance exactly.
 /// </summary>
-public static class ExpectedOutputs
+internal static class ExpectedOutputs
 {
     public static IReadOnlyList<ExpectedOutput> Compute(VerificationCase @case, CaseInputs inputs) => @case.Pass switch
     {

@@ -5,7 +5,7 @@ using BatchNorm.Harness.Verification;
 namespace BatchNorm.Harness.Comparison;
 
 /// <summary>What <c>bnverify compare</c> is given: input and output .npy files and the call's settings.</summary>
-public sealed record ExternalRun
+internal sealed record ExternalRun
 {
     public required BatchNormPass Pass { get; init; }
 
@@ -25,7 +25,7 @@ public sealed record ExternalRun
 /// reference with the same tolerance model as <c>verify</c>. x's .npy shape gives the tensor shape:
 /// (N, C, spatial...) channels-first, (N, spatial..., C) channels-last, (N, C) dense.
 /// </summary>
-public static class ExternalComparison
+internal static class ExternalComparison
 {
     /// <summary>Checks every given output against the reference.</summary>
     /// <exception cref="InvalidDataException">A file is unreadable, of an unsupported type, or of the wrong size; an output the pass does not write; no output.</exception>

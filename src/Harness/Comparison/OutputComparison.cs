@@ -13,10 +13,10 @@ namespace BatchNorm.Harness.Comparison;
 /// <param name="Bound">The bound the element was held to: its error's, or under the structured model its residual's.</param>
 /// <param name="Ulps">Distance from the expected value rounded to float.</param>
 /// <param name="Residual">Under the structured model, the error left after the channel's systematic part; otherwise null.</param>
-public sealed record ElementError(long Index, string Location, double Expected, float Actual, double AbsoluteError, double Bound, long Ulps, double? Residual = null);
+internal sealed record ElementError(long Index, string Location, double Expected, float Actual, double AbsoluteError, double Bound, long Ulps, double? Residual = null);
 
 /// <summary>How one output of a kernel compares with the reference.</summary>
-public sealed record OutputComparison
+internal sealed record OutputComparison
 {
     public required BatchNormOutput Output { get; init; }
 

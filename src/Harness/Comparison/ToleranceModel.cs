@@ -8,7 +8,7 @@ namespace BatchNorm.Harness.Comparison;
 /// <see cref="Underflow"/> is an absolute slack for gradual underflow. A bound of exactly 0 means
 /// exactness is the claim.
 /// </summary>
-public static class ToleranceModel
+internal static class ToleranceModel
 {
     /// <summary>float32 unit roundoff, 2^-24.</summary>
     public static readonly double U = Math.ScaleB(1.0, -24);

@@ -1,7 +1,7 @@
 namespace BatchNorm.Harness.Comparison;
 
 /// <summary>Distances between float32 values in units in the last place.</summary>
-public static class Ulp
+internal static class Ulp
 {
     /// <summary>
     /// How many floats lie between a and b (0 when equal; +0 and -0 are equal). Both must be

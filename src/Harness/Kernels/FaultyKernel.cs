@@ -12,7 +12,7 @@ namespace BatchNorm.Harness.Kernels;
 /// then rewrites the affected outputs with the wrong formula in plain float: the formula is the
 /// bug, and a rewrite states it most plainly. Each subclass says which form it takes.
 /// </summary>
-public abstract class FaultyKernel(string name, string bug) : IBatchNormKernel
+internal abstract class FaultyKernel(string name, string bug) : IBatchNormKernel
 {
     public string Name { get; } = FaultyKernels.Prefix + name;
 

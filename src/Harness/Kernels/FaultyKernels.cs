@@ -9,7 +9,7 @@ namespace BatchNorm.Harness.Kernels;
 /// The zoo of planted bugs: one kernel per bug class that shipped in a real library
 /// (docs/bug-classes.md maps each to the checks that catch it).
 /// </summary>
-public static class FaultyKernels
+internal static class FaultyKernels
 {
     /// <summary>Names are given to <c>--kernel</c> as <c>faulty:NAME</c>.</summary>
     public const string Prefix = "faulty:";

@@ -3,7 +3,7 @@ using BatchNorm.Optimized;
 namespace BatchNorm.Harness.Kernels;
 
 /// <summary>The kernels <c>bnverify</c> knows by name.</summary>
-public static class KernelCatalog
+internal static class KernelCatalog
 {
     /// <summary>The widths an optimized-WIDTH kernel can be forced to, widest first.</summary>
     private static readonly VectorWidth[] ForcedWidths = [VectorWidth.Bits512, VectorWidth.Bits256, VectorWidth.Bits128, VectorWidth.Scalar];

@@ -3,7 +3,7 @@ using BatchNorm.Optimized;
 namespace BatchNorm.Harness.Kernels;
 
 /// <summary><see cref="OptimizedBatchNorm"/> as a kernel under test.</summary>
-public sealed class OptimizedKernel(string name, VectorWidth width, int maxDegreeOfParallelism = 0) : IBatchNormKernel
+internal sealed class OptimizedKernel(string name, VectorWidth width, int maxDegreeOfParallelism = 0) : IBatchNormKernel
 {
     private readonly OptimizedBatchNorm kernel = new(width, maxDegreeOfParallelism);
 

@@ -6,7 +6,7 @@ namespace BatchNorm.Harness.Kernels;
 /// gamma*istd is one float, as most float kernels do, so on data whose mean dwarfs its spread it
 /// shows the error the tolerance model's mean-rounding term allows and the optimized kernel avoids.
 /// </summary>
-public sealed class ScalarFloatKernel : IBatchNormKernel
+internal sealed class ScalarFloatKernel : IBatchNormKernel
 {
     public string Name => "scalar-float";
 

@@ -9,7 +9,7 @@ namespace BatchNorm.Harness.Npy;
 /// A NumPy .npy array: little-endian float32 ('&lt;f4') or float64 ('&lt;f8'), C order. Anything
 /// else is refused with an <see cref="InvalidDataException"/> that says what the file holds.
 /// </summary>
-public sealed partial class NpyArray
+internal sealed partial class NpyArray
 {
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 

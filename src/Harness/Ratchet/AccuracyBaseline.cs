@@ -15,7 +15,7 @@ namespace BatchNorm.Harness.Ratchet;
 /// expected magnitude, so noise of an ULP passes and a 2-ULP-to-2000-ULP change fails. The ratchet
 /// applies only at the seed the baseline was recorded with.
 /// </summary>
-public sealed class AccuracyBaseline
+internal sealed class AccuracyBaseline
 {
     /// <summary>How much worse than the baseline an error may get before it counts as a regression.</summary>
     public const double Factor = 4.0;

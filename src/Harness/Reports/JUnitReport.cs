@@ -5,7 +5,7 @@ using BatchNorm.Harness.Verification;
 namespace BatchNorm.Harness.Reports;
 
 /// <summary>JUnit XML: one testcase per case, so a CI server lists each.</summary>
-public static class JUnitReport
+internal static class JUnitReport
 {
     public static string Render(string kernel, string suite, IReadOnlyList<CaseResult> results)
     {

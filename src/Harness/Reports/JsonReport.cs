@@ -5,7 +5,7 @@ using BatchNorm.Harness.Verification;
 namespace BatchNorm.Harness.Reports;
 
 /// <summary>Every case and output as JSON (numbers round-trip, invariant culture).</summary>
-public static class JsonReport
+internal static class JsonReport
 {
     public static string Render(string kernel, string suite, int seed, IReadOnlyList<CaseResult> results)
     {

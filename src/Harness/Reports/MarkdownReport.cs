@@ -11,7 +11,7 @@ namespace BatchNorm.Harness.Reports;
 /// observed worst error and headroom. Deterministic for a given kernel, suite and seed (no times,
 /// no dates), so the committed file can be regenerated and compared.
 /// </summary>
-public static class MarkdownReport
+internal static class MarkdownReport
 {
     /// <summary>A bounds-table row; the formula text lives next to the bound's code and is escaped for Markdown here.</summary>
     private static void Row(StringBuilder md, string output, string formula, string exactWhen) =>

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace BatchNorm.Harness.Reports;
 
 /// <summary>Number formatting for every report: invariant culture, and round-trip where a value is data.</summary>
-public static class ReportFormat
+internal static class ReportFormat
 {
     /// <summary>Shortest string that parses back to the same double.</summary>
     public static string RoundTrip(double value) => value.ToString("R", CultureInfo.InvariantCulture);

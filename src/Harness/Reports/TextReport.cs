@@ -5,7 +5,7 @@ using BatchNorm.Harness.Verification;
 namespace BatchNorm.Harness.Reports;
 
 /// <summary>The plain-text failure report the console and the JUnit report share (the Markdown report is a table of its own).</summary>
-public static class TextReport
+internal static class TextReport
 {
     /// <summary>
     /// A failing or mistrusted case: what was wrong, the ten worst elements of each failing output

@@ -9,7 +9,7 @@ namespace BatchNorm.Harness.Verification;
 /// Runs one case, in benchdnn's order: fill, reference, kernel (twice, for determinism), compare,
 /// judge.
 /// </summary>
-public static class CaseRunner
+internal static class CaseRunner
 {
     /// <summary>Above this fraction of exactly-zero expected values in y or dx, a case proves little.</summary>
     public const double MistrustZeroFraction = 0.3;

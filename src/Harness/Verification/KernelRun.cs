@@ -4,7 +4,7 @@ using BatchNorm.Harness.Kernels;
 namespace BatchNorm.Harness.Verification;
 
 /// <summary>One call of a kernel on a case's inputs: its outputs, and what it did wrong beyond its values.</summary>
-public sealed class KernelRun
+internal sealed class KernelRun
 {
     public IReadOnlyDictionary<BatchNormOutput, float[]> Outputs { get; private init; } = new Dictionary<BatchNormOutput, float[]>();
 

@@ -4,7 +4,7 @@ using BatchNorm.Harness.Kernels;
 namespace BatchNorm.Harness.Verification;
 
 /// <summary>Runs a suite (or the cases whose name matches a filter) against a kernel.</summary>
-public static class Verifier
+internal static class Verifier
 {
     /// <summary>
     /// The cases of the suite whose name equals <paramref name="caseFilter"/> or starts with it

@@ -6,7 +6,7 @@ namespace BatchNorm.Optimized.Loops;
 /// a tail that is skipped or strided, so their bug sits in the kernel's own loop and follows its
 /// vector width. The members are static and constant per type, so the JIT folds them away.
 /// </summary>
-public interface IElementwiseTail
+internal interface IElementwiseTail
 {
     /// <summary>False: the tail loop never runs (its elements are left unwritten).</summary>
     static abstract bool Runs { get; }
@@ -16,7 +16,7 @@ public interface IElementwiseTail
 }
 
 /// <summary>Every tail element, one lane at a time.</summary>
-public readonly struct CorrectTail : IElementwiseTail
+internal readonly struct CorrectTail : IElementwiseTail
 {
     public static bool Runs => true;
 

@@ -6,7 +6,7 @@ using BatchNorm.Harness.Verification;
 namespace BatchNorm.Tests.Property.Infrastructure;
 
 /// <summary>Running a case through a kernel and the reference, and asserting on the result.</summary>
-public static class Checks
+internal static class Checks
 {
     public static readonly BatchNormPass[] AllPasses = Enum.GetValues<BatchNormPass>();
 

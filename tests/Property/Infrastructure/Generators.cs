@@ -4,7 +4,7 @@ using FsCheck.Fluent;
 namespace BatchNorm.Tests.Property.Infrastructure;
 
 /// <summary>How a generated case's x is drawn.</summary>
-public enum Values
+internal enum Values
 {
     Normal,
     LargeOffset,
@@ -15,7 +15,7 @@ public enum Values
 }
 
 /// <summary>Generators and shrinkers of <see cref="PropertyCase"/>.</summary>
-public static class Generators
+internal static class Generators
 {
     // Edges: 1, and each vector width +-1 for the 512-, 256- and 128-bit lanes.
     private static readonly int[] SampleEdges = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 64];

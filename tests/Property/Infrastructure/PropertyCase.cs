@@ -8,7 +8,7 @@ namespace BatchNorm.Tests.Property.Infrastructure;
 /// One generated batch norm call with every value materialized, so FsCheck can shrink it and a
 /// counterexample can be written to a file and replayed. Empty gamma or beta mean absent.
 /// </summary>
-public sealed record PropertyCase(TensorShape Shape, BatchNormOptions Options, float[] X, float[] Gamma, float[] Beta, float[] Dy, float[] RunningMean, float[] RunningVariance)
+internal sealed record PropertyCase(TensorShape Shape, BatchNormOptions Options, float[] X, float[] Gamma, float[] Beta, float[] Dy, float[] RunningMean, float[] RunningVariance)
 {
     /// <summary>Training updates running statistics unless the convention refuses M = 1 (then it passes none).</summary>
     public bool WithRunningStats => !(Shape.M == 1 && RunningStatsRule.UsesUnbiasedVariance(Options.Convention));

@@ -7,10 +7,10 @@ using Xunit.Abstractions;
 namespace BatchNorm.Tests.Property.Infrastructure;
 
 /// <summary>A property failed: the message holds the seed, the replay line and the shrunk counterexample.</summary>
-public sealed class PropertyFailedException(string message) : Exception(message);
+internal sealed class PropertyFailedException(string message) : Exception(message);
 
 /// <summary>A law or an agreement did not hold for one case.</summary>
-public sealed class LawViolation(string message) : Exception(message);
+internal sealed class LawViolation(string message) : Exception(message);
 
 /// <summary>
 /// Runs FsCheck properties inside xunit facts (FsCheck.Xunit does not restore here). The runner
@@ -18,7 +18,7 @@ public sealed class LawViolation(string message) : Exception(message);
 /// counterexample, and writes that counterexample to tests/Property/Regressions so every later
 /// run replays it.
 /// </summary>
-public sealed class PropertyRunner(ITestOutputHelper output, string property, bool recordRegression) : IRunner
+internal sealed class PropertyRunner(ITestOutputHelper output, string property, bool recordRegression) : IRunner
 {
     /// <summary>Multiplies every property's case count, for long local or nightly runs (default 1).</summary>
     public const string ScaleVariable = "BNVERIFY_PROPERTY_SCALE";

@@ -6,7 +6,7 @@ namespace BatchNorm.Harness.Comparison.ErrorModel;
 /// <param name="UlpOf">Per channel, or null: the value whose float ULP the equivalent error is also given in.</param>
 /// <param name="Relative">True when the equivalent error is relative (printed "relative").</param>
 /// <param name="UlpOfName">How the diagnosis names <paramref name="UlpOf"/>, e.g. "the mean".</param>
-public sealed record CoefficientMeaning(string Equivalent, double[] Factor, double[]? UlpOf, bool Relative, string UlpOfName = "");
+internal sealed record CoefficientMeaning(string Equivalent, double[] Factor, double[]? UlpOf, bool Relative, string UlpOfName = "");
 
 /// <summary>
 /// The structured error model of one element-wise output (y or dx), docs/tolerances.md
@@ -16,7 +16,7 @@ public sealed record CoefficientMeaning(string Equivalent, double[] Factor, doub
 /// are bounded by <see cref="CoefficientBounds"/>; the residual is the element-wise rounding of
 /// the few operations applied to each element, bounded by <see cref="ResidualBounds"/>.
 /// </summary>
-public sealed class AffineErrorModel
+internal sealed class AffineErrorModel
 {
     /// <summary>Names of the basis functions, e.g. ["1", "xhat"].</summary>
     public required string[] BasisNames { get; init; }

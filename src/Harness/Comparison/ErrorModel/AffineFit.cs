@@ -7,7 +7,7 @@ namespace BatchNorm.Harness.Comparison.ErrorModel;
 /// Δ_k = Σ_{j in fit} |(G⁻¹ q_j)_k| (see <see cref="AffineFit"/>).
 /// </param>
 /// <param name="Inliers">How many elements the final least-squares fit used.</param>
-public sealed record ChannelFit(double[] Coefficients, double[] Perturbation, int Inliers);
+internal sealed record ChannelFit(double[] Coefficients, double[] Perturbation, int Inliers);
 
 /// <summary>
 /// A robust fit of a channel's errors r_i to its basis b_i, in units of each element's residual
@@ -23,7 +23,7 @@ public sealed record ChannelFit(double[] Coefficients, double[] Perturbation, in
 /// normalized values are O(1) to O(1/u), far from double's limits, and the fit's own rounding is
 /// ~2^-50 relative, below anything the bounds resolve.
 /// </summary>
-public static class AffineFit
+internal static class AffineFit
 {
     private const int LadIterations = 40;
     private const double InlierThreshold = 2;

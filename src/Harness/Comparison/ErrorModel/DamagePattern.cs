@@ -8,7 +8,7 @@ namespace BatchNorm.Harness.Comparison.ErrorModel;
 /// channels-first, the C channels of one (n, s) row in channels-last). A bug in a tail, a lane, a
 /// stride or a channel offset leaves a pattern here; rounding does not.
 /// </summary>
-public static class DamagePattern
+internal static class DamagePattern
 {
     private static readonly int[] Lanes = [16, 8, 4];
 

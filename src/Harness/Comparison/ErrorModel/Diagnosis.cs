@@ -5,7 +5,7 @@ using BatchNorm.Harness.Reports;
 namespace BatchNorm.Harness.Comparison.ErrorModel;
 
 /// <summary>The one-line reading of a channel's systematic error in terms of the quantities a kernel computes once per channel.</summary>
-public static class Diagnosis
+internal static class Diagnosis
 {
     /// <summary>
     /// e.g. "systematic, channel 3: equivalent to mean off by -0.0012 (-3 ULP of the mean), istd off

@@ -6,7 +6,7 @@ namespace BatchNorm.Harness.Comparison.ErrorModel;
 /// on the centre the kernel subtracts (0 when it is an exact input), ρ the bound on istd's relative
 /// error, S = 1 + 4u a slack for products of (1 ± u) factors.
 /// </summary>
-public static class StructuredBounds
+internal static class StructuredBounds
 {
     private static readonly double U = ToleranceModel.U, T = ToleranceModel.Underflow, S = 1 + (4 * ToleranceModel.U);
 

@@ -11,7 +11,7 @@ namespace BatchNorm.Harness.Kernels.OneDnn;
 /// variance as 1/istd² - eps (eps far below every 1/istd²). Those conversions round once each; the verifier sees them as the
 /// kernel's.
 /// </summary>
-public sealed unsafe class OneDnnKernel : IBatchNormKernel
+internal sealed unsafe class OneDnnKernel : IBatchNormKernel
 {
     private static readonly Lazy<(nint Engine, nint Stream)> Context = new(() =>
     {
