@@ -8,9 +8,20 @@ internal static class KernelsCommand
 {
     public static Command Create()
     {
-        var command = new Command("kernels", "List the kernel names --kernel accepts, one a line.");
-        command.SetAction(_ =>
+        var kernelAssembly = new Option<FileInfo?>("--kernel-assembly") { Description = "List the kernels of your own build instead (a .dll implementing IBatchNormKernel)." };
+        var command = new Command("kernels", "List the kernel names --kernel accepts, one a line; those that cannot be used go to stderr with the reason.") { kernelAssembly };
+        command.SetAction(parse =>
         {
+            if (parse.GetValue(kernelAssembly) is { } assembly)
+            {
+                var user = UserKernelAssembly.Load(assembly.FullName);
+                foreach (var entry in user.Entries.Where(e => e.Kernel is not null))
+                    Console.WriteLine($"{entry.Name} ({entry.TypeName})");
+                foreach (var entry in user.Entries.Where(e => e.Kernel is null))
+                    Console.Error.WriteLine($"{entry.TypeName} (unusable: {entry.Problem})");
+                return ExitCodes.Passed;
+            }
+
             foreach (string name in KernelCatalog.Names)
                 Console.WriteLine(name);
             foreach (var (name, reason) in KernelCatalog.Unavailable)

@@ -14,7 +14,7 @@ namespace BatchNorm.Cli;
 internal static class VerifyCommand
 {
     /// <summary>Everything <c>verify</c> was asked to do.</summary>
-    private sealed record VerifyOptions(string Kernel, Suite Suite, int Seed, string? Case, int Threads, FileInfo? Json, FileInfo? Markdown, FileInfo? JUnit,
+    private sealed record VerifyOptions(string? Kernel, FileInfo? KernelAssembly, Suite Suite, int Seed, string? Case, int Threads, FileInfo? Json, FileInfo? Markdown, FileInfo? JUnit,
         FileInfo? Baseline, bool UpdateBaseline, bool AllOutputs, string? ExpectWidth, (int K, int N)? Shard)
     {
         public string SuiteName => Suite.ToString().ToLowerInvariant();
@@ -25,7 +25,11 @@ internal static class VerifyCommand
 
     public static Command Create()
     {
-        var kernel = new Option<string>("--kernel") { Description = "Kernel to verify (see 'bnverify kernels').", DefaultValueFactory = _ => "optimized" };
+        var kernel = new Option<string?>("--kernel") { Description = "Kernel to verify (see 'bnverify kernels'); default: optimized, or the only kernel of --kernel-assembly." };
+        var kernelAssembly = new Option<FileInfo?>("--kernel-assembly")
+        {
+            Description = "Verify a kernel of your own build: a .dll with public classes implementing IBatchNormKernel (public parameterless constructor); --kernel picks one by name.",
+        };
         var suite = new Option<string>("--suite") { Description = "quick (every CI run) or full (before a release).", DefaultValueFactory = _ => "quick" };
         suite.AcceptOnlyFromAmong("quick", "full");
         var seed = StrictNumbers.Int("--seed", "Suite seed; the accuracy ratchet applies at the default seed only.", int.MinValue, int.MaxValue, Battery.DefaultSeed);
@@ -59,10 +63,10 @@ internal static class VerifyCommand
         };
         var command = new Command("verify", "Verify a kernel against the double-precision reference on a battery of cases. Exit 0: all passed; 1: a case failed or was mistrusted; 2: bad usage.")
         {
-            kernel, suite, seed, caseName, threads, json, markdown, junit, baseline, update, allOutputs, expectWidth, shard,
+            kernel, kernelAssembly, suite, seed, caseName, threads, json, markdown, junit, baseline, update, allOutputs, expectWidth, shard,
         };
         command.SetAction(parse => Run(new VerifyOptions(
-            parse.GetValue(kernel)!, parse.GetValue(suite) == "full" ? Suite.Full : Suite.Quick, parse.GetValue(seed), parse.GetValue(caseName),
+            parse.GetValue(kernel), parse.GetValue(kernelAssembly), parse.GetValue(suite) == "full" ? Suite.Full : Suite.Quick, parse.GetValue(seed), parse.GetValue(caseName),
             parse.GetValue(threads), parse.GetValue(json), parse.GetValue(markdown), parse.GetValue(junit), parse.GetValue(baseline),
             parse.GetValue(update), parse.GetValue(allOutputs), parse.GetValue(expectWidth), parse.GetValue(shard))));
         return command;
@@ -76,7 +80,9 @@ internal static class VerifyCommand
         string? baselinePath = options.Baseline?.FullName ?? AccuracyBaseline.Locate();
         if (options.UpdateBaseline && baselinePath is not null)
             ReportFiles.Check(("--baseline", new FileInfo(baselinePath)));
-        var kernel = KernelCatalog.Create(options.Kernel, options.Threads);
+        var kernel = options.KernelAssembly is { } assembly
+            ? UserKernelAssembly.Load(assembly.FullName).Create(options.Kernel)
+            : KernelCatalog.Create(options.Kernel ?? "optimized", options.Threads);
         var baseline = baselinePath is null ? AccuracyBaseline.Empty() : AccuracyBaseline.Load(baselinePath);
         var cases = Verifier.Select(options.Suite, options.Case);
         if (cases.Count == 0)
@@ -91,6 +97,7 @@ internal static class VerifyCommand
             return exit;
 
         var results = RunWithProgress(console, kernel, cases, options.Seed)
+            .Select(r => options.KernelAssembly is { } assembly ? r with { ReproduceWith = $"{r.Reproducer} --kernel-assembly {assembly.FullName}" } : r)
             .Select(r => options.UpdateBaseline ? r : r with { Regressions = baseline.Regressions(options.Suite, r) })
             .ToList();
         Report(console, kernel, options, results);
