@@ -10,6 +10,8 @@ var root = new RootCommand("bnverify: numerical verification of batch normalizat
     VerifyCommand.Create(),
     KernelsCommand.Create(),
     CompareCommand.Create(),
+    ExportCommand.Create(),
+    CheckCommand.Create(),
     BenchCommand.Create(),
 };
 root.Options.Add(verbose);

@@ -4,7 +4,6 @@ using BatchNorm.Harness;
 using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Kernels;
 using BatchNorm.Harness.Ratchet;
-using BatchNorm.Harness.Reports;
 using BatchNorm.Harness.Verification;
 using Spectre.Console;
 
@@ -14,10 +13,12 @@ namespace BatchNorm.Cli;
 internal static class VerifyCommand
 {
     /// <summary>Everything <c>verify</c> was asked to do.</summary>
-    private sealed record VerifyOptions(string? Kernel, FileInfo? KernelAssembly, Suite Suite, int Seed, string? Case, int Threads, FileInfo? Json, FileInfo? Markdown, FileInfo? JUnit,
-        FileInfo? Baseline, bool UpdateBaseline, bool AllOutputs, string? ExpectWidth, (int K, int N)? Shard)
+    private sealed record VerifyOptions(string? Kernel, FileInfo? KernelAssembly, Suite Suite, int Seed, string? Case, int Threads,
+        FileInfo? Baseline, bool UpdateBaseline, string? ExpectWidth, RunReport Report)
     {
         public string SuiteName => Suite.ToString().ToLowerInvariant();
+
+        public (int K, int N)? Shard => Report.Shard;
     }
 
     /// <summary>The most threads --threads accepts: far more than any core count, small enough to be a typo when exceeded.</summary>
@@ -36,39 +37,23 @@ internal static class VerifyCommand
         var caseName = new Option<string?>("--case") { Description = "Run only this case (or every case whose name starts with it followed by '/')." };
         var threads = StrictNumbers.Int("--threads", $"Threads for the optimized kernels: 0 for all cores, or 1 to {MaxThreads}.", 0, MaxThreads, 0,
             $"0 (all cores) or 1 to {MaxThreads}");
-        var json = new Option<FileInfo?>("--json") { Description = "Write every case and output as JSON." };
-        var markdown = new Option<FileInfo?>("--markdown") { Description = "Write the tolerance table as Markdown (TOLERANCES.md)." };
-        var junit = new Option<FileInfo?>("--junit") { Description = "Write JUnit XML, one testcase per case." };
         var baseline = new Option<FileInfo?>("--baseline") { Description = $"Accuracy baseline (default: {AccuracyBaseline.FileName} at the repository root)." };
         var update = new Option<bool>("--update-baseline") { Description = "Record this run's errors as the kernel's new baseline (only when every case passes)." };
-        var allOutputs = new Option<bool>("--all-outputs") { Description = "One table row per output instead of per case." };
         var expectWidth = new Option<string?>("--expect-width")
         {
             Description = "Fail (exit 1) unless the optimized kernel resolves to this width: scalar, 128, 256 or 512. For CI runs that restrict the hardware.",
         };
         expectWidth.AcceptOnlyFromAmong("scalar", "128", "256", "512");
-        var shard = new Option<(int K, int N)?>("--shard")
-        {
-            Description = "Run shard K of N (K/N, 1 <= K <= N): the cases whose name hashes to K-1 mod N. The N shards together are the suite.",
-            CustomParser = result =>
-            {
-                string token = result.Tokens.Count == 0 ? "" : result.Tokens[0].Value;
-                string[] parts = token.Split('/');
-                if (parts.Length == 2 && int.TryParse(parts[0], System.Globalization.NumberStyles.None, CultureInfo.InvariantCulture, out int k)
-                    && int.TryParse(parts[1], System.Globalization.NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= 1 && k >= 1 && k <= n)
-                    return (k, n);
-                result.AddError($"--shard {token}: must be K/N with 1 <= K <= N, e.g. 2/4.");
-                return null;
-            },
-        };
+        var report = new RunReport.Options();
         var command = new Command("verify", "Verify a kernel against the double-precision reference on a battery of cases. Exit 0: all passed; 1: a case failed or was mistrusted; 2: bad usage.")
         {
-            kernel, kernelAssembly, suite, seed, caseName, threads, json, markdown, junit, baseline, update, allOutputs, expectWidth, shard,
+            kernel, kernelAssembly, suite, seed, caseName, threads, baseline, update, expectWidth,
         };
+        report.AddTo(command);
         command.SetAction(parse => Run(new VerifyOptions(
             parse.GetValue(kernel), parse.GetValue(kernelAssembly), parse.GetValue(suite) == "full" ? Suite.Full : Suite.Quick, parse.GetValue(seed), parse.GetValue(caseName),
-            parse.GetValue(threads), parse.GetValue(json), parse.GetValue(markdown), parse.GetValue(junit), parse.GetValue(baseline),
-            parse.GetValue(update), parse.GetValue(allOutputs), parse.GetValue(expectWidth), parse.GetValue(shard))));
+            parse.GetValue(threads), parse.GetValue(baseline), parse.GetValue(update), parse.GetValue(expectWidth),
+            report.Bind(parse, parse.GetValue(suite)!, parse.GetValue(seed)))));
         return command;
     }
 
@@ -76,7 +61,6 @@ internal static class VerifyCommand
     private static int Run(VerifyOptions options)
     {
         var console = ConsoleOutput.Create();
-        ReportFiles.Check(("--json", options.Json), ("--markdown", options.Markdown), ("--junit", options.JUnit));
         string? baselinePath = options.Baseline?.FullName ?? AccuracyBaseline.Locate();
         if (options.UpdateBaseline && baselinePath is not null)
             ReportFiles.Check(("--baseline", new FileInfo(baselinePath)));
@@ -100,8 +84,7 @@ internal static class VerifyCommand
             .Select(r => options.KernelAssembly is { } assembly ? r with { ReproduceWith = $"{r.Reproducer} --kernel-assembly {assembly.FullName}" } : r)
             .Select(r => options.UpdateBaseline ? r : r with { Regressions = baseline.Regressions(options.Suite, r) })
             .ToList();
-        Report(console, kernel, options, results);
-        bool allPassed = results.All(r => r.Verdict == Verdict.Passed);
+        bool allPassed = options.Report.Write(console, kernel.Name, results) == ExitCodes.Passed;
         if (options.UpdateBaseline)
         {
             if (!allPassed || baselinePath is null)
@@ -139,26 +122,6 @@ internal static class VerifyCommand
         return null;
     }
 
-    /// <summary>The table, each failure's report, the report files (written whole), and the summary line.</summary>
-    private static void Report(IAnsiConsole console, IBatchNormKernel kernel, VerifyOptions options, IReadOnlyList<CaseResult> results)
-    {
-        console.Write(Table(results, options.AllOutputs));
-        foreach (var result in results.Where(r => r.Verdict != Verdict.Passed))
-            console.WriteLine(TextReport.Failure(result));
-        if (options.Json is { } json)
-            ReportFiles.Write(json, JsonReport.Render(kernel.Name, options.SuiteName, options.Seed, results));
-        if (options.Markdown is { } markdown)
-            ReportFiles.Write(markdown, MarkdownReport.Render(kernel.Name, options.SuiteName, options.Seed, results));
-        if (options.JUnit is { } junit)
-            ReportFiles.Write(junit, JUnitReport.Render(kernel.Name, options.SuiteName, results));
-
-        int passed = results.Count(r => r.Verdict == Verdict.Passed), failed = results.Count(r => r.Verdict == Verdict.Failed);
-        int mistrusted = results.Count(r => r.Verdict == Verdict.Mistrusted);
-        string shard = options.Shard is var (k, n) ? string.Create(CultureInfo.InvariantCulture, $", shard {k}/{n}") : "";
-        console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{kernel.Name}, suite {options.SuiteName}{shard}, seed {options.Seed}: {passed} passed, {failed} failed, {mistrusted} mistrusted; worst headroom {ReportFormat.Short(results.Max(r => r.WorstRatio))}."));
-    }
-
     private static IReadOnlyList<CaseResult> RunWithProgress(IAnsiConsole console, IBatchNormKernel kernel, IReadOnlyList<VerificationCase> cases, int seed)
     {
         if (!console.Profile.Capabilities.Interactive)
@@ -174,31 +137,5 @@ internal static class VerifyCommand
             });
         });
         return results;
-    }
-
-    private static Table Table(IReadOnlyList<CaseResult> results, bool allOutputs)
-    {
-        var table = new Table().Border(TableBorder.Simple);
-        foreach (string column in new[] { "case", "output", "max abs", "max rel", "max ULP", "headroom", "systematic", "residual", "verdict" })
-            table.AddColumn(column);
-        foreach (var result in results)
-        {
-            var rows = allOutputs ? result.Outputs : result.Outputs.OrderByDescending(o => o.WorstRatio).Take(1);
-            foreach (var output in rows)
-            {
-                string verdict = result.Verdict switch
-                {
-                    Verdict.Passed => "[green]passed[/]",
-                    Verdict.Mistrusted => "[yellow]mistrusted[/]",
-                    Verdict.Failed => "[red]FAILED[/]",
-                    _ => throw new InvalidOperationException($"no rendering for verdict {result.Verdict}"),
-                };
-                table.AddRow(Markup.Escape(result.Case.Name), output.Output.Name(), ReportFormat.Short(output.MaxAbsoluteError), ReportFormat.Short(output.MaxRelativeError),
-                    ReportFormat.Ulps(output.MaxUlps), ReportFormat.Short(output.WorstRatio), ReportFormat.Optional(output.SystematicRatio),
-                    ReportFormat.Optional(output.ResidualRatio), verdict);
-            }
-        }
-
-        return table;
     }
 }

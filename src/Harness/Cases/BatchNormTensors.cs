@@ -61,6 +61,52 @@ internal static class BatchNormTensors
         _ => throw new ArgumentOutOfRangeException(nameof(output), output, "not a batch norm output"),
     };
 
+    /// <summary>The .npy file stem an exported suite gives the input (<c>bnverify export</c>): snake case, as compare's flags.</summary>
+    public static string FileStem(this BatchNormInput input) => input switch
+    {
+        BatchNormInput.X => "x",
+        BatchNormInput.Gamma => "gamma",
+        BatchNormInput.Beta => "beta",
+        BatchNormInput.RunningMean => "running_mean",
+        BatchNormInput.RunningVariance => "running_var",
+        BatchNormInput.Dy => "dy",
+        BatchNormInput.SavedMean => "saved_mean",
+        BatchNormInput.SavedInvStd => "saved_invstd",
+        _ => throw new ArgumentOutOfRangeException(nameof(input), input, "not a batch norm input"),
+    };
+
+    /// <summary>The .npy file stem an exported suite expects the output back under.</summary>
+    public static string FileStem(this BatchNormOutput output) => output switch
+    {
+        BatchNormOutput.Y => "y",
+        BatchNormOutput.BatchMean => "batch_mean",
+        BatchNormOutput.BatchVariance => "batch_var",
+        BatchNormOutput.BatchInvStd => "batch_invstd",
+        BatchNormOutput.RunningMean => "running_mean_out",
+        BatchNormOutput.RunningVariance => "running_var_out",
+        BatchNormOutput.Dx => "dx",
+        BatchNormOutput.DGamma => "dgamma",
+        BatchNormOutput.DBeta => "dbeta",
+        _ => throw new ArgumentOutOfRangeException(nameof(output), output, "not a batch norm output"),
+    };
+
+    /// <summary>The inputs a pass reads, given which optional ones the case has.</summary>
+    public static IReadOnlyList<BatchNormInput> InputsOf(BatchNormPass pass, bool withGamma, bool withBeta, bool withRunningStats, bool withSavedStatistics)
+    {
+        var inputs = new List<BatchNormInput> { BatchNormInput.X };
+        if (pass is BatchNormPass.BackwardTraining or BatchNormPass.BackwardInference)
+            inputs.Add(BatchNormInput.Dy);
+        if (withGamma)
+            inputs.Add(BatchNormInput.Gamma);
+        if (withBeta && pass is BatchNormPass.ForwardTraining or BatchNormPass.ForwardInference)
+            inputs.Add(BatchNormInput.Beta);
+        if (pass is BatchNormPass.ForwardInference or BatchNormPass.BackwardInference || (pass == BatchNormPass.ForwardTraining && withRunningStats))
+            inputs.AddRange([BatchNormInput.RunningMean, BatchNormInput.RunningVariance]);
+        if (pass == BatchNormPass.BackwardTraining && withSavedStatistics)
+            inputs.AddRange([BatchNormInput.SavedMean, BatchNormInput.SavedInvStd]);
+        return inputs;
+    }
+
     /// <summary>The output of that printed name.</summary>
     /// <exception cref="ArgumentException">No output has that name.</exception>
     public static BatchNormOutput ParseOutput(string name) =>

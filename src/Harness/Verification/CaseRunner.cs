@@ -30,11 +30,21 @@ internal static class CaseRunner
                 violations.Add($"{name.Name()}: two runs on the same input differ in bits, first at element {differ} (nondeterministic)");
         }
 
-        var comparisons = CompareOutputs(expected, first.Outputs, @case.Shape, violations);
+        return Judge(kernel.Name, @case, suiteSeed, expected, first.Outputs, violations, clock);
+    }
+
+    /// <summary>
+    /// The compare and judge steps on outputs from anywhere (a kernel run, or files a program wrote):
+    /// every expected output compared, the violations found so far kept, mistrust decided.
+    /// </summary>
+    public static CaseResult Judge(string kernel, VerificationCase @case, int suiteSeed, IReadOnlyList<ExpectedOutput> expected,
+        IReadOnlyDictionary<BatchNormOutput, float[]> outputs, List<string> violations, Stopwatch clock)
+    {
+        var comparisons = CompareOutputs(expected, outputs, @case.Shape, violations);
         return new CaseResult
         {
             Case = @case,
-            Kernel = kernel.Name,
+            Kernel = kernel,
             SuiteSeed = suiteSeed,
             Outputs = comparisons,
             Violations = violations,

@@ -34,7 +34,11 @@ internal static class StructuredBounds
     /// residual    R_i    = S u (max(4 K (1+ρ)(|x - mean| + E_m), K (1+ρ)|x|) + |y| + C_1 + C_xhat |xhat|) + t
     /// where 4 K|x - mean| covers (x - m)·a + b with m a float or a float pair, and K|x| covers
     /// x·a + b' without a fused multiply-add; with one, only the final u|y| remains.
-    /// A channel whose variance is exactly 0 gets every bound 0 (y = beta exactly).
+    /// A channel whose variance is exactly 0 (M = 1, a constant channel) has an exact mean (the batch
+    /// mean's bound is 0 there), so (x - m)·a + b gives y = beta exactly. Folded, y = x·a + b' with
+    /// b' = beta - m·a and m = x cancels only up to the roundings of the fold: a rounded apart from
+    /// the a in b' (u|x a|), the product x·a outside an FMA (u|x a|), b' (u(|beta| + |x a|)), y (u|beta|):
+    /// zero variance: C = 0, R_i = S u (3 K |x| + 2 |beta|) + t.
     /// </summary>
     public static AffineErrorModel Y(in TensorShape shape, double[] x, double[] y, Func<int, YChannel> channel, Func<int, bool> exact)
     {
@@ -58,7 +62,9 @@ internal static class StructuredBounds
                 one[i] = 1;
                 xhat[i] = (x[i] - ch.Centre) * ch.InvStd;
                 double centred = 4 * k * (1 + rho) * (Math.Abs(x[i] - ch.Centre) + em), folded = k * (1 + rho) * Math.Abs(x[i]);
-                residual[i] = zero ? 0 : (S * U * (Math.Max(centred, folded) + Math.Abs(y[i]) + c1 + (cx * Math.Abs(xhat[i])))) + T;
+                residual[i] = zero
+                    ? (S * U * ((3 * k * Math.Abs(x[i])) + (2 * Math.Abs(ch.Beta)))) + T
+                    : (S * U * (Math.Max(centred, folded) + Math.Abs(y[i]) + c1 + (cx * Math.Abs(xhat[i])))) + T;
             }
         }
 

@@ -1,0 +1,49 @@
+using System.CommandLine;
+using BatchNorm.Harness.Exchange;
+using BatchNorm.Harness.Verification;
+
+namespace BatchNorm.Cli;
+
+/// <summary><c>bnverify check</c>: verifies the outputs a program wrote into an exported suite, with verify's reports and exit codes.</summary>
+internal static class CheckCommand
+{
+    public static Command Create()
+    {
+        var directory = new Argument<DirectoryInfo>("DIR") { Description = "A folder 'bnverify export' wrote, with the program's outputs beside each case's inputs." };
+        var label = new Option<string>("--kernel") { Description = "The kernel's name in the reports.", DefaultValueFactory = _ => "external" };
+        var caseName = new Option<string?>("--case") { Description = "Check only this case (or every case whose name starts with it followed by '/')." };
+        var report = new RunReport.Options();
+        var command = new Command("check", "Verify the outputs a program wrote into an exported suite. Exit 0: all passed; 1: a case failed (a missing output fails its case); 2: bad usage or no usable manifest.")
+        {
+            directory, label, caseName,
+        };
+        report.AddTo(command);
+        command.SetAction(parse =>
+        {
+            string root = parse.GetValue(directory)!.FullName;
+            var (manifest, cases) = ExportCheck.Open(root);
+            var chosen = Enumerable.Range(0, cases.Count).ToArray();
+            if (parse.GetValue(caseName) is { } filter)
+            {
+                chosen = chosen.Where(i => cases[i].Name == filter || cases[i].Name.StartsWith(filter + "/", StringComparison.Ordinal)).ToArray();
+                if (chosen.Length == 0)
+                    throw new UsageException($"--case {filter}: no case of {root} has that name or starts with it followed by '/'.");
+            }
+
+            var run = report.Bind(parse, manifest.Suite.ToString().ToLowerInvariant(), manifest.Seed);
+            if (run.Shard is var (k, n))
+            {
+                var inShard = Verifier.Shard(cases, k, n).Select(c => c.Name).ToHashSet();
+                chosen = chosen.Where(i => inShard.Contains(cases[i].Name)).ToArray();
+            }
+
+            string kernel = parse.GetValue(label)!;
+            var results = chosen.Select(i => ExportCheck.Check(root, manifest, manifest.Cases[i], cases[i], kernel) with
+            {
+                ReproduceWith = $"dotnet run --project src/Cli -c Release -- check {root} --case {cases[i].Name}",
+            }).ToList();
+            return run.Write(ConsoleOutput.Create(), kernel, results);
+        });
+        return command;
+    }
+}

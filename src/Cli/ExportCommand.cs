@@ -1,0 +1,46 @@
+using System.CommandLine;
+using BatchNorm.Harness;
+using BatchNorm.Harness.Cases;
+using BatchNorm.Harness.Exchange;
+using BatchNorm.Harness.Verification;
+
+namespace BatchNorm.Cli;
+
+/// <summary><c>bnverify export</c>: a suite's inputs as .npy files and a manifest, for a kernel that runs outside bnverify.</summary>
+internal static class ExportCommand
+{
+    public static Command Create()
+    {
+        var directory = new Argument<DirectoryInfo>("DIR") { Description = "A new or empty folder to write the suite into." };
+        var suite = new Option<string>("--suite") { Description = "quick or full.", DefaultValueFactory = _ => "quick" };
+        suite.AcceptOnlyFromAmong("quick", "full");
+        var seed = StrictNumbers.Int("--seed", "Suite seed.", int.MinValue, int.MaxValue, Battery.DefaultSeed);
+        var caseName = new Option<string?>("--case") { Description = "Export only this case (or every case whose name starts with it followed by '/')." };
+        var ownStatistics = new Option<bool>("--own-statistics")
+        {
+            Description = "Training backward without saved statistics: the program computes its own from x (as autograd does) and check admits their float rounding.",
+        };
+        var shard = RunReport.ShardOption();
+        var command = new Command("export", "Write a suite's inputs (.npy) and manifest.json into DIR; a program runs its kernel on them and writes the outputs beside them; 'bnverify check DIR' verifies them.")
+        {
+            directory, suite, seed, caseName, ownStatistics, shard,
+        };
+        command.SetAction(parse =>
+        {
+            var chosen = parse.GetValue(suite) == "full" ? Suite.Full : Suite.Quick;
+            var cases = Verifier.Select(chosen, parse.GetValue(caseName));
+            if (cases.Count == 0)
+                throw new UsageException($"--case {parse.GetValue(caseName)}: no case has that name or starts with it followed by '/'.");
+            if (parse.GetValue(shard) is var (k, n))
+                cases = Verifier.Shard(cases, k, n);
+            bool own = parse.GetValue(ownStatistics);
+            cases = cases.Select(c => own && c.Pass == BatchNormPass.BackwardTraining ? c with { SavedStatisticsFromKernel = true } : c).ToArray();
+            var manifest = new ExportManifest(chosen, parse.GetValue(seed), parse.GetValue(shard), own, cases.Select(ExportManifest.Describe).ToArray());
+            string root = parse.GetValue(directory)!.FullName;
+            SuiteExport.Write(root, manifest, cases);
+            Console.WriteLine($"Exported {cases.Count} cases of suite {parse.GetValue(suite)} to {root}; run your kernel on each case's inputs, then: bnverify check {root}");
+            return ExitCodes.Passed;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,120 @@
+using System.CommandLine;
+using System.Globalization;
+using BatchNorm.Harness;
+using BatchNorm.Harness.Cases;
+using BatchNorm.Harness.Reports;
+using BatchNorm.Harness.Verification;
+using Spectre.Console;
+
+namespace BatchNorm.Cli;
+
+/// <summary>
+/// What <c>verify</c> and <c>check</c> print and write, the same for both: a table (one row per case, or per
+/// output), each failing case's report, the JSON, Markdown and JUnit files asked for, and one summary line.
+/// </summary>
+internal sealed record RunReport(string SuiteName, int Seed, (int K, int N)? Shard, bool AllOutputs, FileInfo? Json, FileInfo? Markdown, FileInfo? JUnit)
+{
+    /// <summary>The report options both commands take.</summary>
+    internal sealed class Options
+    {
+        public Option<FileInfo?> Json { get; } = new("--json") { Description = "Write every case and output as JSON." };
+
+        public Option<FileInfo?> Markdown { get; } = new("--markdown") { Description = "Write the tolerance table as Markdown (TOLERANCES.md)." };
+
+        public Option<FileInfo?> JUnit { get; } = new("--junit") { Description = "Write JUnit XML, one testcase per case." };
+
+        public Option<bool> AllOutputs { get; } = new("--all-outputs") { Description = "One table row per output instead of per case." };
+
+        public Option<(int K, int N)?> Shard { get; } = ShardOption();
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(Json);
+            command.Options.Add(Markdown);
+            command.Options.Add(JUnit);
+            command.Options.Add(AllOutputs);
+            command.Options.Add(Shard);
+        }
+
+        /// <summary>Checks the report paths before any case runs (exit 2 when one cannot be written).</summary>
+        public RunReport Bind(ParseResult parse, string suiteName, int seed)
+        {
+            var report = new RunReport(suiteName, seed, parse.GetValue(Shard), parse.GetValue(AllOutputs), parse.GetValue(Json), parse.GetValue(Markdown), parse.GetValue(JUnit));
+            ReportFiles.Check(("--json", report.Json), ("--markdown", report.Markdown), ("--junit", report.JUnit));
+            return report;
+        }
+    }
+
+    /// <summary>--shard K/N, as verify, check and export take it.</summary>
+    public static Option<(int K, int N)?> ShardOption() => new("--shard")
+    {
+        Description = "Shard K of N (K/N, 1 <= K <= N): the cases whose name hashes to K-1 mod N. The N shards together are the suite.",
+        CustomParser = result =>
+        {
+            string token = result.Tokens.Count == 0 ? "" : result.Tokens[0].Value;
+            string[] parts = token.Split('/');
+            if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int k)
+                && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= 1 && k >= 1 && k <= n)
+                return (k, n);
+            result.AddError($"--shard {token}: must be K/N with 1 <= K <= N, e.g. 2/4.");
+            return null;
+        },
+    };
+
+    /// <summary>Prints and writes everything; the exit code: 0 when every case passed, 1 otherwise.</summary>
+    public int Write(IAnsiConsole console, string kernel, IReadOnlyList<CaseResult> results)
+    {
+        console.Write(Table(results, AllOutputs));
+
+        // Plain writes: a failure's lines are for grep and CI logs, never wrapped at the console width.
+        foreach (var result in results.Where(r => r.Verdict != Verdict.Passed))
+            Console.Out.WriteLine(TextReport.Failure(result));
+        if (Json is { } json)
+            ReportFiles.Write(json, JsonReport.Render(kernel, SuiteName, Seed, results));
+        if (Markdown is { } markdown)
+            ReportFiles.Write(markdown, MarkdownReport.Render(kernel, SuiteName, Seed, results));
+        if (JUnit is { } junit)
+            ReportFiles.Write(junit, JUnitReport.Render(kernel, SuiteName, results));
+
+        int passed = results.Count(r => r.Verdict == Verdict.Passed), failed = results.Count(r => r.Verdict == Verdict.Failed);
+        int mistrusted = results.Count(r => r.Verdict == Verdict.Mistrusted);
+        string shard = Shard is var (k, n) ? string.Create(CultureInfo.InvariantCulture, $", shard {k}/{n}") : "";
+        string worst = results.Count == 0 ? "-" : ReportFormat.Short(results.Max(r => r.WorstRatio));
+        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{kernel}, suite {SuiteName}{shard}, seed {Seed}: {passed} passed, {failed} failed, {mistrusted} mistrusted; worst headroom {worst}."));
+        return passed == results.Count ? ExitCodes.Passed : ExitCodes.Failed;
+    }
+
+    private static Table Table(IReadOnlyList<CaseResult> results, bool allOutputs)
+    {
+        var table = new Table().Border(TableBorder.Simple);
+        foreach (string column in new[] { "case", "output", "max abs", "max rel", "max ULP", "headroom", "systematic", "residual", "verdict" })
+            table.AddColumn(column);
+        foreach (var result in results)
+        {
+            string verdict = result.Verdict switch
+            {
+                Verdict.Passed => "[green]passed[/]",
+                Verdict.Mistrusted => "[yellow]mistrusted[/]",
+                Verdict.Failed => "[red]FAILED[/]",
+                _ => throw new InvalidOperationException($"no rendering for verdict {result.Verdict}"),
+            };
+            if (result.Outputs.Count == 0)
+            {
+                // Nothing to compare (every output missing): the case still has its row.
+                table.AddRow(Markup.Escape(result.Case.Name), "-", "-", "-", "-", "-", "-", "-", verdict);
+                continue;
+            }
+
+            var rows = allOutputs ? result.Outputs : result.Outputs.OrderByDescending(o => o.WorstRatio).Take(1);
+            foreach (var output in rows)
+            {
+                table.AddRow(Markup.Escape(result.Case.Name), output.Output.Name(), ReportFormat.Short(output.MaxAbsoluteError), ReportFormat.Short(output.MaxRelativeError),
+                    ReportFormat.Ulps(output.MaxUlps), ReportFormat.Short(output.WorstRatio), ReportFormat.Optional(output.SystematicRatio),
+                    ReportFormat.Optional(output.ResidualRatio), verdict);
+            }
+        }
+
+        return table;
+    }
+}

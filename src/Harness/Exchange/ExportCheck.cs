@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using BatchNorm.Harness.Cases;
+using BatchNorm.Harness.Comparison;
+using BatchNorm.Harness.Npy;
+using BatchNorm.Harness.Verification;
+
+namespace BatchNorm.Harness.Exchange;
+
+/// <summary>
+/// <c>bnverify check</c>: verifies the outputs a program wrote into an exported suite, case by case,
+/// in benchdnn's order as <c>verify</c> does: fill (the case's inputs, drawn again from its seed), reference,
+/// the program's outputs read from files, compare, judge. The input files must still be the exported
+/// ones, bit for bit: a program that writes its inputs fails, as a kernel that writes outside its outputs does.
+/// </summary>
+internal static class ExportCheck
+{
+    /// <summary>Reads <c>manifest.json</c> of an export.</summary>
+    /// <exception cref="InvalidDataException">No manifest, or one <see cref="ExportManifest.Parse"/> refuses.</exception>
+    public static (ExportManifest Manifest, IReadOnlyList<VerificationCase> Cases) Open(string root)
+    {
+        string path = Path.Combine(root, ExportManifest.FileName);
+        if (!File.Exists(path))
+            throw new InvalidDataException($"{root}: has no {ExportManifest.FileName}; it is not an exported suite (or its export did not finish).");
+        return ExportManifest.Parse(File.ReadAllText(path), path);
+    }
+
+    /// <summary>Checks one case; a missing, unreadable or mis-sized output is a violation of that case, never an exception.</summary>
+    public static CaseResult Check(string root, ExportManifest manifest, ExportedCase exported, VerificationCase @case, string kernel)
+    {
+        var clock = Stopwatch.StartNew();
+        var inputs = CaseInputs.Draw(@case, manifest.Seed);
+        var expected = ExpectedOutputs.Compute(@case, inputs);
+        string folder = Path.Combine(root, exported.Directory);
+        var violations = new List<string>();
+
+        foreach (var input in exported.Inputs)
+        {
+            string file = input.FileStem() + ".npy";
+            if (Read(Path.Combine(folder, file), inputs[input].Length, out string? problem) is not { } values)
+                violations.Add($"{input.Name()}: {file} {problem}");
+            else if (!MemoryMarshal.AsBytes(values.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(inputs[input].AsSpan())))
+                violations.Add($"{input.Name()}: {file} is no longer the exported input (the program wrote to an input, or the export is of another bnverify)");
+        }
+
+        var outputs = new Dictionary<BatchNormOutput, float[]>();
+        foreach (var output in exported.Outputs)
+        {
+            string file = output.FileStem() + ".npy";
+            int length = output.IsElementwise() ? @case.Shape.ElementCount : @case.Shape.C;
+            if (Read(Path.Combine(folder, file), length, out string? problem) is { } values)
+                outputs[output] = values;
+            else
+                violations.Add($"{output.Name()}: {file} {problem}");
+        }
+
+        // CompareOutputs names an expected output the program did not write as well; the line above has said why.
+        return CaseRunner.Judge(kernel, @case, manifest.Seed, expected.Where(e => outputs.ContainsKey(e.Name)).ToArray(), outputs, violations, clock);
+    }
+
+    /// <summary>A float32 .npy of <paramref name="length"/> elements, or null with the reason.</summary>
+    private static float[]? Read(string path, int length, out string? problem)
+    {
+        problem = null;
+        if (!File.Exists(path))
+        {
+            problem = "is missing";
+            return null;
+        }
+
+        NpyArray array;
+        try
+        {
+            array = NpyArray.Read(path);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            problem = $"cannot be read: {e.Message}";
+            return null;
+        }
+
+        if (array.IsFloat64)
+            problem = "is float64; a float32 kernel's tensors are saved as float32";
+        else if (array.Values.Length != length)
+            problem = $"has {array.Values.Length} elements; the case needs {length}";
+        return problem is null ? array.ToFloat32() : null;
+    }
+}

@@ -1,0 +1,187 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using BatchNorm.Harness.Cases;
+
+namespace BatchNorm.Harness.Exchange;
+
+/// <summary>One exported case: where its files are, what the program must run, and which outputs it must write back.</summary>
+/// <param name="Name">The case's name in the suite, e.g. "normal/nhwc/train".</param>
+/// <param name="Directory">Its folder, relative to the export's root (the name, which uses '/' for folders).</param>
+/// <param name="Pass">The pass the program runs.</param>
+/// <param name="Shape">N, C, S and the layout.</param>
+/// <param name="XShape">The .npy shape of x and of y, dy, dx: (N, C, S) channels-first, (N, S, C) channels-last, (N, C) when S = 1.</param>
+/// <param name="Options">Convention, epsilon and momentum.</param>
+/// <param name="Inputs">The input files written (absent gamma or beta: the kernel uses 1 or 0).</param>
+/// <param name="Outputs">The output files expected back; a missing one fails the case.</param>
+internal sealed record ExportedCase(string Name, string Directory, BatchNormPass Pass, TensorShape Shape, long[] XShape, BatchNormOptions Options,
+    IReadOnlyList<BatchNormInput> Inputs, IReadOnlyList<BatchNormOutput> Outputs);
+
+/// <summary>
+/// manifest.json of an exported suite (<c>bnverify export</c>), the contract with a program that runs a
+/// kernel outside bnverify: for every case, its inputs (little-endian float32 .npy, C order) and the
+/// outputs expected back beside them under the names listed. docs/export.md describes every field.
+/// </summary>
+internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Shard, bool OwnStatistics, IReadOnlyList<ExportedCase> Cases)
+{
+    public const string FileName = "manifest.json";
+
+    /// <summary>The format's name and version; a reader refuses any other.</summary>
+    public const string Format = "bnverify-suite/1";
+
+    public static string PassName(BatchNormPass pass) => pass switch
+    {
+        BatchNormPass.ForwardTraining => "forward_training",
+        BatchNormPass.ForwardInference => "forward_inference",
+        BatchNormPass.BackwardTraining => "backward_training",
+        BatchNormPass.BackwardInference => "backward_inference",
+        _ => throw new ArgumentOutOfRangeException(nameof(pass), pass, "not a batch norm pass"),
+    };
+
+    public static string LayoutName(Layout layout) => layout switch
+    {
+        Layout.ChannelsFirst => "nchw",
+        Layout.ChannelsLast => "nhwc",
+        _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, "not a layout"),
+    };
+
+    public static string ConventionName(RunningStatsConvention convention) => convention switch
+    {
+        RunningStatsConvention.PyTorch => "pytorch",
+        RunningStatsConvention.Keras => "keras",
+        RunningStatsConvention.Onnx => "onnx",
+        _ => throw new ArgumentOutOfRangeException(nameof(convention), convention, "not a convention"),
+    };
+
+    /// <summary>The manifest as indented JSON; every double is written in its shortest round-trip form.</summary>
+    public string ToJson()
+    {
+        var cases = new JsonArray();
+        foreach (var c in Cases)
+        {
+            var inputs = new JsonObject();
+            foreach (var input in c.Inputs)
+                inputs[input.FileStem()] = input.FileStem() + ".npy";
+            var outputs = new JsonObject();
+            foreach (var output in c.Outputs)
+                outputs[output.FileStem()] = output.FileStem() + ".npy";
+            cases.Add(new JsonObject
+            {
+                ["name"] = c.Name,
+                ["directory"] = c.Directory,
+                ["pass"] = PassName(c.Pass),
+                ["layout"] = LayoutName(c.Shape.Layout),
+                ["n"] = c.Shape.N,
+                ["c"] = c.Shape.C,
+                ["s"] = c.Shape.S,
+                ["x_shape"] = new JsonArray([.. c.XShape.Select(d => (JsonNode)d)]),
+                ["convention"] = ConventionName(c.Options.Convention),
+                ["eps"] = c.Options.Epsilon,
+                ["momentum"] = c.Options.Momentum,
+                ["inputs"] = inputs,
+                ["outputs"] = outputs,
+            });
+        }
+
+        var root = new JsonObject
+        {
+            ["format"] = Format,
+            ["suite"] = Suite.ToString().ToLowerInvariant(),
+            ["seed"] = Seed,
+            ["shard"] = Shard is var (k, n) ? string.Create(CultureInfo.InvariantCulture, $"{k}/{n}") : null,
+            ["saved_statistics"] = OwnStatistics ? "own" : "given",
+            ["cases"] = cases,
+        };
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
+    }
+
+    /// <summary>
+    /// Reads a manifest and matches each case with the suite's case of that name, which supplies
+    /// everything bnverify needs; the manifest's fields must agree with it.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Not JSON, another format, a missing or mistyped field, a case this bnverify does not have or that differs from its own, a directory outside the export; the message names the field.</exception>
+    public static (ExportManifest Manifest, IReadOnlyList<VerificationCase> Cases) Parse(string json, string path)
+    {
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 16 }) as JsonObject
+                   ?? throw new InvalidDataException($"{path}: not a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not valid JSON ({e.Message}).", e);
+        }
+
+        string format = Text(root, "format", path);
+        if (format != Format)
+            throw new InvalidDataException($"{path}: format \"{format}\" is not {Format}; export the suite again with this bnverify.");
+        var suite = Text(root, "suite", path) switch
+        {
+            "quick" => Suite.Quick,
+            "full" => Suite.Full,
+            var other => throw new InvalidDataException($"{path}: suite \"{other}\" is not quick or full."),
+        };
+        int seed = Integer(root, "seed", path);
+        bool own = Text(root, "saved_statistics", path) switch
+        {
+            "own" => true,
+            "given" => false,
+            var other => throw new InvalidDataException($"{path}: saved_statistics \"{other}\" is not given or own."),
+        };
+        (int, int)? shard = root["shard"] is null ? null : ParseShard(Text(root, "shard", path), path);
+        if (root["cases"] is not JsonArray array)
+            throw new InvalidDataException($"{path}: cases must be an array.");
+
+        var battery = Battery.For(Suite.Quick).Concat(Battery.For(Suite.Full)).DistinctBy(c => c.Name).ToDictionary(c => c.Name);
+        var cases = new List<ExportedCase>();
+        var suiteCases = new List<VerificationCase>();
+        foreach (var node in array)
+        {
+            if (node is not JsonObject item)
+                throw new InvalidDataException($"{path}: every case must be an object.");
+            string name = Text(item, "name", path);
+            string where = $"{path}: case {name}";
+            if (!battery.TryGetValue(name, out var @case))
+                throw new InvalidDataException($"{where}: this bnverify has no case of that name; export the suite again with it.");
+            if (own && @case.Pass == BatchNormPass.BackwardTraining)
+                @case = @case with { SavedStatisticsFromKernel = true };
+            var expected = Describe(@case);
+            string directory = Text(item, "directory", path);
+            if (directory != expected.Directory)
+                throw new InvalidDataException($"{where}: directory \"{directory}\" must be \"{expected.Directory}\".");
+            if (Text(item, "pass", path) != PassName(@case.Pass) || Text(item, "layout", path) != LayoutName(@case.Shape.Layout)
+                || Integer(item, "n", path) != @case.Shape.N || Integer(item, "c", path) != @case.Shape.C || Integer(item, "s", path) != @case.Shape.S)
+                throw new InvalidDataException($"{where}: pass, layout or shape differ from this bnverify's case ({@case.Describe()}); export the suite again with it.");
+            cases.Add(expected);
+            suiteCases.Add(@case);
+        }
+
+        return (new ExportManifest(suite, seed, shard, own, cases), suiteCases);
+    }
+
+    /// <summary>How a case of the suite is exported.</summary>
+    public static ExportedCase Describe(VerificationCase @case)
+    {
+        var shape = @case.Shape;
+        long[] xShape = shape.S == 1 ? [shape.N, shape.C]
+            : shape.Layout == Layout.ChannelsFirst ? [shape.N, shape.C, shape.S] : [shape.N, shape.S, shape.C];
+        var inputs = BatchNormTensors.InputsOf(@case.Pass, @case.Gamma != GammaKind.Absent, @case.WithBeta, @case.WithRunningStats, !@case.SavedStatisticsFromKernel);
+        return new ExportedCase(@case.Name, @case.Name, @case.Pass, shape, xShape, @case.Options, inputs, BatchNormTensors.OutputsOf(@case.Pass, @case.WithRunningStats));
+    }
+
+    private static (int, int) ParseShard(string text, string path)
+    {
+        string[] parts = text.Split('/');
+        if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int k)
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= 1 && k >= 1 && k <= n)
+            return (k, n);
+        throw new InvalidDataException($"{path}: shard \"{text}\" is not K/N with 1 <= K <= N.");
+    }
+
+    private static string Text(JsonObject node, string field, string path) =>
+        node[field] is JsonValue value && value.TryGetValue(out string? text) ? text : throw new InvalidDataException($"{path}: \"{field}\" must be a string.");
+
+    private static int Integer(JsonObject node, string field, string path) =>
+        node[field] is JsonValue value && value.TryGetValue(out int number) ? number : throw new InvalidDataException($"{path}: \"{field}\" must be an integer.");
+}

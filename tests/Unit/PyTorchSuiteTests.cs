@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Xunit;
+
+namespace BatchNorm.Tests.Unit;
+
+/// <summary>
+/// The worked adapter, examples/pytorch/run_suite.py: bnverify export, PyTorch's batch norm over every
+/// case, bnverify check. What the verifier finds in PyTorch 1.13 is pinned here and in docs/export.md.
+/// </summary>
+public sealed class PyTorchSuiteTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("bnverify-pytorch-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    [RequiresTorchFact]
+    public void PyTorchPassesTheQuickSuiteButItsChannelsLastConstantChannel() =>
+        Assert.Equal(["constant-channel/nhwc/train"], FailedCases("--suite", "quick"));
+
+    [RequiresTorchFact]
+    public void WithAutogradsOwnStatisticsTheConstantChannelsBackwardFailsTooAndMEqualOneIsRefused() =>
+        Assert.Equal(["constant-channel/nhwc/backward-train", "constant-channel/nhwc/train", "m1/nhwc/backward-train"],
+            FailedCases("--suite", "quick", "--own-statistics"));
+
+    [RequiresTorchFact]
+    public void OnTheFullSuiteTheRunningVarianceOfValuesNear4e18OverflowsToo() =>
+        Assert.Equal(["constant-channel/nhwc/train", "large-4e18/nchw/train", "large-4e18/nhwc/train"], FailedCases("--suite", "full"));
+
+    /// <summary>The three commands of the README, and the names of the cases check failed.</summary>
+    private string[] FailedCases(params string[] exportOptions)
+    {
+        string root = Path.Combine(folder, "suite"), json = Path.Combine(folder, "check.json");
+        if (Directory.Exists(root))
+            Directory.Delete(root, recursive: true);
+        var export = Bnverify.Run(["export", root, .. exportOptions]);
+        Assert.True(export.ExitCode == 0, export.Error);
+
+        var start = new ProcessStartInfo(RequiresTorchFactAttribute.Python, [Path.Combine(Bnverify.RepositoryRoot(), "examples", "pytorch", "run_suite.py"), root])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using (var adapter = Process.Start(start)!)
+        {
+            var error = adapter.StandardError.ReadToEndAsync();
+            string output = adapter.StandardOutput.ReadToEnd();
+            adapter.WaitForExit();
+            Assert.True(adapter.ExitCode == 0, output + error.Result);
+            Assert.StartsWith("PyTorch 1.13", output);
+        }
+
+        var check = Bnverify.Run("check", root, "--kernel", "pytorch", "--json", json);
+        Assert.True(check.ExitCode is 0 or 1, check.Error);
+        var cases = JsonNode.Parse(File.ReadAllText(json))!["cases"]!.AsArray();
+        Assert.Equal(check.ExitCode == 0, cases.All(c => (string?)c!["verdict"] == "passed"));
+        return [.. cases.Where(c => (string?)c!["verdict"] != "passed").Select(c => (string)c!["name"]!).Order(StringComparer.Ordinal)];
+    }
+}
