@@ -38,7 +38,7 @@ internal static class MarkdownReport
         Row(md, "batch variance", ToleranceModel.VarianceFormula, "as batch mean");
         Row(md, "batch istd", ToleranceModel.InvStdFormula, "");
         Row(md, "y, per channel (structured)", "error = c_1 + c_xhat xhat + residual; K = |gamma| istd, E_m = E_mean (training) or 0 (inference), rho = E_istd/istd (training) or 3u (inference)", "");
-        Row(md, "y: systematic", StructuredBounds.YSystematicFormula + ", each plus the fit's perturbation bound", "var = 0: y = beta");
+        Row(md, "y: systematic", StructuredBounds.YSystematicFormula + ", each plus the fit's perturbation bound", "var = 0: |y - beta| <= S u (3 K |x| + 2|beta|) + t (a folded kernel's roundings; the mean must be exact)");
         Row(md, "y: residual", StructuredBounds.YResidualFormula + ", plus the fit's perturbation bound", "as above");
         Row(md, "running mean, variance", ToleranceModel.RunningFormula, "");
         Row(md, "dbeta", ToleranceModel.DBetaFormula, "dy = 0; M = 1 (training)");
