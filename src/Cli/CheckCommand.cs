@@ -40,7 +40,7 @@ internal static class CheckCommand
             string kernel = parse.GetValue(label)!;
             var results = chosen.Select(i => ExportCheck.Check(root, manifest, manifest.Cases[i], cases[i], kernel) with
             {
-                ReproduceWith = $"dotnet run --project src/Cli -c Release -- check {root} --case {cases[i].Name}",
+                ReproduceWith = $"{Invocation.Bnverify} check {root} --case {cases[i].Name}",
             }).ToList();
             return run.Write(ConsoleOutput.Create(), kernel, results);
         });

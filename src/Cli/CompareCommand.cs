@@ -1,8 +1,9 @@
 using System.CommandLine;
+using BatchNorm.Harness;
 using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Comparison;
 using BatchNorm.Harness.Reports;
-using BatchNorm.Harness;
+using BatchNorm.Harness.Verification;
 using Spectre.Console;
 
 namespace BatchNorm.Cli;
@@ -98,7 +99,7 @@ internal static class CompareCommand
         BatchNormValidation.CheckOptions(run.Options);
         var result = ExternalComparison.Run(run) with
         {
-            ReproduceWith = "dotnet run --project src/Cli -c Release -- " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+            ReproduceWith = Invocation.Bnverify + " " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
         };
 
         var console = ConsoleOutput.Create();
@@ -110,7 +111,7 @@ internal static class CompareCommand
         }
 
         if (result.Verdict != Verdict.Passed)
-            console.WriteLine(TextReport.Failure(result));
+            Console.Out.WriteLine(TextReport.Failure(result));   // plain: never wrapped at the console width
         if (json is not null)
             ReportFiles.Write(json, JsonReport.Render("external", "compare", 0, [result]));
         if (junit is not null)

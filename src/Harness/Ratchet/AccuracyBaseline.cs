@@ -160,7 +160,7 @@ internal sealed class AccuracyBaseline
             {
                 messages.Add(string.Create(CultureInfo.InvariantCulture,
                     $"{output.Output.Name()}: max abs error {output.MaxAbsoluteError:R} exceeds {Factor}x the baseline {baseline:R} (allowed {allowed:R}); " +
-                    $"if intended, re-baseline with: dotnet run --project src/Cli -c Release -- verify --kernel {result.Kernel} --suite {suite.ToString().ToLowerInvariant()} --update-baseline"));
+                    $"if intended, re-baseline with: {Invocation.Bnverify} verify --kernel {result.Kernel} --suite {suite.ToString().ToLowerInvariant()} --update-baseline"));
             }
         }
 

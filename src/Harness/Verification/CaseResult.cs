@@ -37,5 +37,5 @@ internal sealed record CaseResult
 
     /// <summary>The command that reruns just this case.</summary>
     public string Reproducer => ReproduceWith ??
-        $"dotnet run --project src/Cli -c Release -- verify --kernel {Kernel} --case {Case.Name} --seed {SuiteSeed.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        $"{Invocation.Bnverify} verify --kernel {Kernel} --case {Case.Name} --seed {SuiteSeed.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 }
