@@ -6,7 +6,10 @@ using BenchmarkDotNet.Attributes;
 
 namespace BatchNorm.Bench;
 
-/// <summary>One pass of the optimized kernel on one shape, at each width the machine runs.</summary>
+/// <summary>
+/// Every pass of the optimized kernel on each of bnverify bench's shapes, both layouts, at each width
+/// (a width the machine lacks runs scalar): the profiler-grade look behind bench's table.
+/// </summary>
 [MemoryDiagnoser]
 public class KernelBenchmarks
 {
@@ -19,8 +22,8 @@ public class KernelBenchmarks
     [Params(Layout.ChannelsFirst, Layout.ChannelsLast)]
     public Layout Layout { get; set; }
 
-    /// <summary>N x C x S, e.g. "64x256x196".</summary>
-    [Params("64x256x196", "256x1024x1")]
+    /// <summary>N x C x S: bnverify bench's shapes (32x64x56x56, 256x1024x1x1, 64x256x14x14, 8x32x112x112, dense 1024x512 and 64x50).</summary>
+    [Params("32x64x3136", "256x1024x1", "64x256x196", "8x32x12544", "1024x512x1", "64x50x1")]
     public string Shape { get; set; } = "64x256x196";
 
     [GlobalSetup]
@@ -40,4 +43,7 @@ public class KernelBenchmarks
 
     [Benchmark]
     public void BackwardTraining() => workload.Run(BatchNormPass.BackwardTraining);
+
+    [Benchmark]
+    public void BackwardInference() => workload.Run(BatchNormPass.BackwardInference);
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 
 namespace BatchNorm.Optimized;
@@ -9,10 +10,12 @@ internal interface IForkJoinBody
 }
 
 /// <summary>
-/// A light parallel for-loop: the calling thread works too, helpers come from the thread pool,
-/// and tasks are claimed one at a time from a shared counter. Which thread runs which task does
-/// not matter to the results: every task writes only its own outputs. Cheaper than Parallel.For
-/// for the few-microsecond phases of small tensors; allocates one small job object per loop.
+/// A light parallel for-loop: the calling thread works too, and helpers claim tasks one at a time
+/// from a shared counter. Helpers are <see cref="Helpers"/>' own threads, which spin briefly after
+/// each loop (as OpenMP's do) so the next phase or call starts without a wake-up; a helper that is
+/// busy with another caller's loop is replaced by a thread-pool thread. Which thread runs which
+/// task does not matter to the results: every task writes only its own outputs. Allocates one
+/// small job object per loop.
 /// </summary>
 internal static class ForkJoin
 {
@@ -27,17 +30,12 @@ internal static class ForkJoin
 
         var job = new Job<TBody>(count, body);
         // Stryker disable once Arithmetic,Linq : equivalent, a helper beyond the needed ones finds no task and returns.
-        for (int h = Math.Min(degreeOfParallelism, count) - 1; h > 0; h--)
-        {
-            // Stryker disable once Boolean : equivalent, which queue a helper waits in changes when it starts, not what it does.
-            ThreadPool.UnsafeQueueUserWorkItem(job, preferLocal: false);
-        }
-
+        Helpers.Offer(job, Math.Min(degreeOfParallelism, count) - 1);
         job.Work();
         job.WaitForAll();
     }
 
-    private sealed class Job<TBody>(int count, TBody body) : IThreadPoolWorkItem where TBody : struct, IForkJoinBody
+    private sealed class Job<TBody>(int count, TBody body) : IHelperWork where TBody : struct, IForkJoinBody
     {
         private int next;
         private int completed;
@@ -79,6 +77,122 @@ internal static class ForkJoin
 
             if (failure is not null)
                 ExceptionDispatchInfo.Throw(failure);
+        }
+    }
+}
+
+/// <summary>Work a helper thread can run: claim and run tasks until none are left.</summary>
+internal interface IHelperWork : IThreadPoolWorkItem
+{
+    void Work();
+}
+
+/// <summary>
+/// The helper threads of <see cref="ForkJoin"/>: created on first need (one per extra degree of
+/// parallelism asked for, at most <see cref="MaxHelpers"/>), each with a one-job slot. An idle helper
+/// spins for <see cref="SpinMicroseconds"/> watching its slot, then sleeps until a job is posted.
+/// </summary>
+internal static class Helpers
+{
+    /// <summary>How long an idle helper keeps watching its slot before it sleeps: longer than the gap between a pass's phases and between back-to-back calls.</summary>
+    public const int SpinMicroseconds = 50;
+
+    /// <summary>More helpers than this come from the thread pool.</summary>
+    public const int MaxHelpers = 64;
+
+    private static readonly Lock Growing = new();
+    private static volatile Helper[] helpers = [];
+
+    /// <summary>Hands <paramref name="job"/> to <paramref name="count"/> helpers: idle own threads first, then thread-pool threads.</summary>
+    public static void Offer(IHelperWork job, int count)
+    {
+        var own = helpers;
+        if (own.Length < Math.Min(count, MaxHelpers))
+            own = Grow(Math.Min(count, MaxHelpers));
+        for (int i = 0; i < own.Length && count > 0; i++)
+        {
+            if (own[i].TryPost(job))
+                count--;
+        }
+
+        for (; count > 0; count--)
+        {
+            // Stryker disable once Boolean : equivalent, which queue a helper waits in changes when it starts, not what it does.
+            ThreadPool.UnsafeQueueUserWorkItem(job, preferLocal: false);
+        }
+    }
+
+    private static Helper[] Grow(int count)
+    {
+        lock (Growing)
+        {
+            var current = helpers;
+            if (current.Length >= count)
+                return current;
+            var grown = new Helper[count];
+            current.CopyTo(grown, 0);
+            for (int i = current.Length; i < count; i++)
+                grown[i] = new Helper(i);
+            helpers = grown;
+            return grown;
+        }
+    }
+
+    /// <summary>One helper thread and its slot: null when idle, a job when one is posted, <see cref="Busy"/> while it runs one.</summary>
+    private sealed class Helper
+    {
+        private static readonly object Busy = new();
+        private static readonly long SpinTicks = Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
+
+        private readonly ManualResetEventSlim wake = new(false, spinCount: 0);
+        private object? slot;
+        private int sleeping;
+
+        public Helper(int index)
+        {
+            var thread = new Thread(Loop) { IsBackground = true, Name = $"bnverify fork-join helper {index}" };
+            thread.Start();
+        }
+
+        /// <summary>Posts the job if this helper is idle; false when it is busy or already has one.</summary>
+        public bool TryPost(IHelperWork job)
+        {
+            if (Interlocked.CompareExchange(ref slot, job, null) is not null)
+                return false;
+
+            // The helper either sees the job before it sleeps, or has said it sleeps: both are full fences.
+            if (Volatile.Read(ref sleeping) == 1)
+                wake.Set();
+            return true;
+        }
+
+        private void Loop()
+        {
+            while (true)
+            {
+                long idleSince = Stopwatch.GetTimestamp();
+                object? posted;
+                while ((posted = Volatile.Read(ref slot)) is null)
+                {
+                    if (Stopwatch.GetTimestamp() - idleSince < SpinTicks)
+                    {
+                        Thread.SpinWait(20);
+                        continue;
+                    }
+
+                    Interlocked.Exchange(ref sleeping, 1);
+                    if (Volatile.Read(ref slot) is null)
+                        wake.Wait();
+                    wake.Reset();
+                    Interlocked.Exchange(ref sleeping, 0);
+                    idleSince = Stopwatch.GetTimestamp();
+                }
+
+                // Claim it: from here until the slot is null again, posters pass this helper by.
+                Interlocked.Exchange(ref slot, Busy);
+                ((IHelperWork)posted).Work();
+                Volatile.Write(ref slot, null);
+            }
         }
     }
 }

@@ -27,16 +27,24 @@ internal static class BenchCommand
             Description = "Kernel timed round by round against each kernel on the same buffers, for the ratio column: onednn (default where installed) or none.",
             DefaultValueFactory = _ => KernelCatalog.Names.Contains(KernelCatalog.OneDnnName) ? KernelCatalog.OneDnnName : "none",
         };
+        var shapes = new Option<string[]>("--shape")
+        {
+            Description = $"Only these shapes (repeatable): {string.Join(", ", BenchShape.Defaults.Select(s => s.Name))}. Default: all.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        shapes.AcceptOnlyFromAmong([.. BenchShape.Defaults.Select(s => s.Name)]);
+        var passes = new Option<string[]>("--pass") { Description = "Only these passes (repeatable): fwd_train, fwd_infer, backward. Default: all.", AllowMultipleArgumentsPerToken = true };
+        passes.AcceptOnlyFromAmong(BenchmarkRunner.Passes);
         var command = new Command("bench", "Time kernels on the benchmark shapes: median ms, effective GB/s, the fraction of a same-size streaming probe, and the median ratio to an anchor timed in the same rounds.")
         {
-            layout, threads, format, runs, kernels, anchor,
+            layout, threads, format, runs, kernels, anchor, shapes, passes,
         };
         command.SetAction(parse => Run(parse.GetValue(layout)!, parse.GetValue(threads), parse.GetValue(format) == "jsonl", parse.GetValue(runs), parse.GetValue(kernels)!,
-            parse.GetValue(anchor)!));
+            parse.GetValue(anchor)!, parse.GetValue(shapes) ?? [], parse.GetValue(passes) ?? []));
         return command;
     }
 
-    private static int Run(string layoutName, int threads, bool jsonl, int runs, string[] kernelNames, string anchorName)
+    private static int Run(string layoutName, int threads, bool jsonl, int runs, string[] kernelNames, string anchorName, string[] shapeNames, string[] passNames)
     {
         // An unknown kernel name throws ArgumentException naming it: exit 2 before anything is timed.
         var kernels = kernelNames.Select(name => KernelCatalog.Create(name, threads)).ToList();
@@ -49,7 +57,9 @@ internal static class BenchCommand
             "both" => [Layout.ChannelsFirst, Layout.ChannelsLast],
             _ => throw new UsageException($"--layout {layoutName}: must be nchw, nhwc or both."),
         };
-        var cells = (from kernel in kernels from l in layouts from shape in BenchShape.Defaults from pass in BenchmarkRunner.Passes select (kernel, l, shape, pass)).ToList();
+        var shapes = BenchShape.Defaults.Where(s => shapeNames.Length == 0 || shapeNames.Contains(s.Name));
+        var passes = BenchmarkRunner.Passes.Where(p => passNames.Length == 0 || passNames.Contains(p));
+        var cells = (from kernel in kernels from l in layouts from shape in shapes from pass in passes select (kernel, l, shape, pass)).ToList();
         var runner = new BenchmarkRunner(threads, runs, anchor);
         var console = ConsoleOutput.Create();
         var rows = new List<BenchRow>();
