@@ -22,10 +22,11 @@ internal static class BenchCommand
             DefaultValueFactory = _ => ["optimized", "scalar-float"],
             AllowMultipleArgumentsPerToken = true,
         };
-        var anchor = new Option<string>("--anchor")
+        var anchor = new Option<string[]>("--anchor")
         {
-            Description = "Kernel timed round by round against each kernel on the same buffers, for the ratio column: onednn (default where installed) or none.",
-            DefaultValueFactory = _ => KernelCatalog.Names.Contains(KernelCatalog.OneDnnName) ? KernelCatalog.OneDnnName : "none",
+            Description = "Anchors timed round by round against each kernel, for the ratio columns (repeatable): onednn (in process, on the same buffers), " +
+                          "pytorch (in a helper process, same shape and threads), or none. Default: each of them that is installed.",
+            AllowMultipleArgumentsPerToken = true,
         };
         var shapes = new Option<string[]>("--shape")
         {
@@ -40,15 +41,15 @@ internal static class BenchCommand
             layout, threads, format, runs, kernels, anchor, shapes, passes,
         };
         command.SetAction(parse => Run(parse.GetValue(layout)!, parse.GetValue(threads), parse.GetValue(format) == "jsonl", parse.GetValue(runs), parse.GetValue(kernels)!,
-            parse.GetValue(anchor)!, parse.GetValue(shapes) ?? [], parse.GetValue(passes) ?? []));
+            parse.GetValue(anchor) ?? [], parse.GetValue(shapes) ?? [], parse.GetValue(passes) ?? []));
         return command;
     }
 
-    private static int Run(string layoutName, int threads, bool jsonl, int runs, string[] kernelNames, string anchorName, string[] shapeNames, string[] passNames)
+    private static int Run(string layoutName, int threads, bool jsonl, int runs, string[] kernelNames, string[] anchorNames, string[] shapeNames, string[] passNames)
     {
         // An unknown kernel name throws ArgumentException naming it: exit 2 before anything is timed.
         var kernels = kernelNames.Select(name => KernelCatalog.Create(name, threads)).ToList();
-        var anchor = anchorName == "none" ? null : KernelCatalog.Create(anchorName, threads);
+        using var anchors = Anchors(anchorNames, threads);
 
         Layout[] layouts = layoutName switch
         {
@@ -60,7 +61,7 @@ internal static class BenchCommand
         var shapes = BenchShape.Defaults.Where(s => shapeNames.Length == 0 || shapeNames.Contains(s.Name));
         var passes = BenchmarkRunner.Passes.Where(p => passNames.Length == 0 || passNames.Contains(p));
         var cells = (from kernel in kernels from l in layouts from shape in shapes from pass in passes select (kernel, l, shape, pass)).ToList();
-        var runner = new BenchmarkRunner(threads, runs, anchor);
+        var runner = new BenchmarkRunner(threads, runs, anchors.List);
         var console = ConsoleOutput.Create();
         var rows = new List<BenchRow>();
         void MeasureAll(Action<BenchRow> done)
@@ -97,11 +98,58 @@ internal static class BenchCommand
         }
 
         var table = new Table().Border(TableBorder.Simple);
-        foreach (string column in new[] { "kernel", "layout", "shape", "pass", "ms", "GB/s", "roofline", "anchor", "ratio (p25-p75)" })
+        foreach (string column in new[] { "kernel", "layout", "shape", "pass", "ms", "GB/s", "roofline" })
             table.AddColumn(column);
+        foreach (var a in anchors.List)
+        {
+            table.AddColumn($"{a.Name} ms");
+            table.AddColumn($"ours / {a.Name} (p25-p75)");
+        }
+
         foreach (var row in rows)
             table.AddRow(row.Cells());
         console.Write(table);
         return ExitCodes.Passed;
+    }
+
+    /// <summary>The anchors asked for; with none named, each one installed (PyTorch's absence is said on stderr).</summary>
+    private static AnchorSet Anchors(string[] names, int threads)
+    {
+        if (names.Contains("none"))
+            return new AnchorSet([]);
+        bool chosen = names.Length > 0;
+        var list = new List<IBenchAnchor>();
+        foreach (string name in chosen ? names.Distinct() : ["onednn", "pytorch"])
+        {
+            if (name == "pytorch")
+            {
+                try
+                {
+                    list.Add(PyTorchAnchor.Start(threads));
+                }
+                catch (UsageException e) when (!chosen)
+                {
+                    Console.Error.WriteLine($"(no PyTorch anchor: {e.Message})");
+                }
+            }
+            else if (chosen || KernelCatalog.Names.Contains(name))
+            {
+                list.Add(new KernelAnchor(KernelCatalog.Create(name, threads)));
+            }
+        }
+
+        return new AnchorSet(list);
+    }
+
+    /// <summary>The anchors of one bench run, disposed together (PyTorch's helper process exits).</summary>
+    private sealed class AnchorSet(IReadOnlyList<IBenchAnchor> list) : IDisposable
+    {
+        public IReadOnlyList<IBenchAnchor> List => list;
+
+        public void Dispose()
+        {
+            foreach (var anchor in list)
+                anchor.Dispose();
+        }
     }
 }

@@ -11,10 +11,17 @@ namespace BatchNorm.Cli.Bench;
 /// <param name="High">The 75th percentile: with <paramref name="Low"/>, the spread.</param>
 internal sealed record AnchorRatio(string Anchor, double AnchorMs, double Ratio, double Low, double High);
 
-/// <summary>One timed cell: a kernel, layout, shape and pass, and its ratio to an anchor when one was timed.</summary>
-internal sealed record BenchRow(string Kernel, string Layout, string Shape, string Pass, double Ms, double Gbps, double Roofline, AnchorRatio? Versus = null)
+/// <summary>One timed cell: a kernel, layout, shape and pass, and its ratio to each anchor timed in the same rounds.</summary>
+internal sealed record BenchRow(string Kernel, string Layout, string Shape, string Pass, double Ms, double Gbps, double Roofline, IReadOnlyList<AnchorRatio> Versus)
 {
-    /// <summary>One JSON object: kernel, layout, shape, pass, ms, gbps, roofline, and anchor, anchor_ms, ratio, ratio_p25, ratio_p75 when an anchor was timed.</summary>
+    /// <summary>The anchor to beat: the fastest one timed, or null when none was.</summary>
+    public AnchorRatio? Best => Versus.MinBy(v => v.AnchorMs);
+
+    /// <summary>
+    /// One JSON object: kernel, layout, shape, pass, ms, gbps, roofline; anchor, anchor_ms, ratio,
+    /// ratio_p25, ratio_p75 of the best (fastest) anchor, null when none was timed; and anchors, every
+    /// anchor's figures under the same names.
+    /// </summary>
     public string ToJsonLine() => JsonSerializer.Serialize(new Dictionary<string, object?>
     {
         ["kernel"] = Kernel,
@@ -24,18 +31,30 @@ internal sealed record BenchRow(string Kernel, string Layout, string Shape, stri
         ["ms"] = Math.Round(Ms, 4),
         ["gbps"] = Math.Round(Gbps, 2),
         ["roofline"] = Math.Round(Roofline, 3),
-        ["anchor"] = Versus?.Anchor,
-        ["anchor_ms"] = Versus is null ? null : Math.Round(Versus.AnchorMs, 4),
-        ["ratio"] = Versus is null ? null : Math.Round(Versus.Ratio, 3),
-        ["ratio_p25"] = Versus is null ? null : Math.Round(Versus.Low, 3),
-        ["ratio_p75"] = Versus is null ? null : Math.Round(Versus.High, 3),
+        ["anchor"] = Best?.Anchor,
+        ["anchor_ms"] = Best is null ? null : Math.Round(Best.AnchorMs, 4),
+        ["ratio"] = Best is null ? null : Math.Round(Best.Ratio, 3),
+        ["ratio_p25"] = Best is null ? null : Math.Round(Best.Low, 3),
+        ["ratio_p75"] = Best is null ? null : Math.Round(Best.High, 3),
+        ["anchors"] = Versus.Select(v => new Dictionary<string, object>
+        {
+            ["anchor"] = v.Anchor,
+            ["anchor_ms"] = Math.Round(v.AnchorMs, 4),
+            ["ratio"] = Math.Round(v.Ratio, 3),
+            ["ratio_p25"] = Math.Round(v.Low, 3),
+            ["ratio_p75"] = Math.Round(v.High, 3),
+        }).ToArray(),
     });
 
+    /// <summary>The table's cells: kernel to roofline, then for each anchor its ms and ratio (p25-p75).</summary>
     public string[] Cells() =>
     [
         Kernel, Layout, Shape, Pass, Ms.ToString("0.000", CultureInfo.InvariantCulture), Gbps.ToString("0.0", CultureInfo.InvariantCulture),
         Roofline.ToString("0.00", CultureInfo.InvariantCulture),
-        Versus is null ? "-" : Versus.Anchor,
-        Versus is null ? "-" : string.Create(CultureInfo.InvariantCulture, $"{Versus.Ratio:0.00} ({Versus.Low:0.00}-{Versus.High:0.00})"),
+        .. Versus.SelectMany(v => new[]
+        {
+            v.AnchorMs.ToString("0.000", CultureInfo.InvariantCulture),
+            string.Create(CultureInfo.InvariantCulture, $"{v.Ratio:0.00} ({v.Low:0.00}-{v.High:0.00})"),
+        }),
     ];
 }

@@ -5,7 +5,7 @@ using BatchNorm.Harness.Kernels;
 namespace BatchNorm.Cli.Bench;
 
 /// <summary>Times kernels on the benchmark shapes: fwd_train, fwd_infer and (training) backward.</summary>
-internal sealed class BenchmarkRunner(int threads, int runs, IBatchNormKernel? anchor = null)
+internal sealed class BenchmarkRunner(int threads, int runs, IReadOnlyList<IBenchAnchor> anchors)
 {
     private readonly Dictionary<(int Length, int Inputs), double> probes = [];
 
@@ -24,20 +24,19 @@ internal sealed class BenchmarkRunner(int threads, int runs, IBatchNormKernel? a
             "backward" => BatchNormPass.BackwardTraining,
             _ => throw new ArgumentException($"no bench pass '{pass}'", nameof(pass)),
         };
-        double seconds;
-        AnchorRatio? versus = null;
-        if (anchor is null || anchor.Name == kernel.Name)
+        // Round by round (ours, then each anchor): each round's ratio cancels the machine's drift.
+        var ours = Timing.Timer(() => workload.Run(batchNormPass));
+        Timing.WarmUp(ours);
+        var others = anchors.Where(a => a.Name != kernel.Name).ToArray();
+        var timers = new List<Func<double>> { ours };
+        timers.AddRange(others.Select(a => a.Cell(workload, benchShape, layout, pass, batchNormPass)));
+        double[][] rounds = Timing.Rounds(timers, runs);
+        double seconds = Timing.Median(rounds[0]);
+        var versus = others.Select((a, i) =>
         {
-            seconds = Timing.MedianSeconds(() => workload.Run(batchNormPass), runs);
-        }
-        else
-        {
-            // Round by round on the same buffers: the ratio of each round cancels the machine's drift.
-            var (ours, theirs) = Timing.Interleaved(() => workload.Run(batchNormPass), () => workload.RunWith(anchor, batchNormPass), runs);
-            double[] ratios = ours.Zip(theirs, (a, b) => a / b).ToArray();
-            seconds = Timing.Median(ours);
-            versus = new AnchorRatio(anchor.Name, Timing.Median(theirs) * 1e3, Timing.Median(ratios), Timing.Quantile(ratios, 0.25), Timing.Quantile(ratios, 0.75));
-        }
+            double[] ratios = rounds[0].Zip(rounds[i + 1], (mine, theirs) => mine / theirs).ToArray();
+            return new AnchorRatio(a.Name, Timing.Median(rounds[i + 1]) * 1e3, Timing.Median(ratios), Timing.Quantile(ratios, 0.25), Timing.Quantile(ratios, 0.75));
+        }).ToArray();
 
         int inputs = pass == "backward" ? 2 : 1;
         double bytes = (inputs + 1) * 4.0 * n;

@@ -5,22 +5,39 @@ namespace BatchNorm.Cli.Bench;
 /// <summary>Wall times of repeated calls: the median of one action, or two actions interleaved round by round.</summary>
 internal static class Timing
 {
+    /// <summary>Untimed calls each participant makes right before its timed call in a round, so it is timed warm, as in back-to-back layers.</summary>
+    public const int WarmCallsPerRound = 2;
+
     /// <summary>
-    /// Times two actions round by round (a, b, a, b, ...) after warming both up, so slow and fast
-    /// periods of a shared machine fall on both alike; returns each round's seconds for each.
+    /// The pause between participants: longer than OpenMP's threads (oneDNN's, PyTorch's) and the
+    /// fork-join helpers spin after a call, so no participant's spinning threads take the cores
+    /// from the next one's timed call. Without it, interleaving oneDNN and PyTorch with ours on two
+    /// cores made every figure 5 to 30 times slower.
     /// </summary>
-    public static (double[] A, double[] B) Interleaved(Action a, Action b, int rounds)
+    public const int QuiesceMilliseconds = 20;
+
+    /// <summary>
+    /// Times participants round by round (each in turn: <see cref="WarmCallsPerRound"/> untimed calls,
+    /// one timed, then a pause of <see cref="QuiesceMilliseconds"/>), after they were warmed up, so
+    /// slow and fast periods of a shared machine fall on all alike; returns each round's seconds for
+    /// each participant. A participant is a timer of one call.
+    /// </summary>
+    public static double[][] Rounds(IReadOnlyList<Func<double>> participants, int rounds)
     {
-        WarmUp(a);
-        WarmUp(b);
-        double[] first = new double[rounds], second = new double[rounds];
+        double[][] seconds = participants.Select(_ => new double[rounds]).ToArray();
         for (int i = 0; i < rounds; i++)
         {
-            first[i] = Once(a);
-            second[i] = Once(b);
+            for (int p = 0; p < participants.Count; p++)
+            {
+                for (int w = 0; w < WarmCallsPerRound; w++)
+                    participants[p]();
+                seconds[p][i] = participants[p]();
+                if (participants.Count > 1)
+                    Thread.Sleep(QuiesceMilliseconds);
+            }
         }
 
-        return (first, second);
+        return seconds;
     }
 
     /// <summary>The median of the values (sorted copy; the mean of the middle two for an even count).</summary>
@@ -43,24 +60,27 @@ internal static class Timing
     /// </summary>
     public const int WarmUpMilliseconds = 500;
 
-    private static void WarmUp(Action action)
+    /// <summary>Calls the timer at least 50 times and for <see cref="WarmUpMilliseconds"/>.</summary>
+    public static void WarmUp(Func<double> once)
     {
         long warmUp = Stopwatch.GetTimestamp();
         for (int i = 0; i < 50 || Stopwatch.GetElapsedTime(warmUp).TotalMilliseconds < WarmUpMilliseconds; i++)
-            action();
+            once();
     }
 
-    private static double Once(Action action)
+    /// <summary>The timer of one call of <paramref name="action"/>, in seconds.</summary>
+    public static Func<double> Timer(Action action) => () =>
     {
         long start = Stopwatch.GetTimestamp();
         action();
         return Stopwatch.GetElapsedTime(start).TotalSeconds;
-    }
+    };
 
     /// <summary>Calls <paramref name="action"/> to warm up (at least 50 times and <see cref="WarmUpMilliseconds"/>, so tiered compilation has settled), then <paramref name="runs"/> times, timing each; returns the median in seconds.</summary>
     public static double MedianSeconds(Action action, int runs)
     {
-        WarmUp(action);
-        return Median(Enumerable.Range(0, runs).Select(_ => Once(action)).ToArray());
+        var once = Timer(action);
+        WarmUp(once);
+        return Median(Enumerable.Range(0, runs).Select(_ => once()).ToArray());
     }
 }
