@@ -25,7 +25,7 @@ internal static class CheckCommand
             var chosen = Enumerable.Range(0, cases.Count).ToArray();
             if (parse.GetValue(caseName) is { } filter)
             {
-                chosen = chosen.Where(i => cases[i].Name == filter || cases[i].Name.StartsWith(filter + "/", StringComparison.Ordinal)).ToArray();
+                chosen = chosen.Where(i => Verifier.Matches(cases[i].Name, filter)).ToArray();
                 if (chosen.Length == 0)
                     throw new UsageException($"--case {filter}: no case of {root} has that name or starts with it followed by '/'.");
             }

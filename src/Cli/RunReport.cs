@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using BatchNorm.Harness;
 using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Reports;
@@ -52,10 +51,8 @@ internal sealed record RunReport(string SuiteName, int Seed, (int K, int N)? Sha
         CustomParser = result =>
         {
             string token = result.Tokens.Count == 0 ? "" : result.Tokens[0].Value;
-            string[] parts = token.Split('/');
-            if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int k)
-                && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= 1 && k >= 1 && k <= n)
-                return (k, n);
+            if (Verifier.ParseShard(token) is { } shard)
+                return shard;
             result.AddError($"--shard {token}: must be K/N with 1 <= K <= N, e.g. 2/4.");
             return null;
         },
@@ -76,13 +73,8 @@ internal sealed record RunReport(string SuiteName, int Seed, (int K, int N)? Sha
         if (JUnit is { } junit)
             ReportFiles.Write(junit, JUnitReport.Render(kernel, SuiteName, results));
 
-        int passed = results.Count(r => r.Verdict == Verdict.Passed), failed = results.Count(r => r.Verdict == Verdict.Failed);
-        int mistrusted = results.Count(r => r.Verdict == Verdict.Mistrusted);
-        string shard = Shard is var (k, n) ? string.Create(CultureInfo.InvariantCulture, $", shard {k}/{n}") : "";
-        string worst = results.Count == 0 ? "-" : ReportFormat.Short(results.Max(r => r.WorstRatio));
-        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{kernel}, suite {SuiteName}{shard}, seed {Seed}: {passed} passed, {failed} failed, {mistrusted} mistrusted; worst headroom {worst}."));
-        return passed == results.Count ? ExitCodes.Passed : ExitCodes.Failed;
+        Console.Out.WriteLine(TextReport.Summary(kernel, SuiteName, Shard, Seed, results));
+        return results.All(r => r.Verdict == Verdict.Passed) ? ExitCodes.Passed : ExitCodes.Failed;
     }
 
     private static Table Table(IReadOnlyList<CaseResult> results, bool allOutputs)

@@ -46,7 +46,7 @@ public static class BatchNormVerifier
         var results = Verifier.Run(kernel, cases, settings.Seed)
             .Select(r => r with { ReproduceWith = Reproducer(suite, settings, r.Case.Name) })
             .ToList();
-        return new VerificationReport(kernel.Name, suite, settings.Seed, results);
+        return new VerificationReport(kernel.Name, suite, settings.Seed, settings.Shard, results);
     }
 
     private static string Reproducer(Suite suite, VerificationSettings settings, string caseName) => string.Create(CultureInfo.InvariantCulture,

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using BatchNorm.Harness.Reports;
 using BatchNorm.Harness.Verification;
@@ -8,9 +7,10 @@ namespace BatchNorm.Harness;
 /// <summary>What <see cref="BatchNormVerifier.Verify"/> found: one outcome per case, and the text <c>bnverify verify</c> prints for them.</summary>
 public sealed class VerificationReport
 {
-    internal VerificationReport(string kernel, Suite suite, int seed, IReadOnlyList<CaseResult> results)
+    internal VerificationReport(string kernel, Suite suite, int seed, (int K, int N)? shard, IReadOnlyList<CaseResult> results)
     {
         Kernel = kernel;
+        Shard = shard;
         Suite = suite;
         Seed = seed;
         Results = results;
@@ -25,6 +25,9 @@ public sealed class VerificationReport
 
     public int Seed { get; }
 
+    /// <summary>The shard run (K of N), or null for the whole selection.</summary>
+    public (int K, int N)? Shard { get; }
+
     /// <summary>Every case run, in suite order.</summary>
     public IReadOnlyList<CaseOutcome> Cases { get; }
 
@@ -37,10 +40,8 @@ public sealed class VerificationReport
     /// <summary>The full results, for bnverify's own reports.</summary>
     internal IReadOnlyList<CaseResult> Results { get; }
 
-    /// <summary>"kernel, suite quick, seed S: P passed, F failed, M mistrusted; worst headroom H."</summary>
-    public string Summary => string.Create(CultureInfo.InvariantCulture,
-        $"{Kernel}, suite {Suite.ToString().ToLowerInvariant()}, seed {Seed}: {Cases.Count(c => c.Verdict == Verdict.Passed)} passed, " +
-        $"{Cases.Count(c => c.Verdict == Verdict.Failed)} failed, {Cases.Count(c => c.Verdict == Verdict.Mistrusted)} mistrusted; worst headroom {ReportFormat.Short(WorstHeadroom)}.");
+    /// <summary>"kernel, suite quick[, shard K/N], seed S: P passed, F failed, M mistrusted; worst headroom H." as <c>bnverify verify</c> ends.</summary>
+    public string Summary => TextReport.Summary(Kernel, Suite.ToString().ToLowerInvariant(), Shard, Seed, Results);
 
     /// <summary>Throws <see cref="BatchNormVerificationException"/>, whose message is this report, unless every case passed.</summary>
     public void EnsurePassed()

@@ -23,15 +23,9 @@ internal sealed class KernelAnchor(IBatchNormKernel kernel) : IBenchAnchor
 
     public Func<double> Cell(PassWorkload workload, BenchShape shape, Layout layout, string pass, BatchNormPass batchNormPass)
     {
-        double Once()
-        {
-            long start = Stopwatch.GetTimestamp();
-            workload.RunWith(kernel, batchNormPass);
-            return Stopwatch.GetElapsedTime(start).TotalSeconds;
-        }
-
-        Timing.WarmUp(Once);
-        return Once;
+        var once = Timing.Timer(() => workload.RunWith(kernel, batchNormPass));
+        Timing.WarmUp(once);
+        return once;
     }
 
     public void Dispose()
@@ -85,7 +79,7 @@ internal sealed class PyTorchAnchor : IBenchAnchor
     public Func<double> Cell(PassWorkload workload, BenchShape shape, Layout layout, string pass, BatchNormPass batchNormPass)
     {
         var s = shape.In(layout);
-        Ask(string.Create(CultureInfo.InvariantCulture, $"cell {s.N} {s.C} {s.S} {(layout == Layout.ChannelsFirst ? "nchw" : "nhwc")} {pass}"), "ready");
+        Ask(string.Create(CultureInfo.InvariantCulture, $"cell {s.N} {s.C} {s.S} {layout.Short()} {pass}"), "ready");
         return () => double.Parse(Ask("run", null), NumberStyles.Float, CultureInfo.InvariantCulture);
     }
 

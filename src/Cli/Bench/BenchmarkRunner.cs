@@ -43,6 +43,6 @@ internal sealed class BenchmarkRunner(int threads, int runs, IReadOnlyList<IBenc
         if (!probes.TryGetValue((n, inputs), out double probe))
             probes[(n, inputs)] = probe = StreamingProbe.BytesPerSecond(n, inputs, threads, runs);
         double bytesPerSecond = bytes / seconds;
-        return new BenchRow(kernel.Name, layout == Layout.ChannelsFirst ? "nchw" : "nhwc", benchShape.Name, pass, seconds * 1e3, bytesPerSecond / 1e9, bytesPerSecond / probe, versus);
+        return new BenchRow(kernel.Name, layout.Short(), benchShape.Name, pass, seconds * 1e3, bytesPerSecond / 1e9, bytesPerSecond / probe, versus);
     }
 }

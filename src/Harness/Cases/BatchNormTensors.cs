@@ -113,6 +113,15 @@ internal static class BatchNormTensors
         Enum.GetValues<BatchNormOutput>().Where(o => o.Name() == name).Select(o => (BatchNormOutput?)o).FirstOrDefault()
         ?? throw new ArgumentException($"'{name}' is not an output; outputs are {string.Join(", ", Enum.GetValues<BatchNormOutput>().Select(o => o.Name()))}.", nameof(name));
 
+    /// <summary>True for inputs shaped as x (x, dy), false for per-channel ones.</summary>
+    public static bool IsElementwise(this BatchNormInput input) => input switch
+    {
+        BatchNormInput.X or BatchNormInput.Dy => true,
+        BatchNormInput.Gamma or BatchNormInput.Beta or BatchNormInput.RunningMean or BatchNormInput.RunningVariance or BatchNormInput.SavedMean
+            or BatchNormInput.SavedInvStd => false,
+        _ => throw new ArgumentOutOfRangeException(nameof(input), input, "not a batch norm input"),
+    };
+
     /// <summary>True for outputs shaped as x (one value per element), false for per-channel ones.</summary>
     public static bool IsElementwise(this BatchNormOutput output) => output switch
     {

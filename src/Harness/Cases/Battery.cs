@@ -25,7 +25,7 @@ internal static class Battery
                 {
                     var @case = new VerificationCase
                     {
-                        Name = $"{family}/{(layout == Layout.ChannelsFirst ? "nchw" : "nhwc")}/{PassName(pass)}",
+                        Name = $"{family}/{layout.Short()}/{PassName(pass)}",
                         Shape = new TensorShape(n, c, s, layout),
                         Pass = pass,
                     };

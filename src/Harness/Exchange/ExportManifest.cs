@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using BatchNorm.Harness.Cases;
+using BatchNorm.Harness.Verification;
 
 namespace BatchNorm.Harness.Exchange;
 
@@ -38,13 +39,6 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
         _ => throw new ArgumentOutOfRangeException(nameof(pass), pass, "not a batch norm pass"),
     };
 
-    public static string LayoutName(Layout layout) => layout switch
-    {
-        Layout.ChannelsFirst => "nchw",
-        Layout.ChannelsLast => "nhwc",
-        _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, "not a layout"),
-    };
-
     public static string ConventionName(RunningStatsConvention convention) => convention switch
     {
         RunningStatsConvention.PyTorch => "pytorch",
@@ -70,7 +64,7 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
                 ["name"] = c.Name,
                 ["directory"] = c.Directory,
                 ["pass"] = PassName(c.Pass),
-                ["layout"] = LayoutName(c.Shape.Layout),
+                ["layout"] = c.Shape.Layout.Short(),
                 ["n"] = c.Shape.N,
                 ["c"] = c.Shape.C,
                 ["s"] = c.Shape.S,
@@ -129,7 +123,8 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
             "given" => false,
             var other => throw new InvalidDataException($"{path}: saved_statistics \"{other}\" is not given or own."),
         };
-        (int, int)? shard = root["shard"] is null ? null : ParseShard(Text(root, "shard", path), path);
+        (int, int)? shard = root["shard"] is null ? null
+            : Verifier.ParseShard(Text(root, "shard", path)) ?? throw new InvalidDataException($"{path}: shard \"{Text(root, "shard", path)}\" is not K/N with 1 <= K <= N.");
         if (root["cases"] is not JsonArray array)
             throw new InvalidDataException($"{path}: cases must be an array.");
 
@@ -150,7 +145,7 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
             string directory = Text(item, "directory", path);
             if (directory != expected.Directory)
                 throw new InvalidDataException($"{where}: directory \"{directory}\" must be \"{expected.Directory}\".");
-            if (Text(item, "pass", path) != PassName(@case.Pass) || Text(item, "layout", path) != LayoutName(@case.Shape.Layout)
+            if (Text(item, "pass", path) != PassName(@case.Pass) || Text(item, "layout", path) != @case.Shape.Layout.Short()
                 || Integer(item, "n", path) != @case.Shape.N || Integer(item, "c", path) != @case.Shape.C || Integer(item, "s", path) != @case.Shape.S)
                 throw new InvalidDataException($"{where}: pass, layout or shape differ from this bnverify's case ({@case.Describe()}); export the suite again with it.");
             cases.Add(expected);
@@ -168,15 +163,6 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
             : shape.Layout == Layout.ChannelsFirst ? [shape.N, shape.C, shape.S] : [shape.N, shape.S, shape.C];
         var inputs = BatchNormTensors.InputsOf(@case.Pass, @case.Gamma != GammaKind.Absent, @case.WithBeta, @case.WithRunningStats, !@case.SavedStatisticsFromKernel);
         return new ExportedCase(@case.Name, @case.Name, @case.Pass, shape, xShape, @case.Options, inputs, BatchNormTensors.OutputsOf(@case.Pass, @case.WithRunningStats));
-    }
-
-    private static (int, int) ParseShard(string text, string path)
-    {
-        string[] parts = text.Split('/');
-        if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int k)
-            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= 1 && k >= 1 && k <= n)
-            return (k, n);
-        throw new InvalidDataException($"{path}: shard \"{text}\" is not K/N with 1 <= K <= N.");
     }
 
     private static string Text(JsonObject node, string field, string path) =>

@@ -26,7 +26,7 @@ internal static class SuiteExport
             foreach (var input in exported.Inputs)
             {
                 float[] values = inputs[input];
-                long[] shape = input is BatchNormInput.X or BatchNormInput.Dy ? exported.XShape : [values.Length];
+                long[] shape = input.IsElementwise() ? exported.XShape : [values.Length];
                 NpyArray.WriteFloat32(Path.Combine(folder, input.FileStem() + ".npy"), values, shape);
             }
         }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Verification;
@@ -7,6 +8,17 @@ namespace BatchNorm.Harness.Reports;
 /// <summary>The plain-text failure report the console and the JUnit report share (the Markdown report is a table of its own).</summary>
 internal static class TextReport
 {
+    /// <summary>"kernel, suite S[, shard K/N], seed N: P passed, F failed, M mistrusted; worst headroom H." (H is "-" when no case ran).</summary>
+    public static string Summary(string kernel, string suite, (int K, int N)? shard, int seed, IReadOnlyList<CaseResult> results)
+    {
+        int passed = results.Count(r => r.Verdict == Verdict.Passed), failed = results.Count(r => r.Verdict == Verdict.Failed);
+        int mistrusted = results.Count(r => r.Verdict == Verdict.Mistrusted);
+        string sharded = shard is var (k, n) ? string.Create(CultureInfo.InvariantCulture, $", shard {k}/{n}") : "";
+        string worst = results.Count == 0 ? "-" : ReportFormat.Short(results.Max(r => r.WorstRatio));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{kernel}, suite {suite}{sharded}, seed {seed}: {passed} passed, {failed} failed, {mistrusted} mistrusted; worst headroom {worst}.");
+    }
+
     /// <summary>
     /// A failing or mistrusted case: what was wrong, the ten worst elements of each failing output
     /// (index, expected, actual, error, bound, ULPs) and the one-line command that reproduces it.

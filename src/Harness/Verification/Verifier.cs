@@ -1,3 +1,4 @@
+using System.Globalization;
 using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Kernels;
 
@@ -15,14 +16,27 @@ internal static class Verifier
         var cases = Battery.For(suite);
         if (caseFilter is null)
             return cases;
-        var chosen = cases.Where(c => c.Name == caseFilter || c.Name.StartsWith(caseFilter + "/", StringComparison.Ordinal)).ToArray();
+        var chosen = cases.Where(c => Matches(c.Name, caseFilter)).ToArray();
         if (chosen.Length == 0)
         {
             // A case of the full suite named on the command line of a quick run still runs.
-            chosen = Battery.For(Suite.Full).Where(c => c.Name == caseFilter || c.Name.StartsWith(caseFilter + "/", StringComparison.Ordinal)).ToArray();
+            chosen = Battery.For(Suite.Full).Where(c => Matches(c.Name, caseFilter)).ToArray();
         }
 
         return chosen;
+    }
+
+    /// <summary>True when a case of that name is selected by <c>--case FILTER</c>: the name itself, or a prefix of it followed by '/'.</summary>
+    public static bool Matches(string caseName, string filter) =>
+        caseName == filter || caseName.StartsWith(filter + "/", StringComparison.Ordinal);
+
+    /// <summary>"K/N" with 1 &lt;= K &lt;= N as (K, N), or null for anything else (strict invariant digits).</summary>
+    public static (int K, int N)? ParseShard(string text)
+    {
+        string[] parts = text.Split('/');
+        return parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int k)
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= 1 && k >= 1 && k <= n
+            ? (k, n) : null;
     }
 
     /// <summary>

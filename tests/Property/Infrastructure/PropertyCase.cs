@@ -75,7 +75,7 @@ internal sealed record PropertyCase(TensorShape Shape, BatchNormOptions Options,
     public override string ToString()
     {
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"shape: {Shape.N} {Shape.C} {Shape.S} {(Shape.Layout == Layout.ChannelsFirst ? "nchw" : "nhwc")}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"shape: {Shape.N} {Shape.C} {Shape.S} {Shape.Layout.Short()}");
         text.AppendLine(CultureInfo.InvariantCulture, $"options: {Options.Convention} {Options.Epsilon:R} {Options.Momentum:R}");
         foreach (var (name, values) in Fields())
             text.AppendLine(CultureInfo.InvariantCulture, $"{name}: {string.Join(' ', values.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))}");
