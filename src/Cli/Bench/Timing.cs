@@ -14,7 +14,7 @@ internal static class Timing
     /// from the next one's timed call. Without it, interleaving oneDNN and PyTorch with ours on two
     /// cores made every figure 5 to 30 times slower.
     /// </summary>
-    public const int QuiesceMilliseconds = 20;
+    public const int QuiesceMilliseconds = 60;
 
     /// <summary>
     /// Times participants round by round (each in turn: <see cref="WarmCallsPerRound"/> untimed calls,

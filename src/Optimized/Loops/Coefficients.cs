@@ -4,21 +4,27 @@ using BatchNorm.Optimized.Simd;
 namespace BatchNorm.Optimized.Loops;
 
 /// <summary>
-/// Where an element-wise kernel finds its per-channel coefficients for the element at offset i of
-/// a run. In channels-first a run lies in one channel, so each coefficient is one value broadcast;
-/// in channels-last a run is one row of C channels, so coefficient k of element i is table[k][i].
+/// Where an element-wise kernel finds its per-channel coefficients. In channels-first a run lies in
+/// one channel, so each coefficient is one value broadcast; in channels-last a run is whole rows of
+/// C channels, so element i belongs to channel i mod C, its phase, which the element-wise driver
+/// keeps as it walks the run (a division per vector costs more than the vector's arithmetic).
 /// </summary>
 internal interface ICoefficients
 {
-    /// <summary>Coefficient k for the TV.Count elements starting at offset i of the run.</summary>
-    TV Get<TV>(int k, nint i) where TV : struct, IFloatVector<TV>;
+    /// <summary>After how many elements the coefficients repeat: C for rows, 0 when every element has the same ones.</summary>
+    nint Period { get; }
+
+    /// <summary>Coefficient k for the TV.Count elements starting at the one whose phase (offset mod <see cref="Period"/>) is given.</summary>
+    TV Get<TV>(int k, nint phase) where TV : struct, IFloatVector<TV>;
 }
 
 /// <summary>Channels-first: the run is in one channel; four values, broadcast.</summary>
 internal readonly struct UniformCoefficients(float c0, float c1, float c2, float c3) : ICoefficients
 {
+    public nint Period => 0;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public TV Get<TV>(int k, nint i) where TV : struct, IFloatVector<TV> =>
+    public TV Get<TV>(int k, nint phase) where TV : struct, IFloatVector<TV> =>
         TV.Broadcast(k switch { 0 => c0, 1 => c1, 2 => c2, _ => c3 });
 }
 
@@ -26,11 +32,13 @@ internal readonly struct UniformCoefficients(float c0, float c1, float c2, float
 /// Channels-last: the run is whole rows of C channels, so element i belongs to channel i mod C.
 /// Coefficient k of channel c is at table[k*stride + c], and each array is followed by a
 /// wrap-around copy (table[k*stride + C + m] = table[k*stride + m mod C] for m below
-/// <see cref="Passes.Scratch.Wrap"/>), so a vector starting at any channel loads its lanes' coefficients
-/// in one load, whatever C is.
+/// <see cref="Passes.Scratch.Wrap"/>), so a vector starting at any phase below C loads its lanes'
+/// coefficients in one load, whatever C is.
 /// </summary>
 internal readonly unsafe struct PeriodicCoefficients(float* table, nint channels, nint stride) : ICoefficients
 {
+    public nint Period => channels;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public TV Get<TV>(int k, nint i) where TV : struct, IFloatVector<TV> => TV.Load(table + (k * stride) + (i % channels));
+    public TV Get<TV>(int k, nint phase) where TV : struct, IFloatVector<TV> => TV.Load(table + (k * stride) + phase);
 }

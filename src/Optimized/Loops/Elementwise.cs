@@ -9,43 +9,106 @@ internal unsafe interface IElementwiseOperation
     /// <summary>Where the results go.</summary>
     float* Output { get; }
 
-    /// <summary>The TV.Count results starting at offset i.</summary>
-    TV Compute<TV>(nint i) where TV : struct, IFloatVector<TV>;
+    /// <summary>The period of the coefficients' phase (<see cref="ICoefficients.Period"/>).</summary>
+    nint Period { get; }
+
+    /// <summary>The TV.Count results starting at offset i, whose coefficients start at <paramref name="phase"/>.</summary>
+    TV Compute<TV>(nint i, nint phase) where TV : struct, IFloatVector<TV>;
+}
+
+/// <summary>
+/// Where an element-wise pass runs: <see cref="Rows"/> runs of <see cref="Length"/> elements,
+/// <see cref="Stride"/> apart. One row is a plain run.
+/// </summary>
+internal readonly record struct RunShape(nint Length, int Rows = 1, nint Stride = 0)
+{
+    public static implicit operator RunShape(nint length) => new(length);
 }
 
 /// <summary>
 /// The one driver of every element-wise pass: full vectors, then the tail one lane at a time with
 /// the same operation at the <see cref="Scalar"/> width (so a tail element gets bit for bit what a
 /// vector lane would). With <c>streaming</c>, the output's unaligned head is done lane by lane and
-/// the body is stored non-temporally. No operation reads or writes outside [0, n).
+/// the body is stored non-temporally. No operation reads or writes outside [0, n). The run starts
+/// at phase 0; the phase (i mod the operation's period) advances with i.
 /// </summary>
 internal static unsafe class Elementwise
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TV, TOp, TTail>(nint n, in TOp op, bool streaming)
+    public static void Run<TV, TOp, TTail>(in RunShape run, in TOp op, bool streaming)
+        where TV : struct, IFloatVector<TV>
+        where TOp : struct, IElementwiseOperation
+        where TTail : struct, IElementwiseTail
+    {
+        if (run.Rows == 1)
+            Run<TV, TOp, TTail>(run.Length, op, streaming);
+        else
+            Columns<TV, TOp, TTail>(run, op);
+    }
+
+    /// <summary>
+    /// Rows of runs that each start at phase 0: each row's full vectors, then its tail lane by lane.
+    /// Stores are never non-temporal: the rows of a column strip are too short to fill whole lines
+    /// in the write-combining buffers before the next row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Columns<TV, TOp, TTail>(in RunShape run, in TOp op)
         where TV : struct, IFloatVector<TV>
         where TOp : struct, IElementwiseOperation
         where TTail : struct, IElementwiseTail
     {
         float* output = op.Output;
-        nint i = 0;
+        nint end = (nint)run.Rows * run.Stride;
+        for (nint row = 0; row < end; row += run.Stride)
+        {
+            nint j = 0;
+            for (; j <= run.Length - TV.Count; j += TV.Count)
+                TV.Store(output + row + j, op.Compute<TV>(row + j, j));
+            if (!TTail.Runs)
+                continue;
+            for (; j < run.Length; j += TTail.Step)
+                Scalar.Store(output + row + j, op.Compute<Scalar>(row + j, j));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Run<TV, TOp, TTail>(nint n, in TOp op, bool streaming)
+        where TV : struct, IFloatVector<TV>
+        where TOp : struct, IElementwiseOperation
+        where TTail : struct, IElementwiseTail
+    {
+        float* output = op.Output;
+        // A period of 0 never wraps: the phase is then unused.
+        nint period = op.Period == 0 ? nint.MaxValue : op.Period;
+        nint i = 0, phase = 0;
         // Stryker disable once all : equivalent, which stores are non-temporal changes speed only; both kinds store the same bits.
         bool streamHere = streaming && TV.Count > 1 && n >= StreamingPolicy.MinRunLength;
         if (streamHere)
         {
             nuint alignment = (nuint)(TV.Count * sizeof(float)) - 1;
-            for (; i < n && ((nuint)(output + i) & alignment) != 0; i++)
-                Scalar.Store(output + i, op.Compute<Scalar>(i));
-            for (; i <= n - TV.Count; i += TV.Count)
-                TV.StoreNonTemporal(output + i, op.Compute<TV>(i));
+            for (; i < n && ((nuint)(output + i) & alignment) != 0; i++, phase = Advance(phase, 1, period))
+                Scalar.Store(output + i, op.Compute<Scalar>(i, phase));
+            for (; i <= n - TV.Count; i += TV.Count, phase = Advance(phase, TV.Count, period))
+                TV.StoreNonTemporal(output + i, op.Compute<TV>(i, phase));
         }
 
-        for (; i <= n - TV.Count; i += TV.Count)
-            TV.Store(output + i, op.Compute<TV>(i));
+        for (; i <= n - TV.Count; i += TV.Count, phase = Advance(phase, TV.Count, period))
+            TV.Store(output + i, op.Compute<TV>(i, phase));
         if (!TTail.Runs)
             return;
-        for (; i < n; i += TTail.Step)
-            Scalar.Store(output + i, op.Compute<Scalar>(i));
+        for (; i < n; i += TTail.Step, phase = Advance(phase, TTail.Step, period))
+            Scalar.Store(output + i, op.Compute<Scalar>(i, phase));
+    }
+
+    /// <summary>(phase + step) mod period, for a phase already below the period.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nint Advance(nint phase, nint step, nint period)
+    {
+        phase += step;
+        // Once for a period of at least the step; a few times for fewer channels than lanes.
+        while (phase >= period)
+            phase -= period;
+        return phase;
     }
 }
 
@@ -75,12 +138,13 @@ internal readonly unsafe struct NormalizeOperation<TC>(float* x, float* y, TC co
 {
     public float* Output => y;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public nint Period => coefficients.Period;
 
-    public TV Compute<TV>(nint i) where TV : struct, IFloatVector<TV>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TV Compute<TV>(nint i, nint phase) where TV : struct, IFloatVector<TV>
     {
-        TV centered = TV.Subtract(TV.Subtract(TV.Load(x + i), coefficients.Get<TV>(NormalizeSlots.MeanHigh, i)), coefficients.Get<TV>(NormalizeSlots.MeanLow, i));
-        return TV.MultiplyAdd(centered, coefficients.Get<TV>(NormalizeSlots.Scale, i), coefficients.Get<TV>(NormalizeSlots.Shift, i));
+        TV centered = TV.Subtract(TV.Subtract(TV.Load(x + i), coefficients.Get<TV>(NormalizeSlots.MeanHigh, phase)), coefficients.Get<TV>(NormalizeSlots.MeanLow, phase));
+        return TV.MultiplyAdd(centered, coefficients.Get<TV>(NormalizeSlots.Scale, phase), coefficients.Get<TV>(NormalizeSlots.Shift, phase));
     }
 }
 
@@ -110,13 +174,14 @@ internal readonly unsafe struct TrainingInputGradientOperation<TC>(float* x, flo
 {
     public float* Output => dx;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public nint Period => coefficients.Period;
 
-    public TV Compute<TV>(nint i) where TV : struct, IFloatVector<TV>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TV Compute<TV>(nint i, nint phase) where TV : struct, IFloatVector<TV>
     {
-        TV centered = TV.Subtract(TV.Load(x + i), coefficients.Get<TV>(TrainingGradientSlots.Mean, i));
-        TV dyTerm = TV.Multiply(TV.Subtract(TV.Load(dy + i), coefficients.Get<TV>(TrainingGradientSlots.MeanDy, i)), coefficients.Get<TV>(TrainingGradientSlots.DyScale, i));
-        return TV.MultiplyAdd(centered, coefficients.Get<TV>(TrainingGradientSlots.CentredScale, i), dyTerm);
+        TV centered = TV.Subtract(TV.Load(x + i), coefficients.Get<TV>(TrainingGradientSlots.Mean, phase));
+        TV dyTerm = TV.Multiply(TV.Subtract(TV.Load(dy + i), coefficients.Get<TV>(TrainingGradientSlots.MeanDy, phase)), coefficients.Get<TV>(TrainingGradientSlots.DyScale, phase));
+        return TV.MultiplyAdd(centered, coefficients.Get<TV>(TrainingGradientSlots.CentredScale, phase), dyTerm);
     }
 }
 
@@ -133,8 +198,9 @@ internal readonly unsafe struct ScaleOperation<TC>(float* dy, float* dx, TC coef
 {
     public float* Output => dx;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public nint Period => coefficients.Period;
 
-    public TV Compute<TV>(nint i) where TV : struct, IFloatVector<TV> =>
-        TV.Multiply(TV.Load(dy + i), coefficients.Get<TV>(ScaleSlots.Scale, i));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TV Compute<TV>(nint i, nint phase) where TV : struct, IFloatVector<TV> =>
+        TV.Multiply(TV.Load(dy + i), coefficients.Get<TV>(ScaleSlots.Scale, phase));
 }
