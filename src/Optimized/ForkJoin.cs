@@ -33,6 +33,8 @@ internal static class ForkJoin
         Helpers.Offer(job, Math.Min(degreeOfParallelism, count) - 1);
         job.Work();
         job.WaitForAll();
+        // A helper that has not picked the job up yet never will: take it back, so the helper is free for the next loop.
+        Helpers.Retract(job);
     }
 
     private sealed class Job<TBody>(int count, TBody body) : IHelperWork where TBody : struct, IForkJoinBody
@@ -97,6 +99,9 @@ internal static class Helpers
     /// <summary>How long an idle helper keeps watching its slot before it sleeps: longer than the gap between a pass's phases and between back-to-back calls.</summary>
     public const int SpinMicroseconds = 50;
 
+    /// <summary>How long a caller waits for a busy helper to finish before it asks the thread pool instead: far longer than a helper takes to leave a finished loop.</summary>
+    public const int BusyWaitMicroseconds = 20;
+
     /// <summary>More helpers than this come from the thread pool.</summary>
     public const int MaxHelpers = 64;
 
@@ -122,6 +127,13 @@ internal static class Helpers
         }
     }
 
+    /// <summary>Takes <paramref name="job"/> back from every own helper that has not picked it up yet.</summary>
+    public static void Retract(IHelperWork job)
+    {
+        foreach (var helper in helpers)
+            helper.Retract(job);
+    }
+
     private static Helper[] Grow(int count)
     {
         lock (Growing)
@@ -143,6 +155,7 @@ internal static class Helpers
     {
         private static readonly object Busy = new();
         private static readonly long SpinTicks = Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
+        private static readonly long BusyWaitTicks = Stopwatch.Frequency * BusyWaitMicroseconds / 1_000_000;
 
         private readonly ManualResetEventSlim wake = new(false, spinCount: 0);
         private object? slot;
@@ -154,17 +167,36 @@ internal static class Helpers
             thread.Start();
         }
 
-        /// <summary>Posts the job if this helper is idle; false when it is busy or already has one.</summary>
+        /// <summary>
+        /// Posts the job if this helper is idle, or becomes idle within <see cref="BusyWaitMicroseconds"/>;
+        /// false when it stays busy (another caller's loop) or already has a job.
+        /// </summary>
         public bool TryPost(IHelperWork job)
         {
-            if (Interlocked.CompareExchange(ref slot, job, null) is not null)
-                return false;
+            long since = 0;
+            object? seen;
+            while ((seen = Interlocked.CompareExchange(ref slot, job, null)) is not null)
+            {
+                // A helper is still leaving the caller's previous loop when the caller's next one
+                // starts (its last task is done, its claim of none is not): wait for it rather than
+                // wake a thread-pool thread, which may land on the caller's own core.
+                if (seen != Busy)
+                    return false;
+                if (since == 0)
+                    since = Stopwatch.GetTimestamp();
+                else if (Stopwatch.GetTimestamp() - since > BusyWaitTicks)
+                    return false;
+                Thread.SpinWait(1);
+            }
 
             // The helper either sees the job before it sleeps, or has said it sleeps: both are full fences.
             if (Volatile.Read(ref sleeping) == 1)
                 wake.Set();
             return true;
         }
+
+        /// <summary>Empties the slot if it still holds <paramref name="job"/> (posted, not picked up).</summary>
+        public void Retract(IHelperWork job) => Interlocked.CompareExchange(ref slot, null, job);
 
         private void Loop()
         {
@@ -188,8 +220,10 @@ internal static class Helpers
                     idleSince = Stopwatch.GetTimestamp();
                 }
 
-                // Claim it: from here until the slot is null again, posters pass this helper by.
-                Interlocked.Exchange(ref slot, Busy);
+                // Claim it, unless its caller took it back meanwhile: from here until the slot is
+                // null again, posters pass this helper by.
+                if (Interlocked.CompareExchange(ref slot, Busy, posted) != posted)
+                    continue;
                 ((IHelperWork)posted).Work();
                 Volatile.Write(ref slot, null);
             }
