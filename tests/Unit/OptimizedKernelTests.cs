@@ -57,8 +57,8 @@ public class OptimizedKernelTests
                 data.Add(width, layout, 3, 1, 70_000);   // C = 1, large M: split within the channel
                 data.Add(width, layout, 4, 3, 50_000);   // several channels, each split in 6 chunks, some crossing a sample boundary
                 data.Add(width, layout, 200, 19, 1);     // S = 1: rows
-                data.Add(width, layout, 300, 100, 1);    // S = 1, few rows: three column strips, the last 4 channels wide
-                data.Add(width, layout, 8, 100, 37);     // three column strips in channels-last, short runs in channels-first
+                data.Add(width, layout, 300, 100, 1);    // S = 1, C not a multiple of any width: rows whose phase wraps mid-vector
+                data.Add(width, layout, 8, 100, 37);     // the same in channels-last, short runs in channels-first
             }
         }
 

@@ -63,41 +63,11 @@ public class PartitionTests
             var expected = shape.Layout == Layout.ChannelsFirst && shape.S >= Partition.MinChannelRun ? Traversal.ChannelRuns
                 : shape.Layout == Layout.ChannelsFirst && shape.S > 1 ? Traversal.SampleRuns
                 : Traversal.Rows;
-            var applyPlan = Partition.ForApply(shape);
-            Assert.True(expected == applyPlan.Traversal, $"{shape}: {applyPlan.Traversal} to apply, expected {expected}");
-            Assert.Equal((long)(expected == Traversal.SampleRuns ? shape.N : shape.M), applyPlan.Units);
-            Assert.Equal(expected == Traversal.ChannelRuns ? shape.C * applyPlan.Chunks : applyPlan.Chunks, applyPlan.Tasks);
-
-            // A reduction walks the same way, except that rows may be cut into column strips instead.
             var plan = Partition.For(shape);
-            if (plan.Traversal == Traversal.ColumnStrips)
-                Assert.True(expected == Traversal.Rows, $"{shape}: column strips, expected {expected}");
-            else
-                Assert.Equal(applyPlan, plan);
+            Assert.True(expected == plan.Traversal, $"{shape}: {plan.Traversal}, expected {expected}");
+            Assert.Equal((long)(expected == Traversal.SampleRuns ? shape.N : shape.M), plan.Units);
+            Assert.Equal(expected == Traversal.ChannelRuns ? shape.C * plan.Chunks : plan.Chunks, plan.Tasks);
         }
-    }
-
-    [Fact]
-    public void ColumnStripsAreAlignedFitInL2AndKeepCoresBusy()
-    {
-        int strips = 0;
-        foreach (var shape in Grid().Where(s => Partition.For(s).Traversal == Traversal.ColumnStrips))
-        {
-            var plan = Partition.For(shape);
-            long total = shape.ElementCount;
-            string where = $"{shape}: {plan.Chunks} strips of {plan.StripWidth} channels";
-            Assert.Equal(0, plan.StripWidth % Partition.StripAlignment);
-            Assert.True((long)shape.M * plan.StripWidth * sizeof(float) <= Partition.MaxStripBytes, $"{where} exceed {Partition.MaxStripBytes} bytes");
-            Assert.True(plan.Tasks >= Math.Min(Partition.MinTasks, total / Partition.MinChunk), $"{where} leave cores idle");
-            Assert.Equal((long)shape.C, plan.Units);
-            Assert.Equal((long)shape.C, plan.PartialSlots);
-            strips++;
-        }
-
-        // The rule is not vacuous: the grid has shapes that are cut into strips (256x1024 among them).
-        Assert.True(strips > 0, "no shape of the grid is cut into column strips");
-        Assert.Equal(Traversal.ColumnStrips, Partition.For(new TensorShape(256, 1024, 1, Layout.ChannelsFirst)).Traversal);
-        Assert.Equal(Traversal.Rows, Partition.For(new TensorShape(64, 64, 3136, Layout.ChannelsLast)).Traversal);
     }
 
     [Fact]
@@ -118,9 +88,9 @@ public class PartitionTests
     [Fact]
     public void RowAndSampleChunksAreAboutTheTargetSizeAndNeitherTooFewNorTooSmall()
     {
-        foreach (var shape in Grid().Where(s => Partition.ForApply(s).Traversal != Traversal.ChannelRuns))
+        foreach (var shape in Grid().Where(s => Partition.For(s).Traversal != Traversal.ChannelRuns))
         {
-            var plan = Partition.ForApply(shape);
+            var plan = Partition.For(shape);
             long total = shape.ElementCount;
             long unitElements = total / plan.Units;
             long largest = CeilDiv(plan.Units, plan.Chunks) * unitElements;

@@ -17,15 +17,6 @@ internal unsafe interface IElementwiseOperation
 }
 
 /// <summary>
-/// Where an element-wise pass runs: <see cref="Rows"/> runs of <see cref="Length"/> elements,
-/// <see cref="Stride"/> apart. One row is a plain run.
-/// </summary>
-internal readonly record struct RunShape(nint Length, int Rows = 1, nint Stride = 0)
-{
-    public static implicit operator RunShape(nint length) => new(length);
-}
-
-/// <summary>
 /// The one driver of every element-wise pass: full vectors, then the tail one lane at a time with
 /// the same operation at the <see cref="Scalar"/> width (so a tail element gets bit for bit what a
 /// vector lane would). With <c>streaming</c>, the output's unaligned head is done lane by lane and
@@ -35,44 +26,7 @@ internal readonly record struct RunShape(nint Length, int Rows = 1, nint Stride 
 internal static unsafe class Elementwise
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TV, TOp, TTail>(in RunShape run, in TOp op, bool streaming)
-        where TV : struct, IFloatVector<TV>
-        where TOp : struct, IElementwiseOperation
-        where TTail : struct, IElementwiseTail
-    {
-        if (run.Rows == 1)
-            Run<TV, TOp, TTail>(run.Length, op, streaming);
-        else
-            Columns<TV, TOp, TTail>(run, op);
-    }
-
-    /// <summary>
-    /// Rows of runs that each start at phase 0: each row's full vectors, then its tail lane by lane.
-    /// Stores are never non-temporal: the rows of a column strip are too short to fill whole lines
-    /// in the write-combining buffers before the next row.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Columns<TV, TOp, TTail>(in RunShape run, in TOp op)
-        where TV : struct, IFloatVector<TV>
-        where TOp : struct, IElementwiseOperation
-        where TTail : struct, IElementwiseTail
-    {
-        float* output = op.Output;
-        nint end = (nint)run.Rows * run.Stride;
-        for (nint row = 0; row < end; row += run.Stride)
-        {
-            nint j = 0;
-            for (; j <= run.Length - TV.Count; j += TV.Count)
-                TV.Store(output + row + j, op.Compute<TV>(row + j, j));
-            if (!TTail.Runs)
-                continue;
-            for (; j < run.Length; j += TTail.Step)
-                Scalar.Store(output + row + j, op.Compute<Scalar>(row + j, j));
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run<TV, TOp, TTail>(nint n, in TOp op, bool streaming)
+    public static void Run<TV, TOp, TTail>(nint n, in TOp op, bool streaming)
         where TV : struct, IFloatVector<TV>
         where TOp : struct, IElementwiseOperation
         where TTail : struct, IElementwiseTail

@@ -70,35 +70,34 @@ internal static unsafe class Reductions
     }
 
     /// <summary>
-    /// Channels-last: over <paramref name="rows"/> rows (c floats apart) of <paramref name="width"/> channels,
-    /// sum[j] += Σ (x[r, j] - shift[j]) and squares[j] += Σ (x[r, j] - shift[j])^2. Each channel's sums
-    /// run row after row in one lane, whatever the width; each accumulator is loaded and stored once per call.
+    /// Channels-last: over <paramref name="rows"/> consecutive rows of c channels, sum[j] += Σ (x[r, j] - shift[j])
+    /// and squares[j] += Σ (x[r, j] - shift[j])^2. Each accumulator is loaded and stored once per block of rows.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ColumnDeviations<TV, TW>(float* x, nint c, nint width, int rows, double* shift, double* sum, double* squares)
+    public static void ColumnDeviations<TV, TW>(float* x, nint c, int rows, double* shift, double* sum, double* squares)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
     {
         nint j = 0;
-        for (; j <= width - TV.Count; j += TV.Count)
+        for (; j <= c - TV.Count; j += TV.Count)
             ColumnDeviationsStep<TV, TW>(x, c, rows, j, shift, sum, squares);
-        for (; j < width; j++)
+        for (; j < c; j++)
             ColumnDeviationsStep<Scalar, Scalar.Wide>(x, c, rows, j, shift, sum, squares);
     }
 
     /// <summary>
-    /// Channels-last: over <paramref name="rows"/> rows (c floats apart) of <paramref name="width"/> channels,
-    /// sumDy[j] += Σ dy[r, j] and sumDyDeviation[j] += Σ dy[r, j] * (x[r, j] - mean[j]).
+    /// Channels-last: over <paramref name="rows"/> consecutive rows of c channels, sumDy[j] += Σ dy[r, j]
+    /// and sumDyDeviation[j] += Σ dy[r, j] * (x[r, j] - mean[j]).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ColumnGradients<TV, TW>(float* x, float* dy, nint c, nint width, int rows, double* mean, double* sumDy, double* sumDyDeviation)
+    public static void ColumnGradients<TV, TW>(float* x, float* dy, nint c, int rows, double* mean, double* sumDy, double* sumDyDeviation)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
     {
         nint j = 0;
-        for (; j <= width - TV.Count; j += TV.Count)
+        for (; j <= c - TV.Count; j += TV.Count)
             ColumnGradientsStep<TV, TW>(x, dy, c, rows, j, mean, sumDy, sumDyDeviation);
-        for (; j < width; j++)
+        for (; j < c; j++)
             ColumnGradientsStep<Scalar, Scalar.Wide>(x, dy, c, rows, j, mean, sumDy, sumDyDeviation);
     }
 

@@ -26,10 +26,10 @@ internal readonly unsafe struct BackwardInferencePass(
         where TW : struct, IDoubleAccumulator<TW, TV> =>
         Reductions.RowGradients<TV, TW>(x + offset, dy + offset, length, center, ref first, ref second);
 
-    public void ReduceColumns<TV, TW>(nint offset, nint width, int rows, double* centers, double* first, double* second)
+    public void ReduceRows<TV, TW>(nint offset, int rows, double* centers, double* first, double* second)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV> =>
-        Reductions.ColumnGradients<TV, TW>(x + offset, dy + offset, shape.C, width, rows, centers, first, second);
+        Reductions.ColumnGradients<TV, TW>(x + offset, dy + offset, shape.C, rows, centers, first, second);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Finalize(int c, double sumDy, double sumDyDeviation, in Scratch scratch)
@@ -38,9 +38,9 @@ internal readonly unsafe struct BackwardInferencePass(
         dgamma[c] = (float)(sumDyDeviation * ChannelParameters.InvStd(runningVariance[c], options.Epsilon));
     }
 
-    public void ApplyRun<TV, TC, TTail>(nint offset, in RunShape run, in TC coefficients, bool streaming)
+    public void ApplyRun<TV, TC, TTail>(nint offset, nint length, in TC coefficients, bool streaming)
         where TV : struct, IFloatVector<TV>
         where TC : struct, ICoefficients
         where TTail : struct, IElementwiseTail =>
-        Elementwise.Run<TV, ScaleOperation<TC>, TTail>(run, new ScaleOperation<TC>(dy + offset, dx + offset, coefficients), streaming);
+        Elementwise.Run<TV, ScaleOperation<TC>, TTail>(length, new ScaleOperation<TC>(dy + offset, dx + offset, coefficients), streaming);
 }

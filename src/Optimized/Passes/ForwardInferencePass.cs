@@ -18,9 +18,9 @@ internal readonly unsafe struct ForwardInferencePass(
         scratch.SetCoefficient(NormalizeSlots.Shift, c, (float)ChannelParameters.At(beta, c, 0.0));
     }
 
-    public void ApplyRun<TV, TC, TTail>(nint offset, in RunShape run, in TC coefficients, bool streaming)
+    public void ApplyRun<TV, TC, TTail>(nint offset, nint length, in TC coefficients, bool streaming)
         where TV : struct, IFloatVector<TV>
         where TC : struct, ICoefficients
         where TTail : struct, IElementwiseTail =>
-        Elementwise.Run<TV, NormalizeOperation<TC>, TTail>(run, new NormalizeOperation<TC>(x + offset, y + offset, coefficients), streaming);
+        Elementwise.Run<TV, NormalizeOperation<TC>, TTail>(length, new NormalizeOperation<TC>(x + offset, y + offset, coefficients), streaming);
 }

@@ -29,10 +29,10 @@ internal readonly unsafe struct ForwardTrainingPass(
         where TW : struct, IDoubleAccumulator<TW, TV> =>
         Reductions.RowDeviations<TV, TW>(x + offset, length, center, ref first, ref second);
 
-    public void ReduceColumns<TV, TW>(nint offset, nint width, int rows, double* centers, double* first, double* second)
+    public void ReduceRows<TV, TW>(nint offset, int rows, double* centers, double* first, double* second)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV> =>
-        Reductions.ColumnDeviations<TV, TW>(x + offset, shape.C, width, rows, centers, first, second);
+        Reductions.ColumnDeviations<TV, TW>(x + offset, shape.C, rows, centers, first, second);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Finalize(int c, double sum, double squares, in Scratch scratch)
@@ -59,9 +59,9 @@ internal readonly unsafe struct ForwardTrainingPass(
         scratch.SetCoefficient(NormalizeSlots.Shift, c, (float)ChannelParameters.At(beta, c, 0.0));
     }
 
-    public void ApplyRun<TV, TC, TTail>(nint offset, in RunShape run, in TC coefficients, bool streaming)
+    public void ApplyRun<TV, TC, TTail>(nint offset, nint length, in TC coefficients, bool streaming)
         where TV : struct, IFloatVector<TV>
         where TC : struct, ICoefficients
         where TTail : struct, IElementwiseTail =>
-        Elementwise.Run<TV, NormalizeOperation<TC>, TTail>(run, new NormalizeOperation<TC>(x + offset, y + offset, coefficients), streaming);
+        Elementwise.Run<TV, NormalizeOperation<TC>, TTail>(length, new NormalizeOperation<TC>(x + offset, y + offset, coefficients), streaming);
 }

@@ -12,8 +12,8 @@ internal unsafe interface IBatchNormPass
     /// <summary>Per channel, before the data: the reduction's center and any coefficient known up front.</summary>
     void Prepare(int c, in Scratch scratch);
 
-    /// <summary>Element-wise over a run (or rows of runs) starting at offset; <paramref name="streaming"/> stores the output non-temporally.</summary>
-    void ApplyRun<TV, TC, TTail>(nint offset, in RunShape run, in TC coefficients, bool streaming)
+    /// <summary>Element-wise over a run starting at offset; <paramref name="streaming"/> stores the output non-temporally.</summary>
+    void ApplyRun<TV, TC, TTail>(nint offset, nint length, in TC coefficients, bool streaming)
         where TV : struct, IFloatVector<TV>
         where TC : struct, ICoefficients
         where TTail : struct, IElementwiseTail;
@@ -31,11 +31,8 @@ internal unsafe interface IReducingPass : IBatchNormPass
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>;
 
-    /// <summary>
-    /// Channels-last: adds <paramref name="width"/> channels of consecutive rows (C apart, the first
-    /// at offset) into their sums; centers, first and second point at the first channel's.
-    /// </summary>
-    void ReduceColumns<TV, TW>(nint offset, nint width, int rows, double* centers, double* first, double* second)
+    /// <summary>Channels-last: adds consecutive rows (C channels each, from offset) into the per-channel sums.</summary>
+    void ReduceRows<TV, TW>(nint offset, int rows, double* centers, double* first, double* second)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>;
 

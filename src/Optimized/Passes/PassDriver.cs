@@ -27,7 +27,7 @@ internal static unsafe class PassDriver
         where TTail : struct, IElementwiseTail
     {
         // Stryker disable once all : equivalent, the streaming threshold changes which stores are non-temporal, not what they store.
-        var job = new ApplyJob<TP, TV, TTail>(pass, Partition.ForApply(shape), StreamingPolicy.Streams(shape.ElementCount), degreeOfParallelism);
+        var job = new ApplyJob<TP, TV, TTail>(pass, Partition.For(shape), StreamingPolicy.Streams(shape.ElementCount), degreeOfParallelism);
         WithScratch(shape.C, partialCount: 0, ref job);
     }
 
@@ -42,7 +42,7 @@ internal static unsafe class PassDriver
         var plan = Partition.For(shape);
         // Stryker disable once all : equivalent, the streaming threshold changes which stores are non-temporal, not what they store.
         var job = new ReduceJob<TP, TV, TW, TTail>(pass, plan, StreamingPolicy.Streams(shape.ElementCount), degreeOfParallelism);
-        WithScratch(shape.C, (int)plan.PartialSlots, ref job);
+        WithScratch(shape.C, shape.C * plan.Chunks, ref job);
     }
 
     /// <summary>What runs once the call's scratch is rented and pinned.</summary>
@@ -96,9 +96,9 @@ internal static unsafe class PassDriver
             for (int channel = 0; channel < plan.C; channel++)
                 pass.Prepare(channel, scratch);
             var body = new Body<TP, TV, TW, TTail>(pass, plan, scratch, new ApplyBody<TP, TV, TTail>(pass, plan, scratch, streaming));
-            if (plan.WholeChannelsPerTask)
+            if (plan.ChannelPerTask)
             {
-                Parallel(Phase.Whole, plan.Tasks, degreeOfParallelism, body);
+                Parallel(Phase.Whole, plan.C, degreeOfParallelism, body);
             }
             else
             {
@@ -159,11 +159,9 @@ internal static unsafe class PassDriver
                     apply.Run(task);
                     break;
                 case Phase.Whole:
-                    // Whole channels in one task: their values are still in cache for the apply.
+                    // A whole channel in one task: its values are still in cache for the apply.
                     Reduce(task);
-                    (long first, long end) = plan.Traversal == Traversal.ColumnStrips ? plan.ChunkRange(task) : (task, task + 1);
-                    for (int c = (int)first; c < end; c++)
-                        Finalize(c);
+                    Finalize(task);
                     apply.Run(task);
                     break;
                 default:
@@ -185,17 +183,6 @@ internal static unsafe class PassDriver
                 return;
             }
 
-            if (plan.Traversal == Traversal.ColumnStrips)
-            {
-                // The strip's channels over every row, each channel's sums in its own slots.
-                (long first, long last) = plan.ChunkRange(task);
-                double* stripFirsts = scratch.FirstPartials + first, stripSeconds = scratch.SecondPartials + first;
-                new Span<double>(stripFirsts, (int)(last - first)).Clear();
-                new Span<double>(stripSeconds, (int)(last - first)).Clear();
-                pass.ReduceColumns<TV, TW>((nint)first, (nint)(last - first), plan.M, scratch.Centers + first, stripFirsts, stripSeconds);
-                return;
-            }
-
             // Per-channel partial sums of this task, in its own slots.
             double* firsts = scratch.FirstPartials + (nint)task * plan.C, seconds = scratch.SecondPartials + (nint)task * plan.C;
             new Span<double>(firsts, plan.C).Clear();
@@ -204,7 +191,7 @@ internal static unsafe class PassDriver
             if (plan.Traversal == Traversal.Rows)
             {
                 for (long row = start; row < end; row += RowBlock)
-                    pass.ReduceColumns<TV, TW>((nint)(row * plan.C), plan.C, (int)Math.Min(RowBlock, end - row), scratch.Centers, firsts, seconds);
+                    pass.ReduceRows<TV, TW>((nint)(row * plan.C), (int)Math.Min(RowBlock, end - row), scratch.Centers, firsts, seconds);
                 return;
             }
 
@@ -218,13 +205,6 @@ internal static unsafe class PassDriver
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Finalize(int c)
         {
-            if (plan.Traversal == Traversal.ColumnStrips)
-            {
-                // A strip's sums are whole: one slot per channel.
-                pass.Finalize(c, scratch.FirstPartials[c], scratch.SecondPartials[c], scratch);
-                return;
-            }
-
             double first = 0, second = 0;
             for (int k = 0; k < plan.Chunks; k++)
             {
@@ -269,12 +249,6 @@ internal static unsafe class PassDriver
                     var periodic = new PeriodicCoefficients(scratch.Table, plan.C, Scratch.Stride(plan.C));
                     (long start, long end) = plan.ChunkRange(task);
                     pass.ApplyRun<TV, PeriodicCoefficients, TTail>((nint)(start * plan.C), (nint)((end - start) * plan.C), periodic, streaming);
-                    break;
-                case Traversal.ColumnStrips:
-                    // The strip's channels in every row: their coefficients start at the strip's first.
-                    (long j0, long j1) = plan.ChunkRange(task);
-                    var strip = new PeriodicCoefficients(scratch.Table + j0, plan.C, Scratch.Stride(plan.C));
-                    pass.ApplyRun<TV, PeriodicCoefficients, TTail>((nint)j0, new RunShape((nint)(j1 - j0), plan.M, plan.C), strip, streaming);
                     break;
                 default:
                     throw new InvalidOperationException($"no apply for traversal {plan.Traversal}");
