@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace BatchNorm;
 
 /// <summary>The arithmetic of each <see cref="RunningStatsConvention"/>, in one place for every implementation.</summary>
@@ -22,6 +24,7 @@ public static class RunningStatsRule
     };
 
     /// <summary>True when the running variance takes the unbiased batch variance var*M/(M-1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool UsesUnbiasedVariance(RunningStatsConvention convention) => convention switch
     {
         RunningStatsConvention.PyTorch => true,
@@ -30,6 +33,7 @@ public static class RunningStatsRule
     };
 
     /// <summary>The weight the batch statistic gets: m for PyTorch, 1-m for Keras and ONNX.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double BatchWeight(RunningStatsConvention convention, double momentum) =>
         convention == RunningStatsConvention.PyTorch ? momentum : 1.0 - momentum;
 
@@ -37,6 +41,7 @@ public static class RunningStatsRule
     /// The new running mean: <c>(1-w)*running + w*batchMean</c> with w = <see cref="BatchWeight"/>,
     /// in double.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double UpdateMean(RunningStatsConvention convention, double momentum, double running, double batchMean)
     {
         double w = BatchWeight(convention, momentum);
@@ -48,6 +53,7 @@ public static class RunningStatsRule
     /// or var*M/(M-1) for a convention with an unbiased running variance (M must then exceed 1;
     /// validation refuses M = 1 before anything is written).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double UpdateVariance(RunningStatsConvention convention, double momentum, double running, double batchVariance, long m)
     {
         double v = UsesUnbiasedVariance(convention) ? batchVariance * m / (m - 1) : batchVariance;

@@ -31,9 +31,12 @@ internal static unsafe class Elementwise
         where TOp : struct, IElementwiseOperation
         where TTail : struct, IElementwiseTail
     {
-        float* output = op.Output;
+        // A copy the JIT can keep in registers: through the reference, it reloads every pointer on
+        // every vector, because the stores might have changed them.
+        TOp local = op;
+        float* output = local.Output;
         // A period of 0 never wraps: the phase is then unused.
-        nint period = op.Period == 0 ? nint.MaxValue : op.Period;
+        nint period = local.Period == 0 ? nint.MaxValue : local.Period;
         nint i = 0, phase = 0;
         // Stryker disable once all : equivalent, which stores are non-temporal changes speed only; both kinds store the same bits.
         bool streamHere = streaming && TV.Count > 1 && n >= StreamingPolicy.MinRunLength;
@@ -41,17 +44,17 @@ internal static unsafe class Elementwise
         {
             nuint alignment = (nuint)(TV.Count * sizeof(float)) - 1;
             for (; i < n && ((nuint)(output + i) & alignment) != 0; i++, phase = Advance(phase, 1, period))
-                Scalar.Store(output + i, op.Compute<Scalar>(i, phase));
+                Scalar.Store(output + i, local.Compute<Scalar>(i, phase));
             for (; i <= n - TV.Count; i += TV.Count, phase = Advance(phase, TV.Count, period))
-                TV.StoreNonTemporal(output + i, op.Compute<TV>(i, phase));
+                TV.StoreNonTemporal(output + i, local.Compute<TV>(i, phase));
         }
 
         for (; i <= n - TV.Count; i += TV.Count, phase = Advance(phase, TV.Count, period))
-            TV.Store(output + i, op.Compute<TV>(i, phase));
+            TV.Store(output + i, local.Compute<TV>(i, phase));
         if (!TTail.Runs)
             return;
         for (; i < n; i += TTail.Step, phase = Advance(phase, TTail.Step, period))
-            Scalar.Store(output + i, op.Compute<Scalar>(i, phase));
+            Scalar.Store(output + i, local.Compute<Scalar>(i, phase));
     }
 
     /// <summary>(phase + step) mod period, for a phase already below the period.</summary>

@@ -101,6 +101,22 @@ internal static unsafe class Reductions
             ColumnGradientsStep<Scalar, Scalar.Wide>(x, dy, c, rows, j, mean, sumDy, sumDyDeviation);
     }
 
+    /// <summary>
+    /// target[j] += source[j] for j in [0, n): one chunk's partial sums added into the running
+    /// combination, lane by lane, so each channel's sum is the same as one added alone.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddPartials<TV, TW>(double* target, double* source, nint n)
+        where TV : struct, IFloatVector<TV>
+        where TW : struct, IDoubleAccumulator<TW, TV>
+    {
+        nint j = 0;
+        for (; j <= n - TV.Count; j += TV.Count)
+            TW.Store(target + j, TW.Add(TW.Load(target + j), TW.Load(source + j)));
+        for (; j < n; j++)
+            target[j] += source[j];
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ColumnDeviationsStep<TV, TW>(float* x, nint c, int rows, nint j, double* shift, double* sum, double* squares)
         where TV : struct, IFloatVector<TV>

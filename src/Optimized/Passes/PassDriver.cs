@@ -152,7 +152,10 @@ internal static unsafe class PassDriver
                     Reduce(task);
                     break;
                 case Phase.Finalize:
-                    for (int c = task * FinalizeBlock; c < Math.Min(plan.C, (task + 1) * FinalizeBlock); c++)
+                    int first = task * FinalizeBlock, end = Math.Min(plan.C, (task + 1) * FinalizeBlock);
+                    if (plan.Traversal == Traversal.Rows)
+                        CombineRowPartials(first, end - first);
+                    for (int c = first; c < end; c++)
                         Finalize(c);
                     break;
                 case Phase.Apply:
@@ -202,9 +205,33 @@ internal static unsafe class PassDriver
             }
         }
 
+        /// <summary>
+        /// Rows: adds every chunk's partial sums of channels [c0, c0 + count) into chunk 0's slots, in
+        /// chunk order and a vector of channels at a time. Chunk 0's slots then hold each channel's
+        /// sums, bit for bit what adding its partials one by one from 0 gives (0 + p is p: a sum that
+        /// starts at +0 is never -0).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void CombineRowPartials(int c0, int count)
+        {
+            for (int k = 1; k < plan.Chunks; k++)
+            {
+                nint from = ((nint)k * plan.C) + c0;
+                Reductions.AddPartials<TV, TW>(scratch.FirstPartials + c0, scratch.FirstPartials + from, count);
+                Reductions.AddPartials<TV, TW>(scratch.SecondPartials + c0, scratch.SecondPartials + from, count);
+            }
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Finalize(int c)
         {
+            if (plan.Traversal == Traversal.Rows)
+            {
+                // Combined by CombineRowPartials.
+                pass.Finalize(c, scratch.FirstPartials[c], scratch.SecondPartials[c], scratch);
+                return;
+            }
+
             double first = 0, second = 0;
             for (int k = 0; k < plan.Chunks; k++)
             {
