@@ -97,7 +97,9 @@ public class PartitionTests
             long smallest = plan.Units / plan.Chunks * unitElements;
             string where = $"{shape}: {plan.Traversal} in {plan.Chunks} chunks of {smallest} to {largest} elements";
             Assert.True(plan.Chunks == plan.Units || largest <= Partition.RowChunkElements + unitElements, $"{where}: too large");
-            Assert.True(plan.Tasks >= Math.Min(Math.Min(Partition.MinTasks, total / Partition.MinChunk), plan.Units), $"{where}: cores left idle");
+            long worthTasks = Math.Min(Partition.MinTasks, Math.Min(total / Partition.MinChunk, (long)shape.M / Partition.MinValuesPerPartial));
+            Assert.True(plan.Tasks >= Math.Min(worthTasks, plan.Units), $"{where}: cores left idle");
+            Assert.True(plan.Chunks <= Math.Max(CeilDiv(total, Partition.RowChunkElements), Math.Max(1, (long)shape.M / Partition.MinValuesPerPartial)), $"{where}: partial sums cost more than a sixteenth of the data");
             Assert.True(plan.Chunks == 1 || smallest >= Partition.MinChunk - unitElements, $"{where}: too small");
             Assert.True(plan.Chunks <= Math.Max(CeilDiv(total, Partition.RowChunkElements), Partition.MinTasks), $"{where}: more than needed");
         }
