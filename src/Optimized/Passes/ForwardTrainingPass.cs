@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using BatchNorm.Optimized.Loops;
 using BatchNorm.Optimized.Simd;
@@ -43,13 +44,51 @@ internal readonly unsafe struct ForwardTrainingPass(
         // variance is never negative. Math.Max keeps a NaN.
         double variance = Math.Max(0.0, (squares - sum * sum / m) / m);
         double invStd = 1.0 / Math.Sqrt(variance + options.Epsilon);
+        Publish(c, mean, variance, invStd, scratch);
+    }
+
+    /// <summary>
+    /// <see cref="Finalize"/> for channels [c0, c0 + count), whose sums are sums[j] and squares[j]
+    /// for channel c0 + j: the statistics a vector of channels at a time (the divisions and square
+    /// roots are most of a channel's cost), each lane bit for bit the scalar formula, since IEEE
+    /// division and square root round correctly in every lane; the rest channel by channel.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void FinalizeBlock(int c0, int count, double* sums, double* squares, in Scratch scratch)
+    {
+        int j = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var m = new Vector<double>(shape.M);
+            var epsilon = new Vector<double>(options.Epsilon);
+            for (; j <= count - Vector<double>.Count; j += Vector<double>.Count)
+            {
+                var sum = Vector.Load(sums + j);
+                var mean = Vector.Load(scratch.Centers + c0 + j) + (sum / m);
+                var difference = (Vector.Load(squares + j) - (sum * sum / m)) / m;
+                // Math.Max(0, v) lane by lane: v where v > 0 or v is NaN, else +0.
+                var variance = Vector.ConditionalSelect(Vector.GreaterThan(difference, Vector<double>.Zero) | ~Vector.Equals(difference, difference), difference, Vector<double>.Zero);
+                var invStd = Vector<double>.One / Vector.SquareRoot(variance + epsilon);
+                for (int lane = 0; lane < Vector<double>.Count; lane++)
+                    Publish(c0 + j + lane, mean[lane], variance[lane], invStd[lane], scratch);
+            }
+        }
+
+        for (; j < count; j++)
+            Finalize(c0 + j, sums[j], squares[j], scratch);
+    }
+
+    /// <summary>Writes channel c's statistics, running statistics and apply coefficients.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Publish(int c, double mean, double variance, double invStd, in Scratch scratch)
+    {
         batchMean[c] = (float)mean;
         batchVariance[c] = (float)variance;
         batchInvStd[c] = (float)invStd;
         if (runningMean != null)
         {
             runningMean[c] = (float)RunningStatsRule.UpdateMean(options.Convention, options.Momentum, runningMean[c], mean);
-            runningVariance[c] = (float)RunningStatsRule.UpdateVariance(options.Convention, options.Momentum, runningVariance[c], variance, m);
+            runningVariance[c] = (float)RunningStatsRule.UpdateVariance(options.Convention, options.Momentum, runningVariance[c], variance, shape.M);
         }
 
         float hi = (float)mean;

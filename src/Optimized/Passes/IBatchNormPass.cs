@@ -38,4 +38,10 @@ internal unsafe interface IReducingPass : IBatchNormPass
 
     /// <summary>Per channel, from its combined sums: writes the channel's outputs and apply coefficients.</summary>
     void Finalize(int c, double first, double second, in Scratch scratch);
+
+    /// <summary>
+    /// <see cref="Finalize"/> for channels [c0, c0 + count), the sums of channel c0 + j at first[j]
+    /// and second[j]; a pass may do it a vector of channels at a time, bit for bit the same.
+    /// </summary>
+    void FinalizeBlock(int c0, int count, double* first, double* second, in Scratch scratch);
 }

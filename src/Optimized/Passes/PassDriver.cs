@@ -153,8 +153,13 @@ internal static unsafe class PassDriver
                     break;
                 case Phase.Finalize:
                     int first = task * FinalizeBlock, end = Math.Min(plan.C, (task + 1) * FinalizeBlock);
-                    if (plan.Traversal == Traversal.Rows)
-                        CombineRowPartials(first, end - first);
+                    if (plan.Traversal != Traversal.ChannelRuns)
+                    {
+                        CombineChunkPartials(first, end - first);
+                        pass.FinalizeBlock(first, end - first, scratch.FirstPartials + first, scratch.SecondPartials + first, scratch);
+                        break;
+                    }
+
                     for (int c = first; c < end; c++)
                         Finalize(c);
                     break;
@@ -206,13 +211,13 @@ internal static unsafe class PassDriver
         }
 
         /// <summary>
-        /// Rows: adds every chunk's partial sums of channels [c0, c0 + count) into chunk 0's slots, in
+        /// Rows and sample runs: adds every chunk's partial sums of channels [c0, c0 + count) into chunk 0's slots, in
         /// chunk order and a vector of channels at a time. Chunk 0's slots then hold each channel's
         /// sums, bit for bit what adding its partials one by one from 0 gives (0 + p is p: a sum that
         /// starts at +0 is never -0).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void CombineRowPartials(int c0, int count)
+        private void CombineChunkPartials(int c0, int count)
         {
             for (int k = 1; k < plan.Chunks; k++)
             {
@@ -225,17 +230,11 @@ internal static unsafe class PassDriver
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Finalize(int c)
         {
-            if (plan.Traversal == Traversal.Rows)
-            {
-                // Combined by CombineRowPartials.
-                pass.Finalize(c, scratch.FirstPartials[c], scratch.SecondPartials[c], scratch);
-                return;
-            }
-
+            // Channel runs: channel c's partials are its own chunks' slots, c*Chunks + k.
             double first = 0, second = 0;
             for (int k = 0; k < plan.Chunks; k++)
             {
-                nint slot = plan.Traversal == Traversal.ChannelRuns ? ((nint)c * plan.Chunks) + k : ((nint)k * plan.C) + c;
+                nint slot = ((nint)c * plan.Chunks) + k;
                 first += scratch.FirstPartials[slot];
                 second += scratch.SecondPartials[slot];
             }
