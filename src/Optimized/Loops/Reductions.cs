@@ -79,6 +79,8 @@ internal static unsafe class Reductions
         where TW : struct, IDoubleAccumulator<TW, TV>
     {
         nint j = 0;
+        for (; j <= c - (2 * TV.Count); j += 2 * TV.Count)
+            ColumnDeviationsPair<TV, TW>(x, c, rows, j, shift, sum, squares);
         for (; j <= c - TV.Count; j += TV.Count)
             ColumnDeviationsStep<TV, TW>(x, c, rows, j, shift, sum, squares);
         for (; j < c; j++)
@@ -95,6 +97,8 @@ internal static unsafe class Reductions
         where TW : struct, IDoubleAccumulator<TW, TV>
     {
         nint j = 0;
+        for (; j <= c - (2 * TV.Count); j += 2 * TV.Count)
+            ColumnGradientsPair<TV, TW>(x, dy, c, rows, j, mean, sumDy, sumDyDeviation);
         for (; j <= c - TV.Count; j += TV.Count)
             ColumnGradientsStep<TV, TW>(x, dy, c, rows, j, mean, sumDy, sumDyDeviation);
         for (; j < c; j++)
@@ -127,6 +131,53 @@ internal static unsafe class Reductions
             TW.AccumulateDeviations(TV.Load(x + (r * c) + j), k, ref s, ref q);
         TW.Store(sum + j, s);
         TW.Store(squares + j, q);
+    }
+
+    /// <summary>
+    /// Two adjacent vectors of channels at once: twice the independent accumulator chains per row,
+    /// so the add latency is hidden; each channel's sums still run row after row in its own lane.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ColumnDeviationsPair<TV, TW>(float* x, nint c, int rows, nint j, double* shift, double* sum, double* squares)
+        where TV : struct, IFloatVector<TV>
+        where TW : struct, IDoubleAccumulator<TW, TV>
+    {
+        nint j1 = j + TV.Count;
+        TW s0 = TW.Load(sum + j), q0 = TW.Load(squares + j), k0 = TW.Load(shift + j);
+        TW s1 = TW.Load(sum + j1), q1 = TW.Load(squares + j1), k1 = TW.Load(shift + j1);
+        float* row = x + j;
+        for (int r = 0; r < rows; r++, row += c)
+        {
+            TW.AccumulateDeviations(TV.Load(row), k0, ref s0, ref q0);
+            TW.AccumulateDeviations(TV.Load(row + TV.Count), k1, ref s1, ref q1);
+        }
+
+        TW.Store(sum + j, s0);
+        TW.Store(squares + j, q0);
+        TW.Store(sum + j1, s1);
+        TW.Store(squares + j1, q1);
+    }
+
+    /// <summary>Two adjacent vectors of channels at once (see <see cref="ColumnDeviationsPair{TV, TW}"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ColumnGradientsPair<TV, TW>(float* x, float* dy, nint c, int rows, nint j, double* mean, double* sumDy, double* sumDyDeviation)
+        where TV : struct, IFloatVector<TV>
+        where TW : struct, IDoubleAccumulator<TW, TV>
+    {
+        nint j1 = j + TV.Count;
+        TW g0 = TW.Load(sumDy + j), p0 = TW.Load(sumDyDeviation + j), m0 = TW.Load(mean + j);
+        TW g1 = TW.Load(sumDy + j1), p1 = TW.Load(sumDyDeviation + j1), m1 = TW.Load(mean + j1);
+        nint at = j;
+        for (int r = 0; r < rows; r++, at += c)
+        {
+            TW.AccumulateGradients(TV.Load(x + at), TV.Load(dy + at), m0, ref g0, ref p0);
+            TW.AccumulateGradients(TV.Load(x + at + TV.Count), TV.Load(dy + at + TV.Count), m1, ref g1, ref p1);
+        }
+
+        TW.Store(sumDy + j, g0);
+        TW.Store(sumDyDeviation + j, p0);
+        TW.Store(sumDy + j1, g1);
+        TW.Store(sumDyDeviation + j1, p1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
