@@ -10,15 +10,18 @@ namespace BatchNorm.Optimized.Passes;
 /// </summary>
 internal readonly unsafe struct BackwardInferencePass(
     float* x, float* dy, float* gamma, float* runningMean, float* runningVariance, float* dx, float* dgamma, float* dbeta,
-    in TensorShape shape, BatchNormOptions options) : IReducingPass
+    in TensorShape shape, BatchNormOptions options) : IReducingPass, IInvStdPreparation
 {
     private readonly TensorShape shape = shape;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Prepare(int c, in Scratch scratch)
+    public void Prepare(in Scratch scratch) => ChannelParameters.PrepareWithInvStd(this, runningVariance, options.Epsilon, scratch);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Prepare(int c, double invStd, in Scratch scratch)
     {
         scratch.Centers[c] = runningMean[c];
-        scratch.SetCoefficient(ScaleSlots.Scale, c, (float)(ChannelParameters.At(gamma, c, 1.0) * ChannelParameters.InvStd(runningVariance[c], options.Epsilon)));
+        scratch.SetCoefficient(ScaleSlots.Scale, c, (float)(ChannelParameters.At(gamma, c, 1.0) * invStd));
     }
 
     public void ReduceRun<TV, TW>(nint offset, nint length, double center, ref double first, ref double second)

@@ -16,7 +16,11 @@ internal readonly unsafe struct BackwardTrainingPass(
     private readonly TensorShape shape = shape;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Prepare(int c, in Scratch scratch) => scratch.Centers[c] = savedMean[c];
+    public void Prepare(in Scratch scratch)
+    {
+        for (int c = 0; c < shape.C; c++)
+            scratch.Centers[c] = savedMean[c];
+    }
 
     public void ReduceRun<TV, TW>(nint offset, nint length, double center, ref double first, ref double second)
         where TV : struct, IFloatVector<TV>

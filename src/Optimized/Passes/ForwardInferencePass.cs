@@ -6,12 +6,14 @@ namespace BatchNorm.Optimized.Passes;
 
 /// <summary>Inference forward: y = (x - running mean) * (gamma * istd) + beta, no reduction.</summary>
 internal readonly unsafe struct ForwardInferencePass(
-    float* x, float* y, float* gamma, float* beta, float* runningMean, float* runningVariance, BatchNormOptions options) : IBatchNormPass
+    float* x, float* y, float* gamma, float* beta, float* runningMean, float* runningVariance, BatchNormOptions options) : IBatchNormPass, IInvStdPreparation
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Prepare(int c, in Scratch scratch)
+    public void Prepare(in Scratch scratch) => ChannelParameters.PrepareWithInvStd(this, runningVariance, options.Epsilon, scratch);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Prepare(int c, double invStd, in Scratch scratch)
     {
-        double invStd = ChannelParameters.InvStd(runningVariance[c], options.Epsilon);
         scratch.SetCoefficient(NormalizeSlots.MeanHigh, c, runningMean[c]);
         scratch.SetCoefficient(NormalizeSlots.MeanLow, c, 0f);
         scratch.SetCoefficient(NormalizeSlots.Scale, c, (float)(ChannelParameters.At(gamma, c, 1.0) * invStd));

@@ -19,10 +19,13 @@ internal readonly unsafe struct ForwardTrainingPass(
     private readonly TensorShape shape = shape;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Prepare(int c, in Scratch scratch)
+    public void Prepare(in Scratch scratch)
     {
-        float first = x[shape.IndexOf(0, c, 0)];
-        scratch.Centers[c] = float.IsFinite(first) ? first : 0.0;
+        for (int c = 0; c < shape.C; c++)
+        {
+            float first = x[shape.IndexOf(0, c, 0)];
+            scratch.Centers[c] = float.IsFinite(first) ? first : 0.0;
+        }
     }
 
     public void ReduceRun<TV, TW>(nint offset, nint length, double center, ref double first, ref double second)

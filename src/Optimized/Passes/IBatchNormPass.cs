@@ -9,8 +9,8 @@ namespace BatchNorm.Optimized.Passes;
 /// </summary>
 internal unsafe interface IBatchNormPass
 {
-    /// <summary>Per channel, before the data: the reduction's center and any coefficient known up front.</summary>
-    void Prepare(int c, in Scratch scratch);
+    /// <summary>Every channel, before the data: the reduction's centers and any coefficient known up front.</summary>
+    void Prepare(in Scratch scratch);
 
     /// <summary>Element-wise over a run starting at offset; <paramref name="streaming"/> stores the output non-temporally.</summary>
     void ApplyRun<TV, TC, TTail>(nint offset, nint length, in TC coefficients, bool streaming)
@@ -44,4 +44,11 @@ internal unsafe interface IReducingPass : IBatchNormPass
     /// and second[j]; a pass may do it a vector of channels at a time, bit for bit the same.
     /// </summary>
     void FinalizeBlock(int c0, int count, double* first, double* second, in Scratch scratch);
+}
+
+/// <summary>A pass whose preparation needs each channel's 1/sqrt(running variance + eps) (<see cref="ChannelParameters.PrepareWithInvStd"/>).</summary>
+internal interface IInvStdPreparation
+{
+    /// <summary>Prepares channel c, given its inverse standard deviation in double.</summary>
+    void Prepare(int c, double invStd, in Scratch scratch);
 }

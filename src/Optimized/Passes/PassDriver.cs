@@ -78,8 +78,7 @@ internal static unsafe class PassDriver
     {
         public void Run(in Scratch scratch)
         {
-            for (int channel = 0; channel < plan.C; channel++)
-                pass.Prepare(channel, scratch);
+            pass.Prepare(scratch);
             var apply = new ApplyBody<TP, TV, TTail>(pass, plan, scratch, streaming);
             ForkJoin.For(plan.Tasks, degreeOfParallelism, apply);
         }
@@ -93,8 +92,7 @@ internal static unsafe class PassDriver
     {
         public void Run(in Scratch scratch)
         {
-            for (int channel = 0; channel < plan.C; channel++)
-                pass.Prepare(channel, scratch);
+            pass.Prepare(scratch);
             var body = new Body<TP, TV, TW, TTail>(pass, plan, scratch, new ApplyBody<TP, TV, TTail>(pass, plan, scratch, streaming));
             if (plan.ChannelPerTask)
             {
