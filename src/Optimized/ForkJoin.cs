@@ -34,6 +34,7 @@ internal static class ForkJoin
         job.Work();
         job.WaitForAll();
         // A helper that has not picked the job up yet never will: take it back, so the helper is free for the next loop.
+        // Stryker disable once Statement : equivalent, a job left in a slot is claimed late and finds no task; only speed changes.
         Helpers.Retract(job);
     }
 
@@ -180,6 +181,7 @@ internal static class Helpers
                 // A helper is still leaving the caller's previous loop when the caller's next one
                 // starts (its last task is done, its claim of none is not): wait for it rather than
                 // wake a thread-pool thread, which may land on the caller's own core.
+                // Stryker disable all : equivalent, how long a caller waits for a busy helper changes which thread runs the tasks, not what they compute.
                 if (seen != Busy)
                     return false;
                 if (since == 0)
@@ -187,6 +189,7 @@ internal static class Helpers
                 else if (Stopwatch.GetTimestamp() - since > BusyWaitTicks)
                     return false;
                 Thread.SpinWait(1);
+                // Stryker restore all
             }
 
             // The helper either sees the job before it sleeps, or has said it sleeps: both are full fences.

@@ -76,16 +76,8 @@ internal static unsafe class Reductions
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ColumnDeviations<TV, TW>(float* x, nint c, int rows, double* shift, double* sum, double* squares)
         where TV : struct, IFloatVector<TV>
-        where TW : struct, IDoubleAccumulator<TW, TV>
-    {
-        nint j = 0;
-        for (; j <= c - (2 * TV.Count); j += 2 * TV.Count)
-            ColumnDeviationsPair<TV, TW>(x, c, rows, j, shift, sum, squares);
-        for (; j <= c - TV.Count; j += TV.Count)
-            ColumnDeviationsStep<TV, TW>(x, c, rows, j, shift, sum, squares);
-        for (; j < c; j++)
-            ColumnDeviationsStep<Scalar, Scalar.Wide>(x, c, rows, j, shift, sum, squares);
-    }
+        where TW : struct, IDoubleAccumulator<TW, TV> =>
+        Columns<TV, TW, DeviationSums>(new DeviationSums(x), c, rows, shift, sum, squares);
 
     /// <summary>
     /// Channels-last: over <paramref name="rows"/> consecutive rows of c channels, sumDy[j] += Σ dy[r, j]
@@ -94,16 +86,8 @@ internal static unsafe class Reductions
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ColumnGradients<TV, TW>(float* x, float* dy, nint c, int rows, double* mean, double* sumDy, double* sumDyDeviation)
         where TV : struct, IFloatVector<TV>
-        where TW : struct, IDoubleAccumulator<TW, TV>
-    {
-        nint j = 0;
-        for (; j <= c - (2 * TV.Count); j += 2 * TV.Count)
-            ColumnGradientsPair<TV, TW>(x, dy, c, rows, j, mean, sumDy, sumDyDeviation);
-        for (; j <= c - TV.Count; j += TV.Count)
-            ColumnGradientsStep<TV, TW>(x, dy, c, rows, j, mean, sumDy, sumDyDeviation);
-        for (; j < c; j++)
-            ColumnGradientsStep<Scalar, Scalar.Wide>(x, dy, c, rows, j, mean, sumDy, sumDyDeviation);
-    }
+        where TW : struct, IDoubleAccumulator<TW, TV> =>
+        Columns<TV, TW, GradientSums>(new GradientSums(x, dy), c, rows, mean, sumDy, sumDyDeviation);
 
     /// <summary>
     /// target[j] += source[j] for j in [0, n): one chunk's partial sums added into the running
@@ -121,78 +105,86 @@ internal static unsafe class Reductions
             target[j] += source[j];
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ColumnDeviationsStep<TV, TW>(float* x, nint c, int rows, nint j, double* shift, double* sum, double* squares)
-        where TV : struct, IFloatVector<TV>
-        where TW : struct, IDoubleAccumulator<TW, TV>
-    {
-        TW s = TW.Load(sum + j), q = TW.Load(squares + j), k = TW.Load(shift + j);
-        for (int r = 0; r < rows; r++)
-            TW.AccumulateDeviations(TV.Load(x + (r * c) + j), k, ref s, ref q);
-        TW.Store(sum + j, s);
-        TW.Store(squares + j, q);
-    }
-
     /// <summary>
-    /// Two adjacent vectors of channels at once: twice the independent accumulator chains per row,
-    /// so the add latency is hidden; each channel's sums still run row after row in its own lane.
+    /// The channels-last driver: two vectors of channels at a time (twice the independent
+    /// accumulator chains per row, so the add latency is hidden), then one, then the tail channels
+    /// lane by lane. Each channel's sums run row after row in its own lane, whatever the width.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ColumnDeviationsPair<TV, TW>(float* x, nint c, int rows, nint j, double* shift, double* sum, double* squares)
+    private static void Columns<TV, TW, TS>(TS sums, nint c, int rows, double* centers, double* first, double* second)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
+        where TS : struct, IColumnSums
     {
-        nint j1 = j + TV.Count;
-        TW s0 = TW.Load(sum + j), q0 = TW.Load(squares + j), k0 = TW.Load(shift + j);
-        TW s1 = TW.Load(sum + j1), q1 = TW.Load(squares + j1), k1 = TW.Load(shift + j1);
-        float* row = x + j;
-        for (int r = 0; r < rows; r++, row += c)
-        {
-            TW.AccumulateDeviations(TV.Load(row), k0, ref s0, ref q0);
-            TW.AccumulateDeviations(TV.Load(row + TV.Count), k1, ref s1, ref q1);
-        }
-
-        TW.Store(sum + j, s0);
-        TW.Store(squares + j, q0);
-        TW.Store(sum + j1, s1);
-        TW.Store(squares + j1, q1);
-    }
-
-    /// <summary>Two adjacent vectors of channels at once (see <see cref="ColumnDeviationsPair{TV, TW}"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ColumnGradientsPair<TV, TW>(float* x, float* dy, nint c, int rows, nint j, double* mean, double* sumDy, double* sumDyDeviation)
-        where TV : struct, IFloatVector<TV>
-        where TW : struct, IDoubleAccumulator<TW, TV>
-    {
-        nint j1 = j + TV.Count;
-        TW g0 = TW.Load(sumDy + j), p0 = TW.Load(sumDyDeviation + j), m0 = TW.Load(mean + j);
-        TW g1 = TW.Load(sumDy + j1), p1 = TW.Load(sumDyDeviation + j1), m1 = TW.Load(mean + j1);
-        nint at = j;
-        for (int r = 0; r < rows; r++, at += c)
-        {
-            TW.AccumulateGradients(TV.Load(x + at), TV.Load(dy + at), m0, ref g0, ref p0);
-            TW.AccumulateGradients(TV.Load(x + at + TV.Count), TV.Load(dy + at + TV.Count), m1, ref g1, ref p1);
-        }
-
-        TW.Store(sumDy + j, g0);
-        TW.Store(sumDyDeviation + j, p0);
-        TW.Store(sumDy + j1, g1);
-        TW.Store(sumDyDeviation + j1, p1);
+        nint j = 0;
+        for (; j <= c - (2 * TV.Count); j += 2 * TV.Count)
+            ColumnPair<TV, TW, TS>(sums, c, rows, j, centers, first, second);
+        for (; j <= c - TV.Count; j += TV.Count)
+            Column<TV, TW, TS>(sums, c, rows, j, centers, first, second);
+        for (; j < c; j++)
+            Column<Scalar, Scalar.Wide, TS>(sums, c, rows, j, centers, first, second);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ColumnGradientsStep<TV, TW>(float* x, float* dy, nint c, int rows, nint j, double* mean, double* sumDy, double* sumDyDeviation)
+    private static void Column<TV, TW, TS>(TS sums, nint c, int rows, nint j, double* centers, double* first, double* second)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
+        where TS : struct, IColumnSums
     {
-        TW g = TW.Load(sumDy + j), p = TW.Load(sumDyDeviation + j), m = TW.Load(mean + j);
-        for (int r = 0; r < rows; r++)
+        TW f = TW.Load(first + j), s = TW.Load(second + j), k = TW.Load(centers + j);
+        for (nint at = j, end = j + (rows * c); at < end; at += c)
+            sums.Accumulate<TV, TW>(at, k, ref f, ref s);
+        TW.Store(first + j, f);
+        TW.Store(second + j, s);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ColumnPair<TV, TW, TS>(TS sums, nint c, int rows, nint j, double* centers, double* first, double* second)
+        where TV : struct, IFloatVector<TV>
+        where TW : struct, IDoubleAccumulator<TW, TV>
+        where TS : struct, IColumnSums
+    {
+        nint j1 = j + TV.Count;
+        TW f0 = TW.Load(first + j), s0 = TW.Load(second + j), k0 = TW.Load(centers + j);
+        TW f1 = TW.Load(first + j1), s1 = TW.Load(second + j1), k1 = TW.Load(centers + j1);
+        for (nint at = j, end = j + (rows * c); at < end; at += c)
         {
-            nint at = (r * c) + j;
-            TW.AccumulateGradients(TV.Load(x + at), TV.Load(dy + at), m, ref g, ref p);
+            sums.Accumulate<TV, TW>(at, k0, ref f0, ref s0);
+            sums.Accumulate<TV, TW>(at + TV.Count, k1, ref f1, ref s1);
         }
 
-        TW.Store(sumDy + j, g);
-        TW.Store(sumDyDeviation + j, p);
+        TW.Store(first + j, f0);
+        TW.Store(second + j, s0);
+        TW.Store(first + j1, f1);
+        TW.Store(second + j1, s1);
     }
+}
+
+/// <summary>The two sums a channels-last reduction accumulates, per element offset: one operator struct per pass kind.</summary>
+internal interface IColumnSums
+{
+    /// <summary>Adds the TV.Count elements at offset <paramref name="at"/> into the two sums, given their channels' centers.</summary>
+    void Accumulate<TV, TW>(nint at, TW center, ref TW first, ref TW second)
+        where TV : struct, IFloatVector<TV>
+        where TW : struct, IDoubleAccumulator<TW, TV>;
+}
+
+/// <summary>Σ (x - shift) and Σ (x - shift)^2.</summary>
+internal readonly unsafe struct DeviationSums(float* x) : IColumnSums
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Accumulate<TV, TW>(nint at, TW center, ref TW first, ref TW second)
+        where TV : struct, IFloatVector<TV>
+        where TW : struct, IDoubleAccumulator<TW, TV> =>
+        TW.AccumulateDeviations(TV.Load(x + at), center, ref first, ref second);
+}
+
+/// <summary>Σ dy and Σ dy * (x - mean).</summary>
+internal readonly unsafe struct GradientSums(float* x, float* dy) : IColumnSums
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Accumulate<TV, TW>(nint at, TW center, ref TW first, ref TW second)
+        where TV : struct, IFloatVector<TV>
+        where TW : struct, IDoubleAccumulator<TW, TV> =>
+        TW.AccumulateGradients(TV.Load(x + at), TV.Load(dy + at), center, ref first, ref second);
 }
