@@ -24,6 +24,9 @@ internal readonly unsafe struct BackwardInferencePass(
         scratch.SetCoefficient(ScaleSlots.Scale, c, (float)(ChannelParameters.At(gamma, c, 1.0) * invStd));
     }
 
+    /// <summary>Two inputs (x and dy): 16 rows, as the training backward.</summary>
+    public int RowBlock => 16;
+
     public void ReduceRun<TV, TW>(nint offset, nint length, double center, ref double first, ref double second)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV> =>

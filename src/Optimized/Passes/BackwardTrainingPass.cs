@@ -22,6 +22,9 @@ internal readonly unsafe struct BackwardTrainingPass(
             scratch.Centers[c] = savedMean[c];
     }
 
+    /// <summary>Two inputs (x and dy): 16 rows (measured against 8 and 32: 32x64x56x56 channels-last 3.9-4.7 ms at 8, 3.4-3.9 at 16, 3.7-5.1 at 32).</summary>
+    public int RowBlock => 16;
+
     public void ReduceRun<TV, TW>(nint offset, nint length, double center, ref double first, ref double second)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV> =>

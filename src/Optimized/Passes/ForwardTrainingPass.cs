@@ -28,6 +28,9 @@ internal readonly unsafe struct ForwardTrainingPass(
         }
     }
 
+    /// <summary>One input: 32 rows (measured against 8 and 16: 32x64x56x56 channels-last 2.3-3.1 ms at 8, 1.7-2.1 at 32).</summary>
+    public int RowBlock => 32;
+
     public void ReduceRun<TV, TW>(nint offset, nint length, double center, ref double first, ref double second)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV> =>

@@ -31,6 +31,12 @@ internal unsafe interface IReducingPass : IBatchNormPass
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>;
 
+    /// <summary>
+    /// Channels-last rows reduced per accumulator load and store: more rows amortize the loads and
+    /// stores, fewer keep a block's rows of every input in L1 while the block's vector columns are walked.
+    /// </summary>
+    int RowBlock { get; }
+
     /// <summary>Channels-last: adds consecutive rows (C channels each, from offset) into the per-channel sums.</summary>
     void ReduceRows<TV, TW>(nint offset, int rows, double* centers, double* first, double* second)
         where TV : struct, IFloatVector<TV>

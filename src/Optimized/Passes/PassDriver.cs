@@ -16,9 +16,6 @@ internal static unsafe class PassDriver
     /// <summary>Channels finalized per task when finalization is its own phase.</summary>
     private const int FinalizeBlock = 64;
 
-    /// <summary>Channels-last rows reduced per accumulator load and store.</summary>
-    private const int RowBlock = 8;
-
     /// <summary>Runs a pass without a reduction: prepare every channel, then apply every chunk in parallel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Apply<TP, TV, TTail>(TP pass, in TensorShape shape, int degreeOfParallelism)
@@ -196,8 +193,8 @@ internal static unsafe class PassDriver
             (long start, long end) = plan.ChunkRange(task);
             if (plan.Traversal == Traversal.Rows)
             {
-                for (long row = start; row < end; row += RowBlock)
-                    pass.ReduceRows<TV, TW>((nint)(row * plan.C), (int)Math.Min(RowBlock, end - row), scratch.Centers, firsts, seconds);
+                for (long row = start; row < end; row += pass.RowBlock)
+                    pass.ReduceRows<TV, TW>((nint)(row * plan.C), (int)Math.Min(pass.RowBlock, end - row), scratch.Centers, firsts, seconds);
                 return;
             }
 
