@@ -144,10 +144,21 @@ public class OptimizedKernelContractTests
         }
 
         Step();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 3; i++)
-            Step();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // The shared array pool drops its cached arrays when a gen-2 collection (another test's,
+        // in this process) falls between two calls, and the next rent then allocates once. A
+        // per-call allocation shows in every window of calls, so one window of three warm steps
+        // that allocates nothing is the claim; five windows make a pool trim in each of them
+        // implausible. (CI once saw 248 bytes in a single window.)
+        var windows = new List<long>();
+        for (int window = 0; window < 5 && !windows.Contains(0); window++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 3; i++)
+                Step();
+            windows.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        Assert.True(windows.Contains(0), $"every window of three warm steps allocated: {string.Join(", ", windows)} bytes");
         Assert.All(workload.Dx, v => Assert.True(float.IsFinite(v)));
     }
 
