@@ -36,11 +36,8 @@ internal readonly unsafe struct BackwardTrainingPass(
         Reductions.ColumnGradients<TV, TW>(x + offset, dy + offset, shape.C, rows, centers, first, second);
 
     /// <summary><see cref="Finalize"/> for channels [c0, c0 + count), channel by channel.</summary>
-    public void FinalizeBlock(int c0, int count, double* sumsDy, double* sumsDyDeviation, in Scratch scratch)
-    {
-        for (int j = 0; j < count; j++)
-            Finalize(c0 + j, sumsDy[j], sumsDyDeviation[j], scratch);
-    }
+    public void FinalizeBlock(int c0, int count, double* sumsDy, double* sumsDyDeviation, in Scratch scratch) =>
+        ChannelParameters.FinalizeEach(this, c0, count, sumsDy, sumsDyDeviation, scratch);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Finalize(int c, double sumDy, double sumDyDeviation, in Scratch scratch)

@@ -49,8 +49,7 @@ internal readonly unsafe struct ForwardTrainingPass(
         // Rounding can leave the difference a hair below 0 for a (nearly) constant channel; a
         // variance is never negative. Math.Max keeps a NaN.
         double variance = Math.Max(0.0, (squares - sum * sum / m) / m);
-        double invStd = 1.0 / Math.Sqrt(variance + options.Epsilon);
-        Publish(c, mean, variance, invStd, scratch);
+        Publish(c, mean, variance, ChannelParameters.InvStd(variance, options.Epsilon), scratch);
     }
 
     /// <summary>
@@ -74,14 +73,13 @@ internal readonly unsafe struct ForwardTrainingPass(
                 var difference = (Vector.Load(squares + j) - (sum * sum / m)) / m;
                 // Math.Max(0, v) lane by lane: v where v > 0 or v is NaN, else +0.
                 var variance = Vector.ConditionalSelect(Vector.GreaterThan(difference, Vector<double>.Zero) | ~Vector.Equals(difference, difference), difference, Vector<double>.Zero);
-                var invStd = Vector<double>.One / Vector.SquareRoot(variance + epsilon);
+                var invStd = ChannelParameters.InvStd(variance, epsilon);
                 for (int lane = 0; lane < Vector<double>.Count; lane++)
                     Publish(c0 + j + lane, mean[lane], variance[lane], invStd[lane], scratch);
             }
         }
 
-        for (; j < count; j++)
-            Finalize(c0 + j, sums[j], squares[j], scratch);
+        ChannelParameters.FinalizeEach(this, c0 + j, count - j, sums + j, squares + j, scratch);
     }
 
     /// <summary>Writes channel c's statistics, running statistics and apply coefficients.</summary>
