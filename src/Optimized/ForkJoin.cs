@@ -28,7 +28,7 @@ internal static class ForkJoin
             return;
         }
 
-        var job = new Job<TBody>(count, body);
+        var job = new Job<TBody>(count, body, HelperPlacement.CurrentCpu());
         // Stryker disable once Arithmetic,Linq : equivalent, a helper beyond the needed ones finds no task and returns.
         Helpers.Offer(job, Math.Min(degreeOfParallelism, count) - 1);
         job.Work();
@@ -38,11 +38,13 @@ internal static class ForkJoin
         Helpers.Retract(job);
     }
 
-    private sealed class Job<TBody>(int count, TBody body) : IHelperWork where TBody : struct, IForkJoinBody
+    private sealed class Job<TBody>(int count, TBody body, int posterCpu) : IHelperWork where TBody : struct, IForkJoinBody
     {
         private int next;
         private int completed;
         private Exception? failure;
+
+        public int PosterCpu => posterCpu;
 
         public void Execute() => Work();
 
@@ -87,13 +89,17 @@ internal static class ForkJoin
 /// <summary>Work a helper thread can run: claim and run tasks until none are left.</summary>
 internal interface IHelperWork : IThreadPoolWorkItem
 {
+    /// <summary>The CPU the caller ran on when it posted the work, or -1 when unknown: where a helper should not run it.</summary>
+    int PosterCpu { get; }
+
     void Work();
 }
 
 /// <summary>
 /// The helper threads of <see cref="ForkJoin"/>: created on first need (one per extra degree of
 /// parallelism asked for, at most <see cref="MaxHelpers"/>), each with a one-job slot. An idle helper
-/// spins for <see cref="SpinMicroseconds"/> watching its slot, then sleeps until a job is posted.
+/// spins for <see cref="SpinMicroseconds"/> watching its slot, then sleeps until a job is posted. A
+/// helper woken onto its caller's CPU moves off it (<see cref="HelperPlacement"/>) before it works.
 /// </summary>
 internal static class Helpers
 {
@@ -203,6 +209,7 @@ internal static class Helpers
 
         private void Loop()
         {
+            var placement = HelperPlacement.ForCurrentThread();
             while (true)
             {
                 long idleSince = Stopwatch.GetTimestamp();
@@ -227,7 +234,9 @@ internal static class Helpers
                 // null again, posters pass this helper by.
                 if (Interlocked.CompareExchange(ref slot, Busy, posted) != posted)
                     continue;
-                ((IHelperWork)posted).Work();
+                var work = (IHelperWork)posted;
+                placement.MoveOff(work.PosterCpu);
+                work.Work();
                 Volatile.Write(ref slot, null);
             }
         }
