@@ -12,24 +12,20 @@ namespace BatchNorm.Optimized;
 /// narrows its own affinity to the CPUs it was allowed when it started, minus that one, and the kernel
 /// moves it at once. It never widens beyond the CPUs it started with (so `taskset` and cpusets that
 /// applied then are kept), never touches another thread, and does nothing when fewer than two CPUs were
-/// allowed, on other systems, or when a call fails
-/// or libc's scheduler calls are missing.
+/// allowed, on other systems, when libc's scheduler calls are missing, or when a call fails.
 /// </summary>
 internal sealed unsafe partial class HelperPlacement
 {
     /// <summary>Words of a glibc cpu_set_t: 1024 CPUs. A machine with more makes sched_getaffinity fail, and placement is off.</summary>
     private const int MaskWords = 16;
 
-    private readonly ulong[] allowed = new ulong[MaskWords];
-    private readonly bool enabled;
-
-    private HelperPlacement(bool enabled) => this.enabled = enabled;
-
     /// <summary>Linux, and libc's scheduler calls load (they may not under an unusual C library).</summary>
     private static readonly bool Available = OperatingSystem.IsLinux() && Probe();
 
-    /// <summary>Whether this helper moves off its caller's CPU: Linux, and at least two CPUs allowed when it was created.</summary>
-    public bool Enabled => enabled;
+    /// <summary>The CPUs the helper was allowed when it started; null when placement is off.</summary>
+    private readonly ulong[]? allowed;
+
+    private HelperPlacement(ulong[]? allowed) => this.allowed = allowed;
 
     /// <summary>
     /// The placement for the calling thread, which must be the helper itself: records the CPUs it is allowed now.
@@ -38,18 +34,18 @@ internal sealed unsafe partial class HelperPlacement
     public static HelperPlacement ForCurrentThread()
     {
         if (!Available)
-            return new HelperPlacement(false);
-        var placement = new HelperPlacement(true);
-        fixed (ulong* mask = placement.allowed)
+            return new HelperPlacement(null);
+        ulong[] allowed = new ulong[MaskWords];
+        fixed (ulong* mask = allowed)
         {
             if (sched_getaffinity(0, MaskWords * sizeof(ulong), mask) != 0)
-                return new HelperPlacement(false);
+                return new HelperPlacement(null);
         }
 
         int count = 0;
-        foreach (ulong word in placement.allowed)
+        foreach (ulong word in allowed)
             count += System.Numerics.BitOperations.PopCount(word);
-        return count >= 2 ? placement : new HelperPlacement(false);
+        return new HelperPlacement(count >= 2 ? allowed : null);
     }
 
     /// <summary>The CPU the calling thread runs on now, or -1 when unknown (not Linux, or the call failed). Costs a few nanoseconds (vDSO or rseq).</summary>
@@ -64,7 +60,7 @@ internal sealed unsafe partial class HelperPlacement
     public void MoveOff(int callerCpu)
     {
         // Stryker disable once all : equivalent, where a helper runs changes when tasks finish, never what they compute.
-        if (!enabled || callerCpu < 0 || callerCpu >= MaskWords * 64 || sched_getcpu() != callerCpu)
+        if (allowed is null || callerCpu < 0 || callerCpu >= MaskWords * 64 || sched_getcpu() != callerCpu)
             return;
         Span<ulong> mask = stackalloc ulong[MaskWords];
         allowed.CopyTo(mask);
