@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using BatchNorm.Harness;
 using BatchNorm.Harness.Cases;
+using BatchNorm.Harness.Exchange;
 using BatchNorm.Harness.Kernels;
 using BatchNorm.Harness.Ratchet;
 using BatchNorm.Harness.Verification;
@@ -13,7 +14,7 @@ namespace BatchNorm.Cli;
 internal static class VerifyCommand
 {
     /// <summary>Everything <c>verify</c> was asked to do.</summary>
-    private sealed record VerifyOptions(string? Kernel, FileInfo? KernelAssembly, Suite Suite, int Seed, string? Case, int Threads,
+    private sealed record VerifyOptions(string? Kernel, FileInfo? KernelAssembly, Suite Suite, Activation Activation, int Seed, string? Case, int Threads,
         FileInfo? Baseline, bool UpdateBaseline, string? ExpectWidth, RunReport Report)
     {
         public string SuiteName => Suite.ToString().ToLowerInvariant();
@@ -33,6 +34,7 @@ internal static class VerifyCommand
         };
         var suite = new Option<string>("--suite") { Description = "quick (every CI run) or full (before a release).", DefaultValueFactory = _ => "quick" };
         suite.AcceptOnlyFromAmong("quick", "full");
+        var activation = ActivationOption.Create();
         var seed = StrictNumbers.Int("--seed", "Suite seed; the accuracy ratchet applies at the default seed only.", int.MinValue, int.MaxValue, Battery.DefaultSeed);
         var caseName = new Option<string?>("--case") { Description = "Run only this case (or every case whose name starts with it followed by '/')." };
         var threads = StrictNumbers.Int("--threads", $"Threads for the optimized kernels: 0 for all cores, or 1 to {MaxThreads}.", 0, MaxThreads, 0,
@@ -47,11 +49,12 @@ internal static class VerifyCommand
         var report = new RunReport.Options();
         var command = new Command("verify", "Verify a kernel against the double-precision reference on a battery of cases. Exit 0: all passed; 1: a case failed or was mistrusted; 2: bad usage.")
         {
-            kernel, kernelAssembly, suite, seed, caseName, threads, baseline, update, expectWidth,
+            kernel, kernelAssembly, suite, activation, seed, caseName, threads, baseline, update, expectWidth,
         };
         report.AddTo(command);
         command.SetAction(parse => Run(new VerifyOptions(
-            parse.GetValue(kernel), parse.GetValue(kernelAssembly), parse.GetValue(suite) == "full" ? Suite.Full : Suite.Quick, parse.GetValue(seed), parse.GetValue(caseName),
+            parse.GetValue(kernel), parse.GetValue(kernelAssembly), parse.GetValue(suite) == "full" ? Suite.Full : Suite.Quick,
+            ActivationOption.Parse(parse.GetValue(activation)!), parse.GetValue(seed), parse.GetValue(caseName),
             parse.GetValue(threads), parse.GetValue(baseline), parse.GetValue(update), parse.GetValue(expectWidth),
             report.Bind(parse, parse.GetValue(suite)!, parse.GetValue(seed)))));
         return command;
@@ -68,7 +71,9 @@ internal static class VerifyCommand
             ? UserKernelAssembly.Load(assembly.FullName).Create(options.Kernel)
             : KernelCatalog.Create(options.Kernel ?? "optimized", options.Threads);
         var baseline = baselinePath is null ? AccuracyBaseline.Empty() : AccuracyBaseline.Load(baselinePath);
-        var cases = Verifier.Select(options.Suite, options.Case);
+        if (!kernel.Supports(options.Activation))
+            throw new UsageException($"--activation {ExportManifest.ActivationName(options.Activation)}: kernel {kernel.Name} does not fuse it (IBatchNormKernel.Supports is false).");
+        var cases = Verifier.Select(options.Suite, options.Case, options.Activation);
         if (cases.Count == 0)
             throw new UsageException($"--case {options.Case}: no case has that name or starts with it followed by '/'.");
         if (options.Shard is var (k, n))

@@ -13,6 +13,12 @@ public ref struct BackwardInferenceTensors<T>
     /// <summary>Scale per channel (C elements), or empty for 1.</summary>
     public ReadOnlySpan<T> Gamma;
 
+    /// <summary>
+    /// Fused ReLU only: the y the forward pass stored (N*C*S elements); dy counts only where y &gt; 0,
+    /// as if it had been zeroed elsewhere. Empty for plain batch norm.
+    /// </summary>
+    public ReadOnlySpan<T> ForwardY;
+
     /// <summary>Running mean per channel (C elements).</summary>
     public required ReadOnlySpan<T> RunningMean;
 

@@ -6,6 +6,9 @@ namespace BatchNorm;
 /// <param name="Momentum">The convention's momentum, in [0, 1].</param>
 public sealed record BatchNormOptions(RunningStatsConvention Convention, double Epsilon, double Momentum)
 {
+    /// <summary>What the forward passes apply before storing y (<see cref="Activation.None"/> unless set with <c>with</c>).</summary>
+    public Activation Activation { get; init; } = Activation.None;
+
     /// <summary>The convention's own defaults for epsilon and momentum.</summary>
     public static BatchNormOptions For(RunningStatsConvention convention) =>
         new(convention, RunningStatsRule.DefaultEpsilon(convention), RunningStatsRule.DefaultMomentum(convention));

@@ -86,7 +86,7 @@ public static class BatchNormValidation
         }
     }
 
-    /// <summary>Checks a training-mode backward call.</summary>
+    /// <summary>Checks a training-mode backward call: forwardY, when given (fused ReLU), has N*C*S elements.</summary>
     public static void Check<T>(in TensorShape shape, in BackwardTrainingTensors<T> t)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -96,15 +96,18 @@ public static class BatchNormValidation
         CheckLength(t.SavedMean, shape.C, "savedMean", shape);
         CheckLength(t.SavedInvStd, shape.C, "savedInvStd", shape);
         CheckNotNegative(t.SavedInvStd, "savedInvStd");
+        if (!t.ForwardY.IsEmpty)
+            CheckLength(t.ForwardY, shape.ElementCount, "forwardY", shape);
         CheckBackwardOutputs(shape, t.Dx, t.DGamma, t.DBeta);
         unsafe
         {
-            fixed (T* x = t.X, dy = t.Dy, g = t.Gamma, mean = t.SavedMean, invStd = t.SavedInvStd, dx = t.Dx, dg = t.DGamma, db = t.DBeta)
+            fixed (T* x = t.X, dy = t.Dy, g = t.Gamma, mean = t.SavedMean, invStd = t.SavedInvStd, fy = t.ForwardY, dx = t.Dx, dg = t.DGamma, db = t.DBeta)
             {
                 ReadOnlySpan<Region> regions =
                 [
                     Region.Input(x, t.X.Length, "x"), Region.Input(dy, t.Dy.Length, "dy"), Region.Input(g, t.Gamma.Length, "gamma"),
                     Region.Input(mean, t.SavedMean.Length, "savedMean"), Region.Input(invStd, t.SavedInvStd.Length, "savedInvStd"),
+                    Region.Input(fy, t.ForwardY.Length, "forwardY"),
                     Region.Output(dx, t.Dx.Length, "dx", inPlaceOf: "dy"), Region.Output(dg, t.DGamma.Length, "dgamma"),
                     Region.Output(db, t.DBeta.Length, "dbeta"),
                 ];
@@ -113,7 +116,7 @@ public static class BatchNormValidation
         }
     }
 
-    /// <summary>Checks an inference-mode backward call.</summary>
+    /// <summary>Checks an inference-mode backward call: forwardY is given exactly when options.Activation is Relu.</summary>
     public static void Check<T>(in TensorShape shape, BatchNormOptions options, in BackwardInferenceTensors<T> t)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -124,15 +127,20 @@ public static class BatchNormValidation
         CheckLength(t.RunningMean, shape.C, "runningMean", shape);
         CheckLength(t.RunningVariance, shape.C, "runningVariance", shape);
         CheckNotNegative(t.RunningVariance, "runningVariance");
+        if (options.Activation == Activation.Relu)
+            CheckLength(t.ForwardY, shape.ElementCount, "forwardY", shape);
+        else if (!t.ForwardY.IsEmpty)
+            throw new ArgumentException($"forwardY has {t.ForwardY.Length} elements; it must be empty unless options.Activation is Relu (it is {options.Activation}).", "forwardY");
         CheckBackwardOutputs(shape, t.Dx, t.DGamma, t.DBeta);
         unsafe
         {
-            fixed (T* x = t.X, dy = t.Dy, g = t.Gamma, runMean = t.RunningMean, runVar = t.RunningVariance, dx = t.Dx, dg = t.DGamma, db = t.DBeta)
+            fixed (T* x = t.X, dy = t.Dy, g = t.Gamma, runMean = t.RunningMean, runVar = t.RunningVariance, fy = t.ForwardY, dx = t.Dx, dg = t.DGamma, db = t.DBeta)
             {
                 ReadOnlySpan<Region> regions =
                 [
                     Region.Input(x, t.X.Length, "x"), Region.Input(dy, t.Dy.Length, "dy"), Region.Input(g, t.Gamma.Length, "gamma"),
                     Region.Input(runMean, t.RunningMean.Length, "runningMean"), Region.Input(runVar, t.RunningVariance.Length, "runningVariance"),
+                    Region.Input(fy, t.ForwardY.Length, "forwardY"),
                     Region.Output(dx, t.Dx.Length, "dx", inPlaceOf: "dy"), Region.Output(dg, t.DGamma.Length, "dgamma"),
                     Region.Output(db, t.DBeta.Length, "dbeta"),
                 ];
@@ -141,12 +149,14 @@ public static class BatchNormValidation
         }
     }
 
-    /// <summary>eps finite and positive; momentum finite and in [0, 1]; a known convention.</summary>
+    /// <summary>eps finite and positive; momentum finite and in [0, 1]; a known convention and activation.</summary>
     public static void CheckOptions(BatchNormOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!Enum.IsDefined(options.Convention))
             throw new ArgumentOutOfRangeException("options.Convention", options.Convention, "convention must be PyTorch, Keras or Onnx.");
+        if (!Enum.IsDefined(options.Activation))
+            throw new ArgumentOutOfRangeException("options.Activation", options.Activation, "activation must be None or Relu.");
         if (!double.IsFinite(options.Epsilon) || options.Epsilon <= 0)
         {
             throw new ArgumentOutOfRangeException("options.Epsilon", options.Epsilon.ToString("R", CultureInfo.InvariantCulture),

@@ -12,7 +12,7 @@ internal static class ReferenceBatchNorm
 {
     /// <summary>
     /// Training forward: per channel mean and biased variance over the M = N*S values, then
-    /// y = gamma * (x - mean) / sqrt(var + eps) + beta; writes the batch statistics and updates the
+    /// y = gamma * (x - mean) / sqrt(var + eps) + beta, then the options' activation; writes the batch statistics and updates the
     /// running statistics by the convention's rule when they are given.
     /// </summary>
     public static void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<double> t)
@@ -22,7 +22,7 @@ internal static class ReferenceBatchNorm
         {
             var stats = ChannelStatistics.Of(t.X, shape, c);
             double invStd = InvStd(stats.Variance, options.Epsilon);
-            Normalize(shape, c, t.X, t.Y, stats.Mean, invStd, ChannelParameter.ScaleAt(t.Gamma, c), ChannelParameter.ShiftAt(t.Beta, c));
+            Normalize(shape, c, t.X, t.Y, stats.Mean, invStd, ChannelParameter.ScaleAt(t.Gamma, c), ChannelParameter.ShiftAt(t.Beta, c), options.Activation);
             t.BatchMean[c] = stats.Mean;
             t.BatchVariance[c] = stats.Variance;
             t.BatchInvStd[c] = invStd;
@@ -34,14 +34,14 @@ internal static class ReferenceBatchNorm
         }
     }
 
-    /// <summary>Inference forward: y = gamma * (x - running mean) / sqrt(running variance + eps) + beta.</summary>
+    /// <summary>Inference forward: y = gamma * (x - running mean) / sqrt(running variance + eps) + beta, then the options' activation.</summary>
     public static void ForwardInference(in TensorShape shape, BatchNormOptions options, in ForwardInferenceTensors<double> t)
     {
         BatchNormValidation.Check(shape, options, t);
         for (int c = 0; c < shape.C; c++)
         {
             double invStd = InvStd(t.RunningVariance[c], options.Epsilon);
-            Normalize(shape, c, t.X, t.Y, t.RunningMean[c], invStd, ChannelParameter.ScaleAt(t.Gamma, c), ChannelParameter.ShiftAt(t.Beta, c));
+            Normalize(shape, c, t.X, t.Y, t.RunningMean[c], invStd, ChannelParameter.ScaleAt(t.Gamma, c), ChannelParameter.ShiftAt(t.Beta, c), options.Activation);
         }
     }
 
@@ -49,6 +49,7 @@ internal static class ReferenceBatchNorm
     /// Training backward, the statistics depending on x:
     /// dbeta = sum dy, dgamma = sum dy * xhat, dx = gamma * invStd / M * (M*dy - dbeta - xhat * dgamma),
     /// with xhat = (x - savedMean) * savedInvStd. M = 1 gives dx = 0 exactly when savedMean is x.
+    /// With forwardY (fused ReLU), dy is read as <see cref="PassedGradient"/>: 0 where y is not &gt; 0.
     /// </summary>
     public static void BackwardTraining(in TensorShape shape, in BackwardTrainingTensors<double> t)
     {
@@ -57,11 +58,11 @@ internal static class ReferenceBatchNorm
         for (int c = 0; c < shape.C; c++)
         {
             double mean = t.SavedMean[c], invStd = t.SavedInvStd[c], gamma = ChannelParameter.ScaleAt(t.Gamma, c);
-            (double dbeta, double dgamma) = ParameterGradients(shape, c, t.X, t.Dy, mean, invStd);
+            (double dbeta, double dgamma) = ParameterGradients(shape, c, t.X, t.Dy, t.ForwardY, mean, invStd);
             foreach (int i in shape.ChannelOffsets(c))
             {
                 double xhat = (t.X[i] - mean) * invStd;
-                t.Dx[i] = gamma * invStd / m * (m * t.Dy[i] - dbeta - xhat * dgamma);
+                t.Dx[i] = gamma * invStd / m * (m * PassedGradient(t.Dy, t.ForwardY, i) - dbeta - xhat * dgamma);
             }
 
             t.DBeta[c] = dbeta;
@@ -72,6 +73,7 @@ internal static class ReferenceBatchNorm
     /// <summary>
     /// Inference backward, the running statistics being constants:
     /// dx = gamma * dy / sqrt(running variance + eps); dbeta = sum dy; dgamma = sum dy * xhat.
+    /// With forwardY (fused ReLU), dy is read as <see cref="PassedGradient"/>.
     /// </summary>
     public static void BackwardInference(in TensorShape shape, BatchNormOptions options, in BackwardInferenceTensors<double> t)
     {
@@ -79,9 +81,9 @@ internal static class ReferenceBatchNorm
         for (int c = 0; c < shape.C; c++)
         {
             double mean = t.RunningMean[c], invStd = InvStd(t.RunningVariance[c], options.Epsilon), gamma = ChannelParameter.ScaleAt(t.Gamma, c);
-            (double dbeta, double dgamma) = ParameterGradients(shape, c, t.X, t.Dy, mean, invStd);
+            (double dbeta, double dgamma) = ParameterGradients(shape, c, t.X, t.Dy, t.ForwardY, mean, invStd);
             foreach (int i in shape.ChannelOffsets(c))
-                t.Dx[i] = gamma * t.Dy[i] * invStd;
+                t.Dx[i] = gamma * PassedGradient(t.Dy, t.ForwardY, i) * invStd;
             t.DBeta[c] = dbeta;
             t.DGamma[c] = dgamma;
         }
@@ -90,25 +92,42 @@ internal static class ReferenceBatchNorm
     /// <summary>1 / sqrt(var + eps).</summary>
     public static double InvStd(double variance, double epsilon) => 1.0 / Math.Sqrt(variance + epsilon);
 
-    /// <summary>y = gamma * xhat + beta with xhat = (x - mean) * invStd, over channel c.</summary>
-    private static void Normalize(in TensorShape shape, int c, ReadOnlySpan<double> x, Span<double> y, double mean, double invStd, double gamma, double beta)
+    /// <summary>
+    /// ReLU as torch.relu computes it: 0 for a negative value, the value itself otherwise (NaN
+    /// stays NaN, -0 stays -0; a kernel's +0 there has the same value).
+    /// </summary>
+    public static double Relu(double value) => value < 0 ? 0 : value;
+
+    /// <summary>
+    /// The gradient the batch norm's backward sees at element i: dy, or with forwardY (fused ReLU)
+    /// dy where forwardY &gt; 0 and exactly 0 elsewhere (NaN and ±0 included), as ReLU's backward
+    /// from its output computes it.
+    /// </summary>
+    public static double PassedGradient(ReadOnlySpan<double> dy, ReadOnlySpan<double> forwardY, int i) =>
+        forwardY.IsEmpty || forwardY[i] > 0 ? dy[i] : 0;
+
+    /// <summary>y = activation(gamma * xhat + beta) with xhat = (x - mean) * invStd, over channel c.</summary>
+    private static void Normalize(in TensorShape shape, int c, ReadOnlySpan<double> x, Span<double> y, double mean, double invStd, double gamma, double beta, Activation activation)
     {
         foreach (int i in shape.ChannelOffsets(c))
         {
             double xhat = (x[i] - mean) * invStd;
-            y[i] = gamma * xhat + beta;
+            double value = gamma * xhat + beta;
+            y[i] = activation == Activation.Relu ? Relu(value) : value;
         }
     }
 
-    /// <summary>(sum dy, sum dy * xhat) over channel c, compensated.</summary>
-    private static (double DBeta, double DGamma) ParameterGradients(in TensorShape shape, int c, ReadOnlySpan<double> x, ReadOnlySpan<double> dy, double mean, double invStd)
+    /// <summary>(sum dy, sum dy * xhat) over channel c, compensated, dy as <see cref="PassedGradient"/> gives it.</summary>
+    private static (double DBeta, double DGamma) ParameterGradients(in TensorShape shape, int c, ReadOnlySpan<double> x, ReadOnlySpan<double> dy, ReadOnlySpan<double> forwardY,
+        double mean, double invStd)
     {
         var dbeta = new CompensatedSum();
         var dgamma = new CompensatedSum();
         foreach (int i in shape.ChannelOffsets(c))
         {
-            dbeta.Add(dy[i]);
-            dgamma.Add(dy[i] * (x[i] - mean) * invStd);
+            double g = PassedGradient(dy, forwardY, i);
+            dbeta.Add(g);
+            dgamma.Add(g * (x[i] - mean) * invStd);
         }
 
         return (dbeta.Value, dgamma.Value);

@@ -11,6 +11,9 @@ internal enum BatchNormInput
     Dy,
     SavedMean,
     SavedInvStd,
+
+    /// <summary>Fused-ReLU backward only: the y the forward pass stored, whose sign gates dy.</summary>
+    ForwardY,
 }
 
 /// <summary>The tensors a pass writes. One closed set, shared by the expected outputs, the kernel run, the reports and <c>compare</c>.</summary>
@@ -44,6 +47,7 @@ internal static class BatchNormTensors
         BatchNormInput.Dy => "dy",
         BatchNormInput.SavedMean => "savedMean",
         BatchNormInput.SavedInvStd => "savedInvStd",
+        BatchNormInput.ForwardY => "forwardY",
         _ => throw new ArgumentOutOfRangeException(nameof(input), input, "not a batch norm input"),
     };
 
@@ -72,6 +76,7 @@ internal static class BatchNormTensors
         BatchNormInput.Dy => "dy",
         BatchNormInput.SavedMean => "saved_mean",
         BatchNormInput.SavedInvStd => "saved_invstd",
+        BatchNormInput.ForwardY => "forward_y",
         _ => throw new ArgumentOutOfRangeException(nameof(input), input, "not a batch norm input"),
     };
 
@@ -90,8 +95,9 @@ internal static class BatchNormTensors
         _ => throw new ArgumentOutOfRangeException(nameof(output), output, "not a batch norm output"),
     };
 
-    /// <summary>The inputs a pass reads, given which optional ones the case has.</summary>
-    public static IReadOnlyList<BatchNormInput> InputsOf(BatchNormPass pass, bool withGamma, bool withBeta, bool withRunningStats, bool withSavedStatistics)
+    /// <summary>The inputs a pass reads, given which optional ones the case has and its activation.</summary>
+    public static IReadOnlyList<BatchNormInput> InputsOf(BatchNormPass pass, bool withGamma, bool withBeta, bool withRunningStats, bool withSavedStatistics,
+        Activation activation)
     {
         var inputs = new List<BatchNormInput> { BatchNormInput.X };
         if (pass is BatchNormPass.BackwardTraining or BatchNormPass.BackwardInference)
@@ -104,6 +110,8 @@ internal static class BatchNormTensors
             inputs.AddRange([BatchNormInput.RunningMean, BatchNormInput.RunningVariance]);
         if (pass == BatchNormPass.BackwardTraining && withSavedStatistics)
             inputs.AddRange([BatchNormInput.SavedMean, BatchNormInput.SavedInvStd]);
+        if (activation == Activation.Relu && pass is BatchNormPass.BackwardTraining or BatchNormPass.BackwardInference)
+            inputs.Add(BatchNormInput.ForwardY);
         return inputs;
     }
 
@@ -113,10 +121,10 @@ internal static class BatchNormTensors
         Enum.GetValues<BatchNormOutput>().Where(o => o.Name() == name).Select(o => (BatchNormOutput?)o).FirstOrDefault()
         ?? throw new ArgumentException($"'{name}' is not an output; outputs are {string.Join(", ", Enum.GetValues<BatchNormOutput>().Select(o => o.Name()))}.", nameof(name));
 
-    /// <summary>True for inputs shaped as x (x, dy), false for per-channel ones.</summary>
+    /// <summary>True for inputs shaped as x (x, dy, forwardY), false for per-channel ones.</summary>
     public static bool IsElementwise(this BatchNormInput input) => input switch
     {
-        BatchNormInput.X or BatchNormInput.Dy => true,
+        BatchNormInput.X or BatchNormInput.Dy or BatchNormInput.ForwardY => true,
         BatchNormInput.Gamma or BatchNormInput.Beta or BatchNormInput.RunningMean or BatchNormInput.RunningVariance or BatchNormInput.SavedMean
             or BatchNormInput.SavedInvStd => false,
         _ => throw new ArgumentOutOfRangeException(nameof(input), input, "not a batch norm input"),

@@ -9,7 +9,23 @@ internal static class Battery
     /// <summary>The suite's seed unless --seed gives another.</summary>
     public const int DefaultSeed = 20261121;
 
-    public static IReadOnlyList<VerificationCase> For(Suite suite)
+    /// <summary>
+    /// The suite's cases. With an activation other than None, every case fuses it and its name starts
+    /// with the activation's, e.g. "relu/normal/nchw/train": the same data, so a fused kernel is held
+    /// to the same conditioning, degenerate channels and tails as a plain one.
+    /// </summary>
+    public static IReadOnlyList<VerificationCase> For(Suite suite, Activation activation = Activation.None)
+    {
+        var plain = Plain(suite);
+        return activation switch
+        {
+            Activation.None => plain,
+            Activation.Relu => plain.Select(k => k with { Name = $"relu/{k.Name}", Options = k.Options with { Activation = activation } }).ToList(),
+            _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "not an activation"),
+        };
+    }
+
+    private static List<VerificationCase> Plain(Suite suite)
     {
         bool full = suite == Suite.Full;
         var cases = new List<VerificationCase>();

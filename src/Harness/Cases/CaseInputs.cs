@@ -22,6 +22,12 @@ internal sealed record CaseInputs
 
     public required float[] SavedInvStd { get; init; }
 
+    /// <summary>
+    /// Fused-ReLU backward cases: the forward's y, relu(gamma (x - mean) istd + beta) with the
+    /// statistics the backward uses (the saved ones, or the running ones), rounded to float; empty otherwise.
+    /// </summary>
+    public float[] ForwardY { get; init; } = [];
+
     /// <summary>The input of that name.</summary>
     public float[] this[BatchNormInput input] => input switch
     {
@@ -33,6 +39,7 @@ internal sealed record CaseInputs
         BatchNormInput.Dy => Dy,
         BatchNormInput.SavedMean => SavedMean,
         BatchNormInput.SavedInvStd => SavedInvStd,
+        BatchNormInput.ForwardY => ForwardY,
         _ => throw new ArgumentOutOfRangeException(nameof(input), input, "not a batch norm input"),
     };
 
@@ -59,6 +66,10 @@ internal sealed record CaseInputs
             _ => throw new ArgumentOutOfRangeException(nameof(@case), @case.Gamma, "not a gamma kind"),
         };
         float[] beta = @case.WithBeta ? Fill(c, () => (float)(random.NextDouble() * 2 - 1)) : [];
+        // A fused ReLU's cases shift by |beta|, so that it clamps at most about half of a channel of
+        // symmetric data: a channel it clamps whole says nothing about the batch norm beneath.
+        if (@case.Options.Activation == Activation.Relu)
+            beta = Array.ConvertAll(beta, MathF.Abs);
 
         // Running statistics near the data's own, so inference outputs are of ordinary size.
         float[] runMean = new float[c], runVar = new float[c];
@@ -71,7 +82,28 @@ internal sealed record CaseInputs
 
         float[] dy = @case.ZeroDy ? new float[x.Length] : Fill(x.Length, () => (float)Normal(random));
         (float[] savedMean, float[] savedInvStd) = SavedStatistics(shape, @case.Options, x);
-        return new CaseInputs { X = x, Gamma = gamma, Beta = beta, RunningMean = runMean, RunningVariance = runVar, Dy = dy, SavedMean = savedMean, SavedInvStd = savedInvStd };
+        var inputs = new CaseInputs { X = x, Gamma = gamma, Beta = beta, RunningMean = runMean, RunningVariance = runVar, Dy = dy, SavedMean = savedMean, SavedInvStd = savedInvStd };
+        return inputs with { ForwardY = ForwardYOf(@case, inputs) };
+    }
+
+    /// <summary>The forward y a fused-ReLU backward case hands over (<see cref="ForwardY"/>); empty for any other case.</summary>
+    private static float[] ForwardYOf(VerificationCase @case, CaseInputs inputs)
+    {
+        bool training = @case.Pass == BatchNormPass.BackwardTraining;
+        if (@case.Options.Activation != Activation.Relu || !(training || @case.Pass == BatchNormPass.BackwardInference))
+            return [];
+        var shape = @case.Shape;
+        float[] y = new float[shape.ElementCount];
+        for (int c = 0; c < shape.C; c++)
+        {
+            double mean = training ? inputs.SavedMean[c] : inputs.RunningMean[c];
+            double invStd = training ? inputs.SavedInvStd[c] : Reference.ReferenceBatchNorm.InvStd(inputs.RunningVariance[c], @case.Options.Epsilon);
+            double gamma = ChannelParameter.ScaleAt<float>(inputs.Gamma, c), beta = ChannelParameter.ShiftAt<float>(inputs.Beta, c);
+            foreach (int i in shape.ChannelOffsets(c))
+                y[i] = (float)Reference.ReferenceBatchNorm.Relu(gamma * (inputs.X[i] - mean) * invStd + beta);
+        }
+
+        return y;
     }
 
     private static float[] DrawX(VerificationCase @case, Random random)

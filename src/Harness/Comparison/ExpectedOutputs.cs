@@ -71,7 +71,7 @@ internal static class ExpectedOutputs
         double[] y = new double[x.Length];
         double[] runMean = Widen(inputs.RunningMean), runVar = Widen(inputs.RunningVariance);
         var stats = BatchStatistics(shape, options, x, @case.Values == ValueFamily.ExactPairs);
-        ReferenceBatchNorm.ForwardTraining(shape, options, new ForwardTrainingTensors<double>
+        ReferenceBatchNorm.ForwardTraining(shape, options with { Activation = Activation.None }, new ForwardTrainingTensors<double>
         {
             X = x,
             Gamma = gamma,
@@ -88,6 +88,7 @@ internal static class ExpectedOutputs
             ch => new StructuredBounds.YChannel(ChannelParameter.ScaleAt<double>(gamma, ch), ChannelParameter.ShiftAt<double>(beta, ch), stats.Mean[ch], stats.InvStd[ch],
                 stats.MeanBound[ch], stats.InvStdBound[ch] / stats.InvStd[ch]),
             ch => stats.Variance[ch] == 0);
+        (y, model) = Activate(options.Activation, shape, y, model);
         double[] runMeanBound = new double[c], runVarBound = new double[c];
         double w = RunningStatsRule.BatchWeight(options.Convention, options.Momentum);
         double f = RunningStatsRule.UsesUnbiasedVariance(options.Convention) && shape.M > 1 ? (double)shape.M / (shape.M - 1) : 1.0;
@@ -122,7 +123,7 @@ internal static class ExpectedOutputs
     {
         var shape = @case.Shape;
         double[] x = Widen(inputs.X), gamma = Widen(inputs.Gamma), beta = Widen(inputs.Beta), y = new double[x.Length];
-        ReferenceBatchNorm.ForwardInference(shape, @case.Options, new ForwardInferenceTensors<double>
+        ReferenceBatchNorm.ForwardInference(shape, @case.Options with { Activation = Activation.None }, new ForwardInferenceTensors<double>
         {
             X = x,
             Gamma = gamma,
@@ -135,6 +136,7 @@ internal static class ExpectedOutputs
             ch => new StructuredBounds.YChannel(ChannelParameter.ScaleAt<double>(gamma, ch), ChannelParameter.ShiftAt<double>(beta, ch), inputs.RunningMean[ch],
                 ReferenceBatchNorm.InvStd(inputs.RunningVariance[ch], @case.Options.Epsilon), CentreBound: 0, InferenceInvStdBound),
             _ => false);
+        (y, model) = Activate(@case.Options.Activation, shape, y, model);
         return [Elementwise(BatchNormOutput.Y, shape, y, model)];
     }
 
@@ -142,7 +144,7 @@ internal static class ExpectedOutputs
     {
         var shape = @case.Shape;
         int c = shape.C;
-        double[] x = Widen(inputs.X), dy = Widen(inputs.Dy), gamma = Widen(inputs.Gamma);
+        double[] x = Widen(inputs.X), dy = PassedGradient(inputs), gamma = Widen(inputs.Gamma);
         double[] mean, invStd, meanBound, invStdRelative;
         if (@case.SavedStatisticsFromKernel)
         {
@@ -180,9 +182,9 @@ internal static class ExpectedOutputs
     {
         var shape = @case.Shape;
         int c = shape.C;
-        double[] x = Widen(inputs.X), dy = Widen(inputs.Dy), gamma = Widen(inputs.Gamma), mean = Widen(inputs.RunningMean);
+        double[] x = Widen(inputs.X), dy = PassedGradient(inputs), gamma = Widen(inputs.Gamma), mean = Widen(inputs.RunningMean);
         double[] dx = new double[x.Length], dgamma = new double[c], dbeta = new double[c];
-        ReferenceBatchNorm.BackwardInference(shape, @case.Options, new BackwardInferenceTensors<double>
+        ReferenceBatchNorm.BackwardInference(shape, @case.Options with { Activation = Activation.None }, new BackwardInferenceTensors<double>
         {
             X = x,
             Dy = dy,
@@ -230,6 +232,40 @@ internal static class ExpectedOutputs
         }
 
         return (dgammaBound, dbetaBound, exact);
+    }
+
+    /// <summary>
+    /// Fused ReLU on a forward's y (<paramref name="y"/> and <paramref name="model"/> are the plain
+    /// batch norm's): the expected values become relu(y), and every element a correct kernel may
+    /// have clamped (y at most its combined bound, so the kernel's own value may be 0 or below)
+    /// leaves the fit and is held to its combined bound. That stays sound because ReLU is
+    /// 1-Lipschitz, |relu(a) - relu(b)| ≤ |a - b|; every other element is positive in both and keeps
+    /// the plain model. Without an activation, both come back unchanged.
+    /// </summary>
+    private static (double[] Y, AffineErrorModel Model) Activate(Activation activation, in TensorShape shape, double[] y, AffineErrorModel model)
+    {
+        if (activation == Activation.None)
+            return (y, model);
+        double[] activated = Array.ConvertAll(y, ReferenceBatchNorm.Relu);
+        bool[] unfitted = new bool[y.Length];
+        for (int c = 0; c < shape.C; c++)
+        {
+            foreach (int i in shape.ChannelOffsets(c))
+                unfitted[i] = !(y[i] > model.CombinedBound(c, i));
+        }
+
+        return (activated, model with { Unfitted = unfitted });
+    }
+
+    /// <summary>
+    /// The gradient the batch norm part of a backward sees, widened: dy, or under a fused ReLU dy
+    /// where the forward's y &gt; 0 and 0 elsewhere. The gate is an input, so this is exact, and
+    /// the plain backward's bounds hold for it unchanged.
+    /// </summary>
+    private static double[] PassedGradient(CaseInputs inputs)
+    {
+        double[] dy = Widen(inputs.Dy), forwardY = Widen(inputs.ForwardY);
+        return forwardY.Length == 0 ? dy : dy.Select((_, i) => ReferenceBatchNorm.PassedGradient(dy, forwardY, i)).ToArray();
     }
 
     private static ExpectedOutput Elementwise(BatchNormOutput name, in TensorShape shape, double[] values, AffineErrorModel model)

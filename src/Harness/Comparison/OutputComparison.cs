@@ -185,7 +185,8 @@ internal sealed record OutputComparison
 
     /// <summary>
     /// Fits every channel and reports each finite element's bound and residual (null when its
-    /// channel is checked element by element) to <paramref name="element"/>.
+    /// channel is checked element by element, or the element is one the model leaves unfitted) to
+    /// <paramref name="element"/>.
     /// </summary>
     private static (List<ChannelVerdict> Fitted, int Elementwise) Structured(AffineErrorModel model, in TensorShape shape, bool[] finite, double[] error, Action<int, double, double?> element)
     {
@@ -196,7 +197,11 @@ internal sealed record OutputComparison
             var indices = new List<int>();
             foreach (int i in shape.ChannelOffsets(c))
             {
-                if (finite[i])
+                if (!finite[i])
+                    continue;
+                if (model.Unfitted?[i] == true)
+                    element(i, model.CombinedBound(c, i), null);
+                else
                     indices.Add(i);
             }
 

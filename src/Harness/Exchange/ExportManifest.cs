@@ -47,6 +47,13 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
         _ => throw new ArgumentOutOfRangeException(nameof(convention), convention, "not a convention"),
     };
 
+    public static string ActivationName(Activation activation) => activation switch
+    {
+        Activation.None => "none",
+        Activation.Relu => "relu",
+        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "not an activation"),
+    };
+
     /// <summary>The manifest as indented JSON; every double is written in its shortest round-trip form.</summary>
     public string ToJson()
     {
@@ -72,6 +79,7 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
                 ["convention"] = ConventionName(c.Options.Convention),
                 ["eps"] = c.Options.Epsilon,
                 ["momentum"] = c.Options.Momentum,
+                ["activation"] = ActivationName(c.Options.Activation),
                 ["inputs"] = inputs,
                 ["outputs"] = outputs,
             });
@@ -128,7 +136,7 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
         if (root["cases"] is not JsonArray array)
             throw new InvalidDataException($"{path}: cases must be an array.");
 
-        var battery = Battery.For(Suite.Quick).Concat(Battery.For(Suite.Full)).DistinctBy(c => c.Name).ToDictionary(c => c.Name);
+        var battery = Enum.GetValues<Activation>().SelectMany(a => Battery.For(Suite.Quick, a).Concat(Battery.For(Suite.Full, a))).DistinctBy(c => c.Name).ToDictionary(c => c.Name);
         var cases = new List<ExportedCase>();
         var suiteCases = new List<VerificationCase>();
         foreach (var node in array)
@@ -146,8 +154,9 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
             if (directory != expected.Directory)
                 throw new InvalidDataException($"{where}: directory \"{directory}\" must be \"{expected.Directory}\".");
             if (Text(item, "pass", path) != PassName(@case.Pass) || Text(item, "layout", path) != @case.Shape.Layout.Short()
+                || Text(item, "activation", path) != ActivationName(@case.Options.Activation)
                 || Integer(item, "n", path) != @case.Shape.N || Integer(item, "c", path) != @case.Shape.C || Integer(item, "s", path) != @case.Shape.S)
-                throw new InvalidDataException($"{where}: pass, layout or shape differ from this bnverify's case ({@case.Describe()}); export the suite again with it.");
+                throw new InvalidDataException($"{where}: pass, layout, shape or activation differ from this bnverify's case ({@case.Describe()}); export the suite again with it.");
             cases.Add(expected);
             suiteCases.Add(@case);
         }
@@ -161,7 +170,8 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
         var shape = @case.Shape;
         long[] xShape = shape.S == 1 ? [shape.N, shape.C]
             : shape.Layout == Layout.ChannelsFirst ? [shape.N, shape.C, shape.S] : [shape.N, shape.S, shape.C];
-        var inputs = BatchNormTensors.InputsOf(@case.Pass, @case.Gamma != GammaKind.Absent, @case.WithBeta, @case.WithRunningStats, !@case.SavedStatisticsFromKernel);
+        var inputs = BatchNormTensors.InputsOf(@case.Pass, @case.Gamma != GammaKind.Absent, @case.WithBeta, @case.WithRunningStats, !@case.SavedStatisticsFromKernel,
+            @case.Options.Activation);
         return new ExportedCase(@case.Name, @case.Name, @case.Pass, shape, xShape, @case.Options, inputs, BatchNormTensors.OutputsOf(@case.Pass, @case.WithRunningStats));
     }
 

@@ -10,6 +10,13 @@ public interface IBatchNormKernel
     /// <summary>The name <c>bnverify verify --kernel</c> accepts.</summary>
     string Name { get; }
 
+    /// <summary>
+    /// True when its forward passes fuse <paramref name="activation"/> (options.Activation) and its
+    /// backward passes take the forward's y for it (forwardY); <c>verify --activation</c> refuses a
+    /// kernel that does not. Every kernel supports <see cref="Activation.None"/>, and by default only that.
+    /// </summary>
+    bool Supports(Activation activation) => activation == Activation.None;
+
     /// <summary>Training forward with the running-statistics update.</summary>
     void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t);
 

@@ -10,6 +10,9 @@ internal sealed class ScalarFloatKernel : IBatchNormKernel
 {
     public string Name => "scalar-float";
 
+    /// <summary>Every activation: ReLU after the affine step, dy gated by the forward's y.</summary>
+    public bool Supports(Activation activation) => Enum.IsDefined(activation);
+
     public void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t)
     {
         BatchNormValidation.Check(shape, options, t);
@@ -26,7 +29,7 @@ internal sealed class ScalarFloatKernel : IBatchNormKernel
             float invStd = (float)(1.0 / Math.Sqrt(variance + options.Epsilon));
             float scale = ChannelParameter.ScaleAt(t.Gamma, c) * invStd, shift = ChannelParameter.ShiftAt(t.Beta, c);
             foreach (int i in shape.ChannelOffsets(c))
-                t.Y[i] = (t.X[i] - mean) * scale + shift;
+                t.Y[i] = Activate(options.Activation, (t.X[i] - mean) * scale + shift);
             t.BatchMean[c] = mean;
             t.BatchVariance[c] = (float)variance;
             t.BatchInvStd[c] = invStd;
@@ -46,7 +49,7 @@ internal sealed class ScalarFloatKernel : IBatchNormKernel
             float scale = (float)(ChannelParameter.ScaleAt(t.Gamma, c) / Math.Sqrt(t.RunningVariance[c] + options.Epsilon));
             float mean = t.RunningMean[c], shift = ChannelParameter.ShiftAt(t.Beta, c);
             foreach (int i in shape.ChannelOffsets(c))
-                t.Y[i] = (t.X[i] - mean) * scale + shift;
+                t.Y[i] = Activate(options.Activation, (t.X[i] - mean) * scale + shift);
         }
     }
 
@@ -56,10 +59,10 @@ internal sealed class ScalarFloatKernel : IBatchNormKernel
         for (int c = 0; c < shape.C; c++)
         {
             float mean = t.SavedMean[c], invStd = t.SavedInvStd[c], gamma = ChannelParameter.ScaleAt(t.Gamma, c);
-            (double dbeta, double dgamma) = ParameterGradients(shape, c, t.X, t.Dy, mean, invStd);
+            (double dbeta, double dgamma) = ParameterGradients(shape, c, t.X, t.Dy, t.ForwardY, mean, invStd);
             float meanDy = (float)(dbeta / shape.M), meanDyXhat = (float)(dgamma / shape.M), k = gamma * invStd;
             foreach (int i in shape.ChannelOffsets(c))
-                t.Dx[i] = k * (t.Dy[i] - meanDy - (t.X[i] - mean) * invStd * meanDyXhat);
+                t.Dx[i] = k * (Passed(t.Dy, t.ForwardY, i) - meanDy - (t.X[i] - mean) * invStd * meanDyXhat);
             t.DBeta[c] = (float)dbeta;
             t.DGamma[c] = (float)dgamma;
         }
@@ -72,21 +75,29 @@ internal sealed class ScalarFloatKernel : IBatchNormKernel
         {
             float invStd = (float)(1.0 / Math.Sqrt(t.RunningVariance[c] + options.Epsilon));
             float k = ChannelParameter.ScaleAt(t.Gamma, c) * invStd;
-            (double dbeta, double dgamma) = ParameterGradients(shape, c, t.X, t.Dy, t.RunningMean[c], invStd);
+            (double dbeta, double dgamma) = ParameterGradients(shape, c, t.X, t.Dy, t.ForwardY, t.RunningMean[c], invStd);
             foreach (int i in shape.ChannelOffsets(c))
-                t.Dx[i] = k * t.Dy[i];
+                t.Dx[i] = k * Passed(t.Dy, t.ForwardY, i);
             t.DBeta[c] = (float)dbeta;
             t.DGamma[c] = (float)dgamma;
         }
     }
 
-    private static (double DBeta, double DGamma) ParameterGradients(in TensorShape shape, int c, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, float mean, float invStd)
+    /// <summary>ReLU when fused: 0 for a negative value, else the value.</summary>
+    private static float Activate(Activation activation, float value) => activation == Activation.Relu && value < 0 ? 0f : value;
+
+    /// <summary>dy[i], or 0 where a fused ReLU's forward y is not positive.</summary>
+    private static float Passed(ReadOnlySpan<float> dy, ReadOnlySpan<float> forwardY, int i) => forwardY.IsEmpty || forwardY[i] > 0 ? dy[i] : 0f;
+
+    private static (double DBeta, double DGamma) ParameterGradients(in TensorShape shape, int c, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> forwardY,
+        float mean, float invStd)
     {
         double dbeta = 0, dgamma = 0;
         foreach (int i in shape.ChannelOffsets(c))
         {
-            dbeta += dy[i];
-            dgamma += (double)dy[i] * ((x[i] - mean) * invStd);
+            float g = Passed(dy, forwardY, i);
+            dbeta += g;
+            dgamma += (double)g * ((x[i] - mean) * invStd);
         }
 
         return (dbeta, dgamma);

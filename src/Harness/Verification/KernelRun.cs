@@ -19,6 +19,7 @@ internal sealed class KernelRun
         var inputs_ = new Dictionary<BatchNormInput, GuardedBuffer>();
         var outputs = new Dictionary<BatchNormOutput, GuardedBuffer>();
         var violations = new List<string>();
+        bool relu = @case.Options.Activation == Activation.Relu;
 
         Span<float> In(BatchNormInput name)
         {
@@ -84,6 +85,7 @@ internal sealed class KernelRun
                         Gamma = In(BatchNormInput.Gamma),
                         SavedMean = In(BatchNormInput.SavedMean),
                         SavedInvStd = In(BatchNormInput.SavedInvStd),
+                        ForwardY = relu ? In(BatchNormInput.ForwardY) : [],
                         Dx = Out(BatchNormOutput.Dx),
                         DGamma = Out(BatchNormOutput.DGamma),
                         DBeta = Out(BatchNormOutput.DBeta),
@@ -97,6 +99,7 @@ internal sealed class KernelRun
                         Gamma = In(BatchNormInput.Gamma),
                         RunningMean = In(BatchNormInput.RunningMean),
                         RunningVariance = In(BatchNormInput.RunningVariance),
+                        ForwardY = relu ? In(BatchNormInput.ForwardY) : [],
                         Dx = Out(BatchNormOutput.Dx),
                         DGamma = Out(BatchNormOutput.DGamma),
                         DBeta = Out(BatchNormOutput.DBeta),

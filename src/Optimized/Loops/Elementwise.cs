@@ -69,7 +69,7 @@ internal static unsafe class Elementwise
     }
 }
 
-/// <summary>The coefficient slots of <see cref="NormalizeOperation{TC}"/>.</summary>
+/// <summary>The coefficient slots of <see cref="NormalizeOperation{TC, TA}"/>.</summary>
 internal static class NormalizeSlots
 {
     /// <summary>The mean's leading float (hi).</summary>
@@ -86,12 +86,13 @@ internal static class NormalizeSlots
 }
 
 /// <summary>
-/// y = ((x - hi) - lo) * a + b, coefficients (hi, lo, a, b). The mean is the float pair hi + lo,
-/// so x - mean is formed to within a rounding of its own size even when the mean dwarfs the
-/// spread; the multiply-add rounds once.
+/// y = activation(((x - hi) - lo) * a + b), coefficients (hi, lo, a, b). The mean is the float pair
+/// hi + lo, so x - mean is formed to within a rounding of its own size even when the mean dwarfs the
+/// spread; the multiply-add rounds once, and ReLU is exact.
 /// </summary>
-internal readonly unsafe struct NormalizeOperation<TC>(float* x, float* y, TC coefficients) : IElementwiseOperation
+internal readonly unsafe struct NormalizeOperation<TC, TA>(float* x, float* y, TC coefficients) : IElementwiseOperation
     where TC : struct, ICoefficients
+    where TA : struct, IActivation
 {
     public float* Output => y;
 
@@ -101,7 +102,7 @@ internal readonly unsafe struct NormalizeOperation<TC>(float* x, float* y, TC co
     public TV Compute<TV>(nint i, nint phase) where TV : struct, IFloatVector<TV>
     {
         TV centered = TV.Subtract(TV.Subtract(TV.Load(x + i), coefficients.Get<TV>(NormalizeSlots.MeanHigh, phase)), coefficients.Get<TV>(NormalizeSlots.MeanLow, phase));
-        return TV.MultiplyAdd(centered, coefficients.Get<TV>(NormalizeSlots.Scale, phase), coefficients.Get<TV>(NormalizeSlots.Shift, phase));
+        return TA.Apply(TV.MultiplyAdd(centered, coefficients.Get<TV>(NormalizeSlots.Scale, phase), coefficients.Get<TV>(NormalizeSlots.Shift, phase)));
     }
 }
 

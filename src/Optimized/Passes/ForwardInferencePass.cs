@@ -4,7 +4,7 @@ using BatchNorm.Optimized.Simd;
 
 namespace BatchNorm.Optimized.Passes;
 
-/// <summary>Inference forward: y = (x - running mean) * (gamma * istd) + beta, no reduction.</summary>
+/// <summary>Inference forward: y = activation((x - running mean) * (gamma * istd) + beta), no reduction.</summary>
 internal readonly unsafe struct ForwardInferencePass(
     float* x, float* y, float* gamma, float* beta, float* runningMean, float* runningVariance, BatchNormOptions options) : IBatchNormPass, IInvStdPreparation
 {
@@ -24,5 +24,5 @@ internal readonly unsafe struct ForwardInferencePass(
         where TV : struct, IFloatVector<TV>
         where TC : struct, ICoefficients
         where TTail : struct, IElementwiseTail =>
-        Elementwise.Run<TV, NormalizeOperation<TC>, TTail>(length, new NormalizeOperation<TC>(x + offset, y + offset, coefficients), streaming);
+        Normalization.Run<TV, TC, TTail>(x + offset, y + offset, length, coefficients, streaming, options.Activation);
 }

@@ -106,5 +106,5 @@ internal readonly unsafe struct ForwardTrainingPass(
         where TV : struct, IFloatVector<TV>
         where TC : struct, ICoefficients
         where TTail : struct, IElementwiseTail =>
-        Elementwise.Run<TV, NormalizeOperation<TC>, TTail>(length, new NormalizeOperation<TC>(x + offset, y + offset, coefficients), streaming);
+        Normalization.Run<TV, TC, TTail>(x + offset, y + offset, length, coefficients, streaming, options.Activation);
 }

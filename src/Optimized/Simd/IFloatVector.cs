@@ -34,6 +34,12 @@ internal unsafe interface IFloatVector<TSelf> where TSelf : struct, IFloatVector
 
     /// <summary>a * b + c, rounded once</summary>
     static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
+
+    /// <summary>max(a, 0) as IEEE 754-2019 maximum, lane by lane: NaN stays NaN, -0 gives +0 (ReLU).</summary>
+    static abstract TSelf MaxWithZero(TSelf a);
+
+    /// <summary>a where gate &gt; 0, else +0, lane by lane (a NaN gate is not &gt; 0): ReLU's backward from its output.</summary>
+    static abstract TSelf WherePositive(TSelf a, TSelf gate);
 }
 
 /// <summary>

@@ -36,6 +36,14 @@ internal readonly unsafe struct Scalar(float value) : IFloatVector<Scalar>
 
     public static Scalar MultiplyAdd(Scalar a, Scalar b, Scalar c) => new(MathF.FusedMultiplyAdd(a.value, b.value, c.value));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
+    public static Scalar MaxWithZero(Scalar a) => new(MathF.Max(a.value, 0f));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
+    public static Scalar WherePositive(Scalar a, Scalar gate) => new(gate.value > 0 ? a.value : 0f);
+
     /// <summary>One double: the scalar accumulator.</summary>
     internal readonly struct Wide(double value) : IDoubleAccumulator<Wide, Scalar>
     {

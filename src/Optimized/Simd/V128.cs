@@ -38,6 +38,14 @@ internal readonly unsafe struct V128(Vector128<float> value) : IFloatVector<V128
 
     public static V128 MultiplyAdd(V128 a, V128 b, V128 c) => new(Vector128.FusedMultiplyAdd(a.value, b.value, c.value));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
+    public static V128 MaxWithZero(V128 a) => new(Vector128.Max(a.value, Vector128<float>.Zero));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
+    public static V128 WherePositive(V128 a, V128 gate) => new(Vector128.ConditionalSelect(Vector128.GreaterThan(gate.value, Vector128<float>.Zero), a.value, Vector128<float>.Zero));
+
     /// <summary>4 doubles: the widened lower and upper halves of one V128.</summary>
     internal readonly struct Wide(Vector128<double> lower, Vector128<double> upper) : IDoubleAccumulator<Wide, V128>
     {

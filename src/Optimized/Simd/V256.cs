@@ -38,6 +38,14 @@ internal readonly unsafe struct V256(Vector256<float> value) : IFloatVector<V256
 
     public static V256 MultiplyAdd(V256 a, V256 b, V256 c) => new(Vector256.FusedMultiplyAdd(a.value, b.value, c.value));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
+    public static V256 MaxWithZero(V256 a) => new(Vector256.Max(a.value, Vector256<float>.Zero));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
+    public static V256 WherePositive(V256 a, V256 gate) => new(Vector256.ConditionalSelect(Vector256.GreaterThan(gate.value, Vector256<float>.Zero), a.value, Vector256<float>.Zero));
+
     /// <summary>8 doubles: the widened lower and upper halves of one V256.</summary>
     internal readonly struct Wide(Vector256<double> lower, Vector256<double> upper) : IDoubleAccumulator<Wide, V256>
     {

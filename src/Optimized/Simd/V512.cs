@@ -38,6 +38,14 @@ internal readonly unsafe struct V512(Vector512<float> value) : IFloatVector<V512
 
     public static V512 MultiplyAdd(V512 a, V512 b, V512 c) => new(Vector512.FusedMultiplyAdd(a.value, b.value, c.value));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
+    public static V512 MaxWithZero(V512 a) => new(Vector512.Max(a.value, Vector512<float>.Zero));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
+    public static V512 WherePositive(V512 a, V512 gate) => new(Vector512.ConditionalSelect(Vector512.GreaterThan(gate.value, Vector512<float>.Zero), a.value, Vector512<float>.Zero));
+
     /// <summary>16 doubles: the widened lower and upper halves of one V512.</summary>
     internal readonly struct Wide(Vector512<double> lower, Vector512<double> upper) : IDoubleAccumulator<Wide, V512>
     {

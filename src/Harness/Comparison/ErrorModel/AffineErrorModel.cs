@@ -16,7 +16,7 @@ internal sealed record CoefficientMeaning(string Equivalent, double[] Factor, do
 /// are bounded by <see cref="CoefficientBounds"/>; the residual is the element-wise rounding of
 /// the few operations applied to each element, bounded by <see cref="ResidualBounds"/>.
 /// </summary>
-internal sealed class AffineErrorModel
+internal sealed record AffineErrorModel
 {
     /// <summary>Names of the basis functions, e.g. ["1", "xhat"].</summary>
     public required string[] BasisNames { get; init; }
@@ -29,6 +29,12 @@ internal sealed class AffineErrorModel
 
     /// <summary>Bound of each element's residual (element-wise rounding), by flat index.</summary>
     public required double[] ResidualBounds { get; init; }
+
+    /// <summary>
+    /// Elements the fit leaves out and holds to their <see cref="CombinedBound"/> instead, by flat
+    /// index, or null for none: under a fused ReLU, those a correct kernel may have clamped to 0.
+    /// </summary>
+    public bool[]? Unfitted { get; init; }
 
     /// <summary>How to read each coefficient in a diagnosis.</summary>
     public required CoefficientMeaning[] Meanings { get; init; }

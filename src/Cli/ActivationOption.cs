@@ -1,0 +1,22 @@
+using System.CommandLine;
+using BatchNorm.Harness.Exchange;
+
+namespace BatchNorm.Cli;
+
+/// <summary><c>--activation none|relu</c>, shared by the commands that build a suite (verify, export).</summary>
+internal static class ActivationOption
+{
+    public static Option<string> Create()
+    {
+        var option = new Option<string>("--activation")
+        {
+            Description = "What the kernel fuses after the affine step: none (plain batch norm) or relu (y = max(y, 0); the backward takes the forward's y). relu runs every case fused, named relu/...",
+            DefaultValueFactory = _ => ExportManifest.ActivationName(Activation.None),
+        };
+        option.AcceptOnlyFromAmong([.. Enum.GetValues<Activation>().Select(ExportManifest.ActivationName)]);
+        return option;
+    }
+
+    /// <summary>The activation of an accepted name.</summary>
+    public static Activation Parse(string name) => Enum.GetValues<Activation>().Single(a => ExportManifest.ActivationName(a) == name);
+}
