@@ -14,6 +14,7 @@ internal static class ExportCommand
         var directory = new Argument<DirectoryInfo>("DIR") { Description = "A new or empty folder to write the suite into." };
         var suite = new Option<string>("--suite") { Description = "quick or full.", DefaultValueFactory = _ => "quick" };
         suite.AcceptOnlyFromAmong("quick", "full");
+        var activation = ActivationOption.Create();
         var seed = StrictNumbers.Int("--seed", "Suite seed.", int.MinValue, int.MaxValue, Battery.DefaultSeed);
         var caseName = new Option<string?>("--case") { Description = "Export only this case (or every case whose name starts with it followed by '/')." };
         var ownStatistics = new Option<bool>("--own-statistics")
@@ -23,12 +24,12 @@ internal static class ExportCommand
         var shard = RunReport.ShardOption();
         var command = new Command("export", "Write a suite's inputs (.npy) and manifest.json into DIR; a program runs its kernel on them and writes the outputs beside them; 'bnverify check DIR' verifies them.")
         {
-            directory, suite, seed, caseName, ownStatistics, shard,
+            directory, suite, activation, seed, caseName, ownStatistics, shard,
         };
         command.SetAction(parse =>
         {
             var chosen = parse.GetValue(suite) == "full" ? Suite.Full : Suite.Quick;
-            var cases = Verifier.Select(chosen, parse.GetValue(caseName));
+            var cases = Verifier.Select(chosen, parse.GetValue(caseName), ActivationOption.Parse(parse.GetValue(activation)!));
             if (cases.Count == 0)
                 throw new UsageException($"--case {parse.GetValue(caseName)}: no case has that name or starts with it followed by '/'.");
             if (parse.GetValue(shard) is var (k, n))

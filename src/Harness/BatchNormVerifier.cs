@@ -28,12 +28,14 @@ public static class BatchNormVerifier
     /// the kernel throws is that case's failure, not an exception of this method.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="kernel"/> is null.</exception>
-    /// <exception cref="ArgumentException">The settings select no case, or name an impossible shard.</exception>
+    /// <exception cref="ArgumentException">The settings select no case, name an impossible shard, or an activation the kernel does not support.</exception>
     public static VerificationReport Verify(IBatchNormKernel kernel, Suite suite = Suite.Quick, VerificationSettings? settings = null)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         settings ??= new VerificationSettings();
-        var cases = Verifier.Select(suite, settings.Case);
+        if (!kernel.Supports(settings.Activation))
+            throw new ArgumentException($"Activation {settings.Activation}: kernel {kernel.Name} does not fuse it (IBatchNormKernel.Supports is false).", nameof(settings));
+        var cases = Verifier.Select(suite, settings.Case, settings.Activation);
         if (cases.Count == 0)
             throw new ArgumentException($"Case '{settings.Case}': no case of suite {suite} has that name or starts with it followed by '/'.", nameof(settings));
         if (settings.Shard is var (k, n))
@@ -49,6 +51,10 @@ public static class BatchNormVerifier
         return new VerificationReport(kernel.Name, suite, settings.Seed, settings.Shard, results);
     }
 
-    private static string Reproducer(Suite suite, VerificationSettings settings, string caseName) => string.Create(CultureInfo.InvariantCulture,
-        $"BatchNormVerifier.Verify(kernel, Suite.{suite}, new VerificationSettings {{ Case = \"{caseName}\", Seed = {settings.Seed} }})");
+    private static string Reproducer(Suite suite, VerificationSettings settings, string caseName)
+    {
+        string activation = settings.Activation == Activation.None ? "" : $"Activation = Activation.{settings.Activation}, ";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"BatchNormVerifier.Verify(kernel, Suite.{suite}, new VerificationSettings {{ {activation}Case = \"{caseName}\", Seed = {settings.Seed} }})");
+    }
 }

@@ -6,6 +6,13 @@ public sealed record VerificationSettings
     /// <summary>The suite seed; each case's inputs are drawn from it and the case's name.</summary>
     public int Seed { get; init; } = BatchNormVerifier.DefaultSeed;
 
+    /// <summary>
+    /// What every case fuses after the affine step (default <see cref="Activation.None"/>); with
+    /// <see cref="Activation.Relu"/> the cases are named relu/... and the kernel must declare
+    /// <see cref="Kernels.IBatchNormKernel.Supports"/> for it.
+    /// </summary>
+    public Activation Activation { get; init; } = Activation.None;
+
     /// <summary>Only this case, or every case whose name starts with it followed by '/'; null for all.</summary>
     public string? Case { get; init; }
 

@@ -5,10 +5,18 @@ namespace BatchNorm.Tests.GradCheck;
 /// <summary>The reference backward passes, and versions with one known mistake each, in double.</summary>
 public static class Backwards
 {
-    /// <summary>The reference: training backward from the batch statistics of x, or inference backward.</summary>
-    public static Gradients Reference(Problem p, double[] dy)
+    /// <summary>The reference: training backward from the batch statistics of x, or inference backward; under a fused ReLU, with the forward's y.</summary>
+    public static Gradients Reference(Problem p, double[] dy) =>
+        Reference(p, dy, p.Options.Activation == Activation.Relu ? p.Forward(p.X, p.Gamma, p.Beta) : []);
+
+    /// <summary>A fused ReLU's backward that ignores the forward's y: every dy passes, as in plain batch norm.</summary>
+    public static Gradients ReluGateIgnored(Problem p, double[] dy) => Reference(p, dy, []);
+
+    private static Gradients Reference(Problem p, double[] dy, double[] forwardY)
     {
         int c = p.Shape.C;
+        // The inference backward requires forwardY exactly when its options fuse ReLU.
+        var options = forwardY.Length == 0 ? p.Options with { Activation = Activation.None } : p.Options;
         double[] dx = new double[p.X.Length], dgamma = new double[c], dbeta = new double[c];
         if (p.Training)
         {
@@ -20,6 +28,7 @@ public static class Backwards
                 Gamma = p.Gamma,
                 SavedMean = mean,
                 SavedInvStd = invStd,
+                ForwardY = forwardY,
                 Dx = dx,
                 DGamma = dgamma,
                 DBeta = dbeta,
@@ -27,13 +36,14 @@ public static class Backwards
         }
         else
         {
-            ReferenceBatchNorm.BackwardInference(p.Shape, p.Options, new BackwardInferenceTensors<double>
+            ReferenceBatchNorm.BackwardInference(p.Shape, options, new BackwardInferenceTensors<double>
             {
                 X = p.X,
                 Dy = dy,
                 Gamma = p.Gamma,
                 RunningMean = p.RunningMean,
                 RunningVariance = p.RunningVariance,
+                ForwardY = forwardY,
                 Dx = dx,
                 DGamma = dgamma,
                 DBeta = dbeta,

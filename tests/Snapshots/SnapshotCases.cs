@@ -18,7 +18,12 @@ internal static class SnapshotCases
         Case("nan-channel", 3, 3, 4, Layout.ChannelsLast, BatchNormPass.ForwardTraining) with { Feature = ChannelFeature.NaN },
         Case("backward", 3, 4, 5, Layout.ChannelsFirst, BatchNormPass.BackwardTraining),
         Case("backward-inference", 3, 4, 5, Layout.ChannelsLast, BatchNormPass.BackwardInference),
+        Case("relu-conv-nhwc-2x3x2x3", 2, 3, 6, Layout.ChannelsLast, BatchNormPass.ForwardTraining) with { Options = Relu },
+        Case("relu-nan-channel", 3, 3, 4, Layout.ChannelsLast, BatchNormPass.ForwardInference) with { Feature = ChannelFeature.NaN, Options = Relu },
+        Case("relu-backward", 3, 4, 5, Layout.ChannelsFirst, BatchNormPass.BackwardTraining) with { Options = Relu },
     ];
+
+    private static BatchNormOptions Relu => BatchNormOptions.PyTorch with { Activation = Activation.Relu };
 
     private static VerificationCase Case(string name, int n, int c, int s, Layout layout, BatchNormPass pass) =>
         new() { Name = name, Shape = new TensorShape(n, c, s, layout), Pass = pass };

@@ -35,6 +35,23 @@ public sealed class ExportCheckTests : IDisposable
     }
 
     [Fact]
+    public void AFusedReluSuiteGoesThroughFilesWithTheForwardYAndItsActivation()
+    {
+        string root = Export("--activation", "relu", "--case", "relu/normal");
+        string manifest = File.ReadAllText(Path.Combine(root, ExportManifest.FileName));
+        Assert.Contains("\"activation\": \"relu\"", manifest);
+        Assert.True(File.Exists(Path.Combine(root, "relu/normal/nchw/backward-train", "forward_y.npy")));
+        Assert.False(File.Exists(Path.Combine(root, "relu/normal/nchw/train", "forward_y.npy")));
+
+        ExternalProgram.Run(root, KernelCatalog.Create("optimized"));
+        Assert.All(CheckAll(root, "optimized"), r => Assert.True(r.Verdict == Verdict.Passed, BatchNorm.Harness.Reports.TextReport.Failure(r)));
+        var gateIgnored = KernelCatalog.Create("faulty:relu-gate-ignored");
+        ExternalProgram.Run(root, gateIgnored);
+        var failed = CheckAll(root, gateIgnored.Name).Where(r => r.Verdict == Verdict.Failed).Select(r => r.Case.Name).Order(StringComparer.Ordinal);
+        Assert.Equal(["relu/normal/nchw/backward-infer", "relu/normal/nchw/backward-train", "relu/normal/nhwc/backward-infer", "relu/normal/nhwc/backward-train"], failed);
+    }
+
+    [Fact]
     public void TheOptimizedKernelThroughFilesGetsExactlyVerifysVerdictsAndErrors()
     {
         string root = Export("--suite", "quick");
@@ -156,7 +173,7 @@ public sealed class ExportCheckTests : IDisposable
     [InlineData("saved_statistics", "\"mine\"", "saved_statistics \"mine\" is not given or own.")]
     [InlineData("name", "\"normal/nchw/no-such-pass\"", "case normal/nchw/no-such-pass: this bnverify has no case of that name; export the suite again with it.")]
     [InlineData("directory", "\"../../etc\"", "case normal/nchw/train: directory \"../../etc\" must be \"normal/nchw/train\".")]
-    [InlineData("s", "50", "case normal/nchw/train: pass, layout or shape differ from this bnverify's case")]
+    [InlineData("s", "50", "case normal/nchw/train: pass, layout, shape or activation differ from this bnverify's case")]
     public void AManifestThatDoesNotFollowTheFormatExitsTwoNamingTheField(string field, string value, string message)
     {
         string root = Export("--case", "normal/nchw/train");

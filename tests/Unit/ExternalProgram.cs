@@ -31,6 +31,7 @@ internal static class ExternalProgram
                 Dy = Input(BatchNormInput.Dy),
                 SavedMean = Input(BatchNormInput.SavedMean),
                 SavedInvStd = Input(BatchNormInput.SavedInvStd),
+                ForwardY = Input(BatchNormInput.ForwardY),
             };
 
             // The case as the manifest describes it: pass, shape and options; nothing drawn from a seed.

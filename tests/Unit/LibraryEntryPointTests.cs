@@ -44,6 +44,21 @@ public class LibraryEntryPointTests
     }
 
     [Fact]
+    public void SettingsFuseAReluAndTheReproducerSaysSo()
+    {
+        var settings = new VerificationSettings { Activation = Activation.Relu, Case = "relu/normal" };
+        var report = BatchNormVerifier.Verify(KernelCatalog.Create("optimized"), Suite.Quick, settings);
+        Assert.True(report.Passed, report.ToString());
+        Assert.Equal(8, report.Cases.Count);
+
+        var failure = Assert.Throws<BatchNormVerificationException>(() => BatchNormVerifier.Verify(KernelCatalog.Create("faulty:relu-not-applied"), Suite.Quick, settings).EnsurePassed());
+        Assert.Contains("new VerificationSettings { Activation = Activation.Relu, Case = \"relu/normal/nchw/train\", Seed = 20261121 }", failure.Message);
+
+        var refused = Assert.Throws<ArgumentException>(() => BatchNormVerifier.Verify(KernelCatalog.Create("faulty:tail-skipped"), Suite.Quick, settings));
+        Assert.Contains("does not fuse it", refused.Message);
+    }
+
+    [Fact]
     public void SettingsThatSelectNothingAreRefused()
     {
         var kernel = KernelCatalog.Create("optimized");

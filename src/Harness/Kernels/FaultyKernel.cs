@@ -19,6 +19,9 @@ internal abstract class FaultyKernel(string name, string bug) : IBatchNormKernel
     /// <summary>One sentence: what is wrong.</summary>
     public string Bug { get; } = bug;
 
+    /// <summary>Plain batch norm only, unless the fault is one of a fused ReLU (<see cref="FaultyReluKernels"/>): its rewrites do not apply one.</summary>
+    public virtual bool Supports(Activation activation) => activation == Activation.None;
+
     /// <summary>The correct kernel the bug is planted in.</summary>
     protected OptimizedBatchNorm Correct { get; } = new(VectorWidth.Auto);
 

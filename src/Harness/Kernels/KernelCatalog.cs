@@ -23,7 +23,7 @@ internal static class KernelCatalog
             names.Add("scalar-float");
             if (OneDnn.OneDnnNative.Available)
                 names.Add(OneDnnName);
-            names.AddRange(FaultyKernels.Names.Select(n => FaultyKernels.Prefix + n));
+            names.AddRange(FaultyKernels.Names.Concat(FaultyReluKernels.Names).Select(n => FaultyKernels.Prefix + n));
             return names;
         }
     }
@@ -31,7 +31,7 @@ internal static class KernelCatalog
     /// <summary>Every name bnverify knows on any machine: <see cref="Names"/> plus the widths this machine does not accelerate.</summary>
     public static IReadOnlyList<string> AllNames =>
         ["optimized", .. ForcedWidths.Select(OptimizedName),
-         "scalar-float", OneDnnName, .. FaultyKernels.Names.Select(n => FaultyKernels.Prefix + n)];
+         "scalar-float", OneDnnName, .. FaultyKernels.Names.Concat(FaultyReluKernels.Names).Select(n => FaultyKernels.Prefix + n)];
 
     /// <summary>oneDNN's CPU batch normalization, in process (needs libdnnl.so.2).</summary>
     public const string OneDnnName = "onednn";
