@@ -1,4 +1,5 @@
 using static BatchNorm.Harness.Kernels.OneDnn.OneDnnNative;
+using static BatchNorm.Harness.Kernels.OneDnn.OneDnnPrimitive.Holds;
 
 namespace BatchNorm.Harness.Kernels.OneDnn;
 
@@ -9,7 +10,10 @@ namespace BatchNorm.Harness.Kernels.OneDnn;
 /// ones and zeros (exact), the batch istd is 1/sqrt(var + eps) of oneDNN's variance, the running
 /// statistics are updated from oneDNN's batch statistics, and training backward gets the saved
 /// variance as 1/istd² - eps (eps far below every 1/istd²). Those conversions round once each; the verifier sees them as the
-/// kernel's.
+/// kernel's. A fused ReLU is oneDNN's own (dnnl_fuse_norm_relu); its backward reads the mask from a
+/// workspace its forward wrote, so the adapter writes that workspace with oneDNN's forward run on
+/// the given forwardY itself (mean 0, istd 1: the same signs), and oneDNN's backward then gates by
+/// forwardY &gt; 0 in its own format.
 /// </summary>
 internal sealed unsafe class OneDnnKernel : IBatchNormKernel
 {
@@ -30,16 +34,23 @@ internal sealed unsafe class OneDnnKernel : IBatchNormKernel
 
     public string Name => "onednn";
 
+    /// <summary>Plain batch norm and fused ReLU (dnnl_fuse_norm_relu).</summary>
+    public bool Supports(Activation activation) => Enum.IsDefined(activation);
+
     private const uint ScaleShift = UseScale | UseShift;
 
     public void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t)
     {
         BatchNormValidation.Check(shape, options, t);
         float[] scale = Parameter(t.Gamma, shape.C, 1f), shift = Parameter(t.Beta, shape.C, 0f);
-        var primitive = Primitive(shape, options.Epsilon, PropForwardTraining, ScaleShift, backward: false);
+        var primitive = Primitive(shape, options.Epsilon, PropForwardTraining, ScaleShift | Fused(options.Activation), backward: false);
+        // A fused ReLU's training forward writes its mask for the backward; this call has no use for it.
+        byte[] workspace = new byte[primitive.WorkspaceBytes];
+        fixed (float* x = t.X, y = t.Y, mean = t.BatchMean, variance = t.BatchVariance, g = scale, b = shift)
+        fixed (byte* w = workspace)
         {
-            fixed (float* x = t.X, y = t.Y, mean = t.BatchMean, variance = t.BatchVariance, g = scale, b = shift)
-                primitive.Execute(new(ArgSrc, (nint)x, true), new(ArgDst, (nint)y, true), new(ArgMean, (nint)mean, false), new(ArgVariance, (nint)variance, false), new(ArgScale, (nint)g, false), new(ArgShift, (nint)b, false));
+            primitive.Execute([new(ArgSrc, (nint)x, Data), new(ArgDst, (nint)y, Data), new(ArgMean, (nint)mean, Channel), new(ArgVariance, (nint)variance, Channel),
+                new(ArgScale, (nint)g, Channel), new(ArgShift, (nint)b, Channel), .. WorkspaceArgument(w, workspace.Length)]);
         }
 
         for (int c = 0; c < shape.C; c++)
@@ -57,9 +68,12 @@ internal sealed unsafe class OneDnnKernel : IBatchNormKernel
     {
         BatchNormValidation.Check(shape, options, t);
         float[] scale = Parameter(t.Gamma, shape.C, 1f), shift = Parameter(t.Beta, shape.C, 0f);
-        var primitive = Primitive(shape, options.Epsilon, PropForwardInference, ScaleShift | UseGlobalStats, backward: false);
+        var primitive = Primitive(shape, options.Epsilon, PropForwardInference, ScaleShift | UseGlobalStats | Fused(options.Activation), backward: false);
         fixed (float* x = t.X, y = t.Y, mean = t.RunningMean, variance = t.RunningVariance, g = scale, b = shift)
-            primitive.Execute(new(ArgSrc, (nint)x, true), new(ArgDst, (nint)y, true), new(ArgMean, (nint)mean, false), new(ArgVariance, (nint)variance, false), new(ArgScale, (nint)g, false), new(ArgShift, (nint)b, false));
+        {
+            primitive.Execute([new(ArgSrc, (nint)x, Data), new(ArgDst, (nint)y, Data), new(ArgMean, (nint)mean, Channel), new(ArgVariance, (nint)variance, Channel),
+                new(ArgScale, (nint)g, Channel), new(ArgShift, (nint)b, Channel)]);
+        }
     }
 
     public void BackwardTraining(in TensorShape shape, in BackwardTrainingTensors<float> t)
@@ -74,26 +88,58 @@ internal sealed unsafe class OneDnnKernel : IBatchNormKernel
         float[] scale = Parameter(t.Gamma, shape.C, 1f), shift = new float[shape.C], variance = new float[shape.C];
         for (int c = 0; c < shape.C; c++)
             variance[c] = (float)Math.Max(0.0, (1.0 / ((double)invStd[c] * invStd[c])) - epsilon);
-        Backward(shape, epsilon, ScaleShift, t.X, t.Dy, t.SavedMean, variance, scale, shift, t.Dx, t.DGamma, t.DBeta);
+        Backward(shape, epsilon, ScaleShift, t.X, t.Dy, t.ForwardY, t.SavedMean, variance, scale, shift, t.Dx, t.DGamma, t.DBeta);
     }
 
     public void BackwardInference(in TensorShape shape, BatchNormOptions options, in BackwardInferenceTensors<float> t)
     {
         BatchNormValidation.Check(shape, options, t);
         float[] scale = Parameter(t.Gamma, shape.C, 1f), shift = new float[shape.C];
-        Backward(shape, options.Epsilon, ScaleShift | UseGlobalStats, t.X, t.Dy, t.RunningMean, t.RunningVariance, scale, shift, t.Dx, t.DGamma, t.DBeta);
+        Backward(shape, options.Epsilon, ScaleShift | UseGlobalStats, t.X, t.Dy, t.ForwardY, t.RunningMean, t.RunningVariance, scale, shift, t.Dx, t.DGamma, t.DBeta);
     }
 
-    private void Backward(in TensorShape shape, double epsilon, uint flags, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> mean,
+    private void Backward(in TensorShape shape, double epsilon, uint flags, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> forwardY, ReadOnlySpan<float> mean,
         ReadOnlySpan<float> variance, float[] scale, float[] shift, Span<float> dx, Span<float> dgamma, Span<float> dbeta)
     {
-        var primitive = Primitive(shape, epsilon, PropForwardTraining, flags, backward: true);
+        var activation = forwardY.IsEmpty ? Activation.None : Activation.Relu;
+        var primitive = Primitive(shape, epsilon, PropForwardTraining, flags | Fused(activation), backward: true);
+        byte[] workspace = activation == Activation.Relu ? ReluWorkspace(shape, forwardY) : [];
         fixed (float* px = x, pdy = dy, pm = mean, pv = variance, g = scale, b = shift, pdx = dx, pdg = dgamma, pdb = dbeta)
+        fixed (byte* w = workspace)
         {
-            primitive.Execute(new(ArgSrc, (nint)px, true), new(ArgDiffDst, (nint)pdy, true), new(ArgMean, (nint)pm, false), new(ArgVariance, (nint)pv, false), new(ArgScale, (nint)g, false), new(ArgShift, (nint)b, false),
-                new(ArgDiffSrc, (nint)pdx, true), new(ArgDiffScale, (nint)pdg, false), new(ArgDiffShift, (nint)pdb, false));
+            primitive.Execute([new(ArgSrc, (nint)px, Data), new(ArgDiffDst, (nint)pdy, Data), new(ArgMean, (nint)pm, Channel), new(ArgVariance, (nint)pv, Channel),
+                new(ArgScale, (nint)g, Channel), new(ArgShift, (nint)b, Channel), new(ArgDiffSrc, (nint)pdx, Data), new(ArgDiffScale, (nint)pdg, Channel),
+                new(ArgDiffShift, (nint)pdb, Channel), .. WorkspaceArgument(w, workspace.Length)]);
         }
     }
+
+    /// <summary>
+    /// The workspace oneDNN's fused-ReLU backward reads, written by its own training forward (global
+    /// statistics, mean 0, variance 1 - eps, scale 1, shift 0) run on forwardY: y = forwardY·istd
+    /// with istd within a rounding of 1 keeps every sign, so the mask it stores is forwardY &gt; 0.
+    /// </summary>
+    private byte[] ReluWorkspace(in TensorShape shape, ReadOnlySpan<float> forwardY)
+    {
+        const double Epsilon = 1.0 / 1024;
+        var primitive = Primitive(shape, Epsilon, PropForwardTraining, ScaleShift | UseGlobalStats | FuseNormRelu, backward: false);
+        byte[] workspace = new byte[primitive.WorkspaceBytes];
+        float[] y = new float[forwardY.Length], mean = new float[shape.C], variance = Enumerable.Repeat((float)(1 - Epsilon), shape.C).ToArray();
+        float[] scale = Enumerable.Repeat(1f, shape.C).ToArray(), shift = new float[shape.C];
+        fixed (float* src = forwardY, dst = y, m = mean, v = variance, g = scale, b = shift)
+        fixed (byte* w = workspace)
+        {
+            primitive.Execute([new(ArgSrc, (nint)src, Data), new(ArgDst, (nint)dst, Data), new(ArgMean, (nint)m, Channel), new(ArgVariance, (nint)v, Channel),
+                new(ArgScale, (nint)g, Channel), new(ArgShift, (nint)b, Channel), .. WorkspaceArgument(w, workspace.Length)]);
+        }
+
+        return workspace;
+    }
+
+    /// <summary>The flag that fuses an activation: dnnl_fuse_norm_relu for ReLU, none for None.</summary>
+    private static uint Fused(Activation activation) => activation == Activation.Relu ? FuseNormRelu : 0;
+
+    /// <summary>The workspace argument, or none when the primitive has no workspace.</summary>
+    private static OneDnnPrimitive.Argument[] WorkspaceArgument(byte* workspace, int bytes) => bytes == 0 ? [] : [new(ArgWorkspace, (nint)workspace, OneDnnPrimitive.Holds.Workspace)];
 
     /// <summary>
     /// The primitive for a call, made once per (shape, epsilon, kind, flags) and kept, as a framework

@@ -27,6 +27,9 @@ internal static unsafe partial class OneDnnNative
     public const uint UseGlobalStats = 0x1;
     public const uint UseScale = 0x8;
     public const uint UseShift = 0x10;
+    public const uint FuseNormRelu = 0x4;
+    public const int QueryWorkspaceMd = 135;
+    public const int ArgWorkspace = 64;
     public const int ArgSrc = 1;
     public const int ArgDst = 17;
     public const int ArgMean = 49;
@@ -89,6 +92,13 @@ internal static unsafe partial class OneDnnNative
 
     [LibraryImport(Library)]
     public static partial int dnnl_stream_wait(nint stream);
+
+    /// <summary>A descriptor the primitive descriptor owns (null when it has none of that kind).</summary>
+    [LibraryImport(Library)]
+    public static partial byte* dnnl_primitive_desc_query_md(nint primitiveDesc, int what, int index);
+
+    [LibraryImport(Library)]
+    public static partial nuint dnnl_memory_desc_get_size(byte* memoryDesc);
 
     /// <summary>Throws when a call did not return dnnl_success.</summary>
     public static void Check(int status, string function)

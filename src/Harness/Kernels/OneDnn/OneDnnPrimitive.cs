@@ -47,8 +47,31 @@ internal sealed unsafe class OneDnnPrimitive : IDisposable
         }
     }
 
-    /// <summary>One argument of an execution: its kind (DNNL_ARG_*), its buffer, and whether it is shaped as the data (else per channel).</summary>
-    public readonly record struct Argument(int Arg, nint Pointer, bool Data);
+    /// <summary>What an argument's buffer holds, so it gets the descriptor of its kind.</summary>
+    public enum Holds
+    {
+        /// <summary>Shaped as the data (src, dst and their gradients).</summary>
+        Data,
+
+        /// <summary>One value per channel (mean, variance, scale, shift and their gradients).</summary>
+        Channel,
+
+        /// <summary>The primitive's workspace (fused ReLU's mask, in oneDNN's own format).</summary>
+        Workspace,
+    }
+
+    /// <summary>One argument of an execution: its kind (DNNL_ARG_*), its buffer, and what it holds.</summary>
+    public readonly record struct Argument(int Arg, nint Pointer, Holds Holds);
+
+    /// <summary>Bytes of the workspace the primitive reads or writes (a fused ReLU's mask in training), 0 when it has none.</summary>
+    public int WorkspaceBytes
+    {
+        get
+        {
+            byte* workspace = dnnl_primitive_desc_query_md(primitiveDesc, QueryWorkspaceMd, 0);
+            return workspace == null ? 0 : checked((int)dnnl_memory_desc_get_size(workspace));
+        }
+    }
 
     /// <summary>Runs the primitive on these buffers and waits for it.</summary>
     public void Execute(params Argument[] arguments)
@@ -58,7 +81,14 @@ internal sealed unsafe class OneDnnPrimitive : IDisposable
         {
             for (int k = 0; k < arguments.Length; k++)
             {
-                Check(dnnl_memory_create(out nint memory, arguments[k].Data ? data : channel, engine, (void*)arguments[k].Pointer), "dnnl_memory_create");
+                byte* descriptor = arguments[k].Holds switch
+                {
+                    Holds.Data => data,
+                    Holds.Channel => channel,
+                    Holds.Workspace => dnnl_primitive_desc_query_md(primitiveDesc, QueryWorkspaceMd, 0),
+                    _ => throw new ArgumentOutOfRangeException(nameof(arguments), arguments[k].Holds, "not a kind of argument"),
+                };
+                Check(dnnl_memory_create(out nint memory, descriptor, engine, (void*)arguments[k].Pointer), "dnnl_memory_create");
                 args[k] = new ExecArg { Arg = arguments[k].Arg, Memory = memory };
             }
 
