@@ -19,6 +19,12 @@ What each pass calls (PyTorch's CPU kernels, float32, on the exported tensors as
                       as in training; with "given", torch.ops.aten.native_batch_norm_backward (the function
                       autograd calls) on the exported saved_mean and saved_invstd.
   backward_inference  autograd through F.batch_norm(training=False).
+Reduced precision (bnverify export --precision bf16 or fp16): x, dy and forward_y become torch.bfloat16 or
+torch.float16 tensors (the exported float32 values are values of that format, so exactly); gamma, beta and the
+statistics stay float32, as PyTorch's mixed-precision batch norm takes them; y and dx come back as float32
+(exactly). Fused ReLU (bnverify export --activation relu): the forward passes return torch.relu(y), and the
+backward passes gate dy with torch.ops.aten.threshold_backward(dy, forward_y, 0), ReLU's backward from its
+output, before the batch norm's backward: PyTorch's unfused batch norm followed by ReLU.
 Channels-last cases run as PyTorch's channels_last memory format ((N, S, C) viewed as (N, C, S, 1)),
 so its channels-last kernels are the ones verified. Absent gamma or beta: weight or bias None (the
 gradients still come back, from ones and zeros). A case PyTorch refuses writes no outputs, and check
@@ -52,7 +58,12 @@ def exported_layout(t, case):
     n, c, s = case["n"], case["c"], case["s"]
     if case["layout"] == "nhwc" and s > 1:
         t = t.permute(0, 2, 3, 1).reshape(n, s, c)
-    return np.ascontiguousarray(t.detach().numpy().astype(np.float32, copy=False))
+    return np.ascontiguousarray(t.detach().float().numpy())
+
+
+def activate(y, case):
+    """torch.relu after the batch norm when the suite fuses ReLU."""
+    return torch.relu(y) if case["activation"] == "relu" else y
 
 
 def reduce_dims(x):
@@ -67,7 +78,8 @@ def forward_training(case, t):
     rm_t = rm.clone() if running else None
     rv_t = rv.clone() if running else None
     y, mean, invstd = torch.ops.aten.native_batch_norm(x, gamma, beta, rm_t, rv_t, True, case["momentum"], case["eps"])
-    var, _ = torch.var_mean(x, dim=reduce_dims(x), unbiased=False)
+    y = activate(y, case)
+    var, _ = torch.var_mean(x.float(), dim=reduce_dims(x), unbiased=False)   # float32 from the exact widening, whatever the data type
     out = {"y": exported_layout(y, case), "batch_mean": mean, "batch_var": var, "batch_invstd": invstd}
     if rm is not None:
         if not pytorch_rule:
@@ -83,7 +95,7 @@ def forward_training(case, t):
 def forward_inference(case, t):
     x = channels_first(t["x"], case)
     y = F.batch_norm(x, t["running_mean"], t["running_var"], t.get("gamma"), t.get("beta"), False, case["momentum"], case["eps"])
-    return {"y": exported_layout(y, case)}
+    return {"y": exported_layout(activate(y, case), case)}
 
 
 def parameters(case, t):
@@ -112,9 +124,18 @@ def backward_inference(case, t):
     return {"dx": exported_layout(x.grad, case), "dgamma": gamma.grad, "dbeta": beta.grad}
 
 
+DATA_TYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
 def run_case(root, case, own_statistics):
     folder = os.path.join(root, case["directory"])
     t = {name: load(folder, case["inputs"], name) for name in case["inputs"]}
+    for name in ("x", "dy", "forward_y"):
+        if name in t:
+            t[name] = t[name].to(DATA_TYPES[case["precision"]])
+    relu = case["activation"] == "relu"
+    if relu and "forward_y" in t:
+        t["dy"] = torch.ops.aten.threshold_backward(t["dy"], t["forward_y"], 0)
     pass_ = case["pass"]
     if pass_ == "forward_training":
         out = forward_training(case, t)

@@ -15,6 +15,12 @@ internal static class ExportCommand
         var suite = new Option<string>("--suite") { Description = "quick or full.", DefaultValueFactory = _ => "quick" };
         suite.AcceptOnlyFromAmong("quick", "full");
         var activation = ActivationOption.Create();
+        var precision = new Option<string>("--precision")
+        {
+            Description = "The format of the data tensors (x, y, dy, dx, forward_y): fp32, bf16 or fp16. Inputs are written as float32 values of it; outputs must be values of it.",
+            DefaultValueFactory = _ => DataPrecision.Float32.ShortName(),
+        };
+        precision.AcceptOnlyFromAmong([.. Enum.GetValues<DataPrecision>().Select(p => p.ShortName())]);
         var seed = StrictNumbers.Int("--seed", "Suite seed.", int.MinValue, int.MaxValue, Battery.DefaultSeed);
         var caseName = new Option<string?>("--case") { Description = "Export only this case (or every case whose name starts with it followed by '/')." };
         var ownStatistics = new Option<bool>("--own-statistics")
@@ -24,12 +30,13 @@ internal static class ExportCommand
         var shard = RunReport.ShardOption();
         var command = new Command("export", "Write a suite's inputs (.npy) and manifest.json into DIR; a program runs its kernel on them and writes the outputs beside them; 'bnverify check DIR' verifies them.")
         {
-            directory, suite, activation, seed, caseName, ownStatistics, shard,
+            directory, suite, activation, precision, seed, caseName, ownStatistics, shard,
         };
         command.SetAction(parse =>
         {
             var chosen = parse.GetValue(suite) == "full" ? Suite.Full : Suite.Quick;
-            var cases = Verifier.Select(chosen, parse.GetValue(caseName), ActivationOption.Parse(parse.GetValue(activation)!));
+            var format = Enum.GetValues<DataPrecision>().Single(p => p.ShortName() == parse.GetValue(precision));
+            var cases = Verifier.Select(chosen, parse.GetValue(caseName), ActivationOption.Parse(parse.GetValue(activation)!), format);
             if (cases.Count == 0)
                 throw new UsageException($"--case {parse.GetValue(caseName)}: no case has that name or starts with it followed by '/'.");
             if (parse.GetValue(shard) is var (k, n))

@@ -73,7 +73,7 @@ internal static class VerifyCommand
         var baseline = baselinePath is null ? AccuracyBaseline.Empty() : AccuracyBaseline.Load(baselinePath);
         if (!kernel.Supports(options.Activation))
             throw new UsageException($"--activation {ExportManifest.ActivationName(options.Activation)}: kernel {kernel.Name} does not fuse it (IBatchNormKernel.Supports is false).");
-        var cases = Verifier.Select(options.Suite, options.Case, options.Activation);
+        var cases = Verifier.Select(options.Suite, options.Case, options.Activation, kernel.Precision);
         if (cases.Count == 0)
             throw new UsageException($"--case {options.Case}: no case has that name or starts with it followed by '/'.");
         if (options.Shard is var (k, n))

@@ -8,8 +8,8 @@ public enum Activation
 
     /// <summary>
     /// Fused ReLU (oneDNN's dnnl_fuse_norm_relu): y = max(gamma * xhat + beta, 0), a NaN staying
-    /// NaN as torch.relu keeps it. The backward then takes the forward's y and passes dy only
-    /// where y &gt; 0 (docs/semantics.md, "Fused ReLU").
+    /// NaN as torch.relu keeps it. The backward then takes the forward's y and passes dy except
+    /// where y ≤ 0 (docs/semantics.md, "Fused ReLU").
     /// </summary>
     Relu,
 }

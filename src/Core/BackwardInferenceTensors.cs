@@ -14,8 +14,8 @@ public ref struct BackwardInferenceTensors<T>
     public ReadOnlySpan<T> Gamma;
 
     /// <summary>
-    /// Fused ReLU only: the y the forward pass stored (N*C*S elements); dy counts only where y &gt; 0,
-    /// as if it had been zeroed elsewhere. Empty for plain batch norm.
+    /// Fused ReLU only: the y the forward pass stored (N*C*S elements); dy counts as 0 where y ≤ 0
+    /// (ReLU clamped it; a NaN y passes dy, as in PyTorch and oneDNN). Empty for plain batch norm.
     /// </summary>
     public ReadOnlySpan<T> ForwardY;
 

@@ -23,7 +23,7 @@ public static class BatchNormVerifier
 
     /// <summary>
     /// Runs every case of <paramref name="suite"/> (or the ones <paramref name="settings"/> selects) on
-    /// <paramref name="kernel"/>: each pass is called twice on guarded copies of the case's inputs and
+    /// <paramref name="kernel"/>, with its data in the kernel's <see cref="IBatchNormKernel.Precision"/>: each pass is called twice on guarded copies of the case's inputs and
     /// compared with the double-precision reference within the bounds of docs/tolerances.md. Whatever
     /// the kernel throws is that case's failure, not an exception of this method.
     /// </summary>
@@ -35,7 +35,7 @@ public static class BatchNormVerifier
         settings ??= new VerificationSettings();
         if (!kernel.Supports(settings.Activation))
             throw new ArgumentException($"Activation {settings.Activation}: kernel {kernel.Name} does not fuse it (IBatchNormKernel.Supports is false).", nameof(settings));
-        var cases = Verifier.Select(suite, settings.Case, settings.Activation);
+        var cases = Verifier.Select(suite, settings.Case, settings.Activation, kernel.Precision);
         if (cases.Count == 0)
             throw new ArgumentException($"Case '{settings.Case}': no case of suite {suite} has that name or starts with it followed by '/'.", nameof(settings));
         if (settings.Shard is var (k, n))

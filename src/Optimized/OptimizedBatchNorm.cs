@@ -78,7 +78,7 @@ internal class OptimizedBatchNorm<TTail> where TTail : struct, IElementwiseTail
 
     /// <summary>
     /// The gradient the batch norm backward reads: dy itself, or for a fused ReLU (forwardY given)
-    /// dx after it has been written as dy where y &gt; 0 and 0 elsewhere; the backward then runs
+    /// dx after it has been written as 0 where y ≤ 0 and dy elsewhere; the backward then runs
     /// in place on dx, which it allows (each element's gradient is read before dx is written there).
     /// </summary>
     private unsafe float* PassedGradient(float* dy, float* forwardY, float* dx, in TensorShape shape)

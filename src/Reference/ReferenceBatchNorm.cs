@@ -100,11 +100,12 @@ internal static class ReferenceBatchNorm
 
     /// <summary>
     /// The gradient the batch norm's backward sees at element i: dy, or with forwardY (fused ReLU)
-    /// dy where forwardY &gt; 0 and exactly 0 elsewhere (NaN and ±0 included), as ReLU's backward
-    /// from its output computes it.
+    /// exactly 0 where forwardY ≤ 0 (±0 included: ReLU clamped it) and dy elsewhere, a NaN forwardY
+    /// included, as PyTorch's ReLU backward from its output (threshold_backward) and oneDNN's fused
+    /// backward compute it.
     /// </summary>
     public static double PassedGradient(ReadOnlySpan<double> dy, ReadOnlySpan<double> forwardY, int i) =>
-        forwardY.IsEmpty || forwardY[i] > 0 ? dy[i] : 0;
+        !forwardY.IsEmpty && forwardY[i] <= 0 ? 0 : dy[i];
 
     /// <summary>y = activation(gamma * xhat + beta) with xhat = (x - mean) * invStd, over channel c.</summary>
     private static void Normalize(in TensorShape shape, int c, ReadOnlySpan<double> x, Span<double> y, double mean, double invStd, double gamma, double beta, Activation activation)

@@ -52,6 +52,20 @@ public sealed class ExportCheckTests : IDisposable
     }
 
     [Fact]
+    public void ABFloat16SuiteGoesThroughFilesAsValuesOfTheFormat()
+    {
+        string root = Export("--precision", "bf16", "--case", "bf16/normal");
+        Assert.Contains("\"precision\": \"bf16\"", File.ReadAllText(Path.Combine(root, ExportManifest.FileName)));
+        float[] x = BatchNorm.Harness.Npy.NpyArray.Read(Path.Combine(root, "bf16/normal/nchw/train", "x.npy")).ToFloat32();
+        Assert.All(x, v => Assert.True(DataPrecisions.Holds(v, DataPrecision.BFloat16)));
+
+        ExternalProgram.Run(root, KernelCatalog.Create("optimized-bf16"));
+        Assert.All(CheckAll(root, "optimized-bf16"), r => Assert.True(r.Verdict == Verdict.Passed, BatchNorm.Harness.Reports.TextReport.Failure(r)));
+        ExternalProgram.Run(root, KernelCatalog.Create("faulty:bf16-truncated"));
+        Assert.All(CheckAll(root, "faulty:bf16-truncated"), r => Assert.Equal(Verdict.Failed, r.Verdict));
+    }
+
+    [Fact]
     public void TheOptimizedKernelThroughFilesGetsExactlyVerifysVerdictsAndErrors()
     {
         string root = Export("--suite", "quick");
@@ -173,7 +187,7 @@ public sealed class ExportCheckTests : IDisposable
     [InlineData("saved_statistics", "\"mine\"", "saved_statistics \"mine\" is not given or own.")]
     [InlineData("name", "\"normal/nchw/no-such-pass\"", "case normal/nchw/no-such-pass: this bnverify has no case of that name; export the suite again with it.")]
     [InlineData("directory", "\"../../etc\"", "case normal/nchw/train: directory \"../../etc\" must be \"normal/nchw/train\".")]
-    [InlineData("s", "50", "case normal/nchw/train: pass, layout, shape or activation differ from this bnverify's case")]
+    [InlineData("s", "50", "case normal/nchw/train: pass, layout, shape, activation or precision differ from this bnverify's case")]
     public void AManifestThatDoesNotFollowTheFormatExitsTwoNamingTheField(string field, string value, string message)
     {
         string root = Export("--case", "normal/nchw/train");

@@ -59,6 +59,15 @@ public class LibraryEntryPointTests
     }
 
     [Fact]
+    public void AKernelsDataPrecisionPicksItsFormatsCases()
+    {
+        var report = BatchNormVerifier.Verify(KernelCatalog.Create("optimized-bf16"), Suite.Quick, new VerificationSettings { Case = "bf16/normal" });
+        Assert.True(report.Passed, report.ToString());
+        Assert.Equal(8, report.Cases.Count);
+        Assert.Throws<ArgumentException>(() => BatchNormVerifier.Verify(KernelCatalog.Create("optimized-bf16"), Suite.Quick, new VerificationSettings { Case = "normal" }));
+    }
+
+    [Fact]
     public void SettingsThatSelectNothingAreRefused()
     {
         var kernel = KernelCatalog.Create("optimized");

@@ -42,9 +42,9 @@ public class ReluTests
     }
 
     [Fact]
-    public void TheReferenceBackwardPassesDyOnlyWherePositive()
+    public void TheReferenceBackwardZeroesDyWhereTheForwardWasClamped()
     {
-        // Inference with istd exactly 1 and gamma 2: dx = 2 * dy where forwardY > 0, else 0 (0, -0 and NaN gate it off).
+        // Inference with istd exactly 1 and gamma 2: dx = 0 where forwardY <= 0 (0 and -0 included), else 2 * dy (a NaN passes, as in PyTorch and oneDNN).
         double[] dx = new double[6], dgamma = new double[3], dbeta = new double[3];
         ReferenceBatchNorm.BackwardInference(Dense, Relu with { Epsilon = 0.25 }, new BackwardInferenceTensors<double>
         {
@@ -58,9 +58,9 @@ public class ReluTests
             DGamma = dgamma,
             DBeta = dbeta,
         });
-        Assert.Equal([2.0, 0, 0, 0, 10, 0], dx);
-        Assert.Equal([1.0, 5, 0], dbeta);      // channel 0 holds elements 0 and 3, channel 1 holds 1 and 4, channel 2 holds 2 and 5
-        Assert.Equal([1.0, 10, 0], dgamma);    // sum of passed dy * x
+        Assert.Equal([2.0, 0, 0, 8, 10, 0], dx);
+        Assert.Equal([5.0, 5, 0], dbeta);      // channel 0 holds elements 0 and 3, channel 1 holds 1 and 4, channel 2 holds 2 and 5
+        Assert.Equal([13.0, 10, 0], dgamma);   // sum of passed dy * x: 1*1 + 4*3, 5*2, 0
     }
 
     public static TheoryData<string, string> BackwardRules => new()

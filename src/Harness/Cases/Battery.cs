@@ -12,18 +12,39 @@ internal static class Battery
     /// <summary>
     /// The suite's cases. With an activation other than None, every case fuses it and its name starts
     /// with the activation's, e.g. "relu/normal/nchw/train": the same data, so a fused kernel is held
-    /// to the same conditioning, degenerate channels and tails as a plain one.
+    /// to the same conditioning, degenerate channels and tails as a plain one. With a reduced data
+    /// precision, every case's data tensors are in that format and its name starts with the
+    /// format's, e.g. "bf16/relu/normal/nchw/train"; the cases it cannot hold are left out
+    /// (<see cref="Holds"/>).
     /// </summary>
-    public static IReadOnlyList<VerificationCase> For(Suite suite, Activation activation = Activation.None)
+    public static IReadOnlyList<VerificationCase> For(Suite suite, Activation activation = Activation.None, DataPrecision precision = DataPrecision.Float32)
     {
-        var plain = Plain(suite);
-        return activation switch
+        var fused = activation switch
         {
-            Activation.None => plain,
-            Activation.Relu => plain.Select(k => k with { Name = $"relu/{k.Name}", Options = k.Options with { Activation = activation } }).ToList(),
+            Activation.None => Plain(suite),
+            Activation.Relu => Plain(suite).Select(k => k with { Name = $"relu/{k.Name}", Options = k.Options with { Activation = activation } }).ToList(),
             _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "not an activation"),
         };
+        return precision == DataPrecision.Float32 ? fused
+            : fused.Where(k => Holds(k, precision)).Select(k => k with { Name = $"{precision.ShortName()}/{k.Name}", Precision = precision }).ToList();
     }
+
+    /// <summary>Every case of every suite, activation and precision, once each: the names a baseline or an export may use.</summary>
+    public static IEnumerable<VerificationCase> Every() =>
+        from suite in Enum.GetValues<Suite>()
+        from activation in Enum.GetValues<Activation>()
+        from precision in Enum.GetValues<DataPrecision>()
+        from @case in For(suite, activation, precision)
+        group @case by @case.Name into named
+        select named.First();
+
+    /// <summary>
+    /// Whether a case's data survives rounding to the format: not an exact-pairs case (its pairs
+    /// sum exactly only in float), and for float16 no value beyond its largest finite 65504 (offset
+    /// plus 8 spreads, which a normal draw does not exceed).
+    /// </summary>
+    private static bool Holds(VerificationCase @case, DataPrecision precision) =>
+        @case.Values != ValueFamily.ExactPairs && (precision != DataPrecision.Float16 || Math.Abs(@case.Offset) + (8 * Math.Abs(@case.Spread)) <= 65504);
 
     private static List<VerificationCase> Plain(Suite suite)
     {

@@ -81,9 +81,12 @@ internal sealed record CaseInputs
         }
 
         float[] dy = @case.ZeroDy ? new float[x.Length] : Fill(x.Length, () => (float)Normal(random));
+        // A reduced-precision kernel's data tensors hold values of its format: the drawn ones, rounded to it.
+        x = Array.ConvertAll(x, v => DataPrecisions.Round(v, @case.Precision));
+        dy = Array.ConvertAll(dy, v => DataPrecisions.Round(v, @case.Precision));
         (float[] savedMean, float[] savedInvStd) = SavedStatistics(shape, @case.Options, x);
         var inputs = new CaseInputs { X = x, Gamma = gamma, Beta = beta, RunningMean = runMean, RunningVariance = runVar, Dy = dy, SavedMean = savedMean, SavedInvStd = savedInvStd };
-        return inputs with { ForwardY = ForwardYOf(@case, inputs) };
+        return inputs with { ForwardY = Array.ConvertAll(ForwardYOf(@case, inputs), v => DataPrecisions.Round(v, @case.Precision)) };
     }
 
     /// <summary>The forward y a fused-ReLU backward case hands over (<see cref="ForwardY"/>); empty for any other case.</summary>

@@ -17,6 +17,9 @@ internal sealed record VerificationCase
 
     public BatchNormOptions Options { get; init; } = BatchNormOptions.PyTorch;
 
+    /// <summary>The format of the data tensors: inputs drawn and rounded to it, outputs required to be values of it.</summary>
+    public DataPrecision Precision { get; init; } = DataPrecision.Float32;
+
     public ValueFamily Values { get; init; } = ValueFamily.Normal;
 
     public double Offset { get; init; }
@@ -66,5 +69,5 @@ internal sealed record VerificationCase
 
     /// <summary>A one-line description for reports.</summary>
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"{Shape} {Pass} {Options.Convention} eps={Options.Epsilon:R} momentum={Options.Momentum:R} values={Values} offset={Offset:R} spread={Spread:R} feature={Feature} gamma={Gamma}");
+        $"{Shape} {Pass} {Options.Convention} eps={Options.Epsilon:R} momentum={Options.Momentum:R}{(Precision == DataPrecision.Float32 ? "" : $" data={Precision.ShortName()}")} values={Values} offset={Offset:R} spread={Spread:R} feature={Feature} gamma={Gamma}");
 }

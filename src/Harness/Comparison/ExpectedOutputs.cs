@@ -7,9 +7,12 @@ namespace BatchNorm.Harness.Comparison;
 /// <summary>
 /// One output's expected values (the reference, in double), each element's bound, and for y and dx
 /// the structured error model the verdict uses (<see cref="Bounds"/> is then the model's combined
-/// per-element bound: what an element is held to where the model cannot be fitted).
+/// per-element bound: what an element is held to where the model cannot be fitted). A data output
+/// of a reduced <see cref="Precision"/> has no model: each element is held to its bound plus half
+/// the format's gap at the kernel's value.
 /// </summary>
-internal sealed record ExpectedOutput(BatchNormOutput Name, double[] Values, double[] Bounds, AffineErrorModel? Model = null)
+internal sealed record ExpectedOutput(BatchNormOutput Name, double[] Values, double[] Bounds, AffineErrorModel? Model = null,
+    DataPrecision Precision = DataPrecision.Float32)
 {
     public bool PerChannel => !Name.IsElementwise();
 }
@@ -24,14 +27,30 @@ internal sealed record ExpectedOutput(BatchNormOutput Name, double[] Values, dou
 /// </summary>
 internal static class ExpectedOutputs
 {
-    public static IReadOnlyList<ExpectedOutput> Compute(VerificationCase @case, CaseInputs inputs) => @case.Pass switch
+    public static IReadOnlyList<ExpectedOutput> Compute(VerificationCase @case, CaseInputs inputs)
     {
-        BatchNormPass.ForwardTraining => ForwardTraining(@case, inputs),
-        BatchNormPass.ForwardInference => ForwardInference(@case, inputs),
-        BatchNormPass.BackwardTraining => BackwardTraining(@case, inputs),
-        BatchNormPass.BackwardInference => BackwardInference(@case, inputs),
-        _ => throw new ArgumentOutOfRangeException(nameof(@case), @case.Pass, "not a batch norm pass"),
-    };
+        var outputs = @case.Pass switch
+        {
+            BatchNormPass.ForwardTraining => ForwardTraining(@case, inputs),
+            BatchNormPass.ForwardInference => ForwardInference(@case, inputs),
+            BatchNormPass.BackwardTraining => BackwardTraining(@case, inputs),
+            BatchNormPass.BackwardInference => BackwardInference(@case, inputs),
+            _ => throw new ArgumentOutOfRangeException(nameof(@case), @case.Pass, "not a batch norm pass"),
+        };
+        return @case.Precision == DataPrecision.Float32 ? outputs : outputs.Select(o => Stored(o, @case.Precision)).ToArray();
+    }
+
+    /// <summary>
+    /// A data output a kernel stores in a reduced precision: it computes v' within the float model
+    /// (|v' - v| at most the combined bound C_i) and rounds v' to the nearest value of the format, so
+    /// its value a is within half a gap of the format from v': |a - v| ≤ C_i + g(a)/2, g(a) the wider
+    /// of the format's two gaps next to a (docs/tolerances.md, "Reduced precision"). That is the
+    /// check, element by element: the rounding is far larger than any systematic error the float
+    /// model allows, so a fit would only blur it, and a kernel that rounds wrong (toward zero, say)
+    /// is a whole gap off where the bound allows half. Per-channel outputs stay float32 and keep their bounds.
+    /// </summary>
+    private static ExpectedOutput Stored(ExpectedOutput output, DataPrecision precision) =>
+        output.PerChannel ? output : output with { Model = null, Precision = precision };
 
     /// <summary>The batch statistics of x in double, and how far a float kernel's may be from them.</summary>
     private sealed record Statistics(double[] Mean, double[] Variance, double[] InvStd, double[] MeanBound, double[] VarianceBound, double[] InvStdBound);
@@ -258,8 +277,8 @@ internal static class ExpectedOutputs
     }
 
     /// <summary>
-    /// The gradient the batch norm part of a backward sees, widened: dy, or under a fused ReLU dy
-    /// where the forward's y &gt; 0 and 0 elsewhere. The gate is an input, so this is exact, and
+    /// The gradient the batch norm part of a backward sees, widened: dy, or under a fused ReLU 0
+    /// where the forward's y ≤ 0 and dy elsewhere. The gate is an input, so this is exact, and
     /// the plain backward's bounds hold for it unchanged.
     /// </summary>
     private static double[] PassedGradient(CaseInputs inputs)

@@ -129,7 +129,7 @@ internal sealed record OutputComparison
             for (int i = 0; i < actual.Length; i++)
             {
                 if (finite[i])
-                    Element(i, expected.Bounds[i], null);
+                    Element(i, expected.Bounds[i] + (DataPrecisions.WidestGap(actual[i], expected.Precision) / 2), null);
             }
 
             return tally.Result(expected.Name, [], null, null, 0, []);

@@ -15,8 +15,9 @@ namespace BatchNorm.Harness.Exchange;
 /// <param name="Options">Convention, epsilon and momentum.</param>
 /// <param name="Inputs">The input files written (absent gamma or beta: the kernel uses 1 or 0).</param>
 /// <param name="Outputs">The output files expected back; a missing one fails the case.</param>
+/// <param name="Precision">The format of the data tensors: the inputs are values of it, the outputs must be.</param>
 internal sealed record ExportedCase(string Name, string Directory, BatchNormPass Pass, TensorShape Shape, long[] XShape, BatchNormOptions Options,
-    IReadOnlyList<BatchNormInput> Inputs, IReadOnlyList<BatchNormOutput> Outputs);
+    IReadOnlyList<BatchNormInput> Inputs, IReadOnlyList<BatchNormOutput> Outputs, DataPrecision Precision);
 
 /// <summary>
 /// manifest.json of an exported suite (<c>bnverify export</c>), the contract with a program that runs a
@@ -80,6 +81,7 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
                 ["eps"] = c.Options.Epsilon,
                 ["momentum"] = c.Options.Momentum,
                 ["activation"] = ActivationName(c.Options.Activation),
+                ["precision"] = c.Precision.ShortName(),
                 ["inputs"] = inputs,
                 ["outputs"] = outputs,
             });
@@ -136,7 +138,7 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
         if (root["cases"] is not JsonArray array)
             throw new InvalidDataException($"{path}: cases must be an array.");
 
-        var battery = Enum.GetValues<Activation>().SelectMany(a => Battery.For(Suite.Quick, a).Concat(Battery.For(Suite.Full, a))).DistinctBy(c => c.Name).ToDictionary(c => c.Name);
+        var battery = Battery.Every().ToDictionary(c => c.Name);
         var cases = new List<ExportedCase>();
         var suiteCases = new List<VerificationCase>();
         foreach (var node in array)
@@ -154,9 +156,9 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
             if (directory != expected.Directory)
                 throw new InvalidDataException($"{where}: directory \"{directory}\" must be \"{expected.Directory}\".");
             if (Text(item, "pass", path) != PassName(@case.Pass) || Text(item, "layout", path) != @case.Shape.Layout.Short()
-                || Text(item, "activation", path) != ActivationName(@case.Options.Activation)
+                || Text(item, "activation", path) != ActivationName(@case.Options.Activation) || Text(item, "precision", path) != @case.Precision.ShortName()
                 || Integer(item, "n", path) != @case.Shape.N || Integer(item, "c", path) != @case.Shape.C || Integer(item, "s", path) != @case.Shape.S)
-                throw new InvalidDataException($"{where}: pass, layout, shape or activation differ from this bnverify's case ({@case.Describe()}); export the suite again with it.");
+                throw new InvalidDataException($"{where}: pass, layout, shape, activation or precision differ from this bnverify's case ({@case.Describe()}); export the suite again with it.");
             cases.Add(expected);
             suiteCases.Add(@case);
         }
@@ -172,7 +174,7 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
             : shape.Layout == Layout.ChannelsFirst ? [shape.N, shape.C, shape.S] : [shape.N, shape.S, shape.C];
         var inputs = BatchNormTensors.InputsOf(@case.Pass, @case.Gamma != GammaKind.Absent, @case.WithBeta, @case.WithRunningStats, !@case.SavedStatisticsFromKernel,
             @case.Options.Activation);
-        return new ExportedCase(@case.Name, @case.Name, @case.Pass, shape, xShape, @case.Options, inputs, BatchNormTensors.OutputsOf(@case.Pass, @case.WithRunningStats));
+        return new ExportedCase(@case.Name, @case.Name, @case.Pass, shape, xShape, @case.Options, inputs, BatchNormTensors.OutputsOf(@case.Pass, @case.WithRunningStats), @case.Precision);
     }
 
     private static string Text(JsonObject node, string field, string path) =>

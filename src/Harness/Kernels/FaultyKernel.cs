@@ -22,6 +22,9 @@ internal abstract class FaultyKernel(string name, string bug) : IBatchNormKernel
     /// <summary>Plain batch norm only, unless the fault is one of a fused ReLU (<see cref="FaultyReluKernels"/>): its rewrites do not apply one.</summary>
     public virtual bool Supports(Activation activation) => activation == Activation.None;
 
+    /// <summary>Float32, unless the fault is one of a reduced-precision kernel (<see cref="FaultyPrecisionKernels"/>).</summary>
+    public virtual DataPrecision Precision => DataPrecision.Float32;
+
     /// <summary>The correct kernel the bug is planted in.</summary>
     protected OptimizedBatchNorm Correct { get; } = new(VectorWidth.Auto);
 

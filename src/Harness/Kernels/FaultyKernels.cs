@@ -28,10 +28,10 @@ internal static class FaultyKernels
     /// <summary>Every faulty kernel, freshly made.</summary>
     public static IReadOnlyList<FaultyKernel> All => Factories.Select(f => f()).ToArray();
 
-    /// <summary>The faulty kernel of that short name, of this zoo or of <see cref="FaultyReluKernels"/>.</summary>
+    /// <summary>The faulty kernel of that short name, of this zoo, <see cref="FaultyReluKernels"/> or <see cref="FaultyPrecisionKernels"/>.</summary>
     public static FaultyKernel Create(string name) =>
-        All.Concat(FaultyReluKernels.All).FirstOrDefault(k => k.Name == Prefix + name)
-        ?? throw new ArgumentException($"no faulty kernel is named '{name}'; known: {string.Join(", ", Names.Concat(FaultyReluKernels.Names))}.", nameof(name));
+        All.Concat(FaultyReluKernels.All).Concat(FaultyPrecisionKernels.All).FirstOrDefault(k => k.Name == Prefix + name)
+        ?? throw new ArgumentException($"no faulty kernel is named '{name}'; known: {string.Join(", ", Names.Concat(FaultyReluKernels.Names).Concat(FaultyPrecisionKernels.Names))}.", nameof(name));
 
     /// <summary>The float one-pass formula E[x^2] - E[x]^2 with float sums (Caffe, XLA, Flax, tt-metal).</summary>
     private sealed class OnePassVariance() : FaultyKernel("one-pass-variance", "variance as E[x^2] - E[x]^2 in float")

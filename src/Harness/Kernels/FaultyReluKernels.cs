@@ -83,18 +83,18 @@ internal static class FaultyReluKernels
             Correct.BackwardInference(shape, options with { Activation = Activation.None }, t with { ForwardY = [] });
     }
 
-    /// <summary>The gate tests y &gt;= 0: a clamped element's y is exactly 0, so every dy passes.</summary>
-    private sealed class GateInclusive() : ReluFault("relu-gate-inclusive", "the backward passes dy where y >= 0 instead of y > 0")
+    /// <summary>The gate tests y &lt; 0 instead of y ≤ 0: a clamped element's y is exactly 0, so every dy passes.</summary>
+    private sealed class GateInclusive() : ReluFault("relu-gate-inclusive", "the backward zeroes dy where y < 0 instead of y <= 0")
     {
         public override void BackwardTraining(in TensorShape shape, in BackwardTrainingTensors<float> t)
         {
             float[] forwardY = t.ForwardY.ToArray();
-            Correct.BackwardTraining(shape, forwardY.Length == 0 ? t : t with { Dy = Gated(t.Dy, i => forwardY[i] >= 0), ForwardY = [] });
+            Correct.BackwardTraining(shape, forwardY.Length == 0 ? t : t with { Dy = Gated(t.Dy, i => !(forwardY[i] < 0)), ForwardY = [] });
         }
     }
 
     /// <summary>The gate reads the input x instead of the forward's output y.</summary>
-    private sealed class GateFromInput() : ReluFault("relu-gate-from-x", "the backward passes dy where x > 0 instead of y > 0")
+    private sealed class GateFromInput() : ReluFault("relu-gate-from-x", "the backward zeroes dy where x <= 0 instead of y <= 0")
     {
         public override void BackwardInference(in TensorShape shape, BatchNormOptions options, in BackwardInferenceTensors<float> t)
         {
@@ -102,7 +102,7 @@ internal static class FaultyReluKernels
             if (options.Activation != Activation.Relu)
                 Correct.BackwardInference(shape, options, t);
             else
-                Correct.BackwardInference(shape, options with { Activation = Activation.None }, t with { Dy = Gated(t.Dy, i => x[i] > 0), ForwardY = [] });
+                Correct.BackwardInference(shape, options with { Activation = Activation.None }, t with { Dy = Gated(t.Dy, i => !(x[i] <= 0)), ForwardY = [] });
         }
     }
 }

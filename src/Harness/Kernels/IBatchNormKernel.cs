@@ -17,6 +17,13 @@ public interface IBatchNormKernel
     /// </summary>
     bool Supports(Activation activation) => activation == Activation.None;
 
+    /// <summary>
+    /// The format it stores its data tensors (x, y, dy, dx, forwardY) in; default float32. The
+    /// verifier then draws its inputs as values of that format, requires its outputs to be values of
+    /// it, and allows for the rounding to it (docs/tolerances.md, "Reduced precision").
+    /// </summary>
+    DataPrecision Precision => DataPrecision.Float32;
+
     /// <summary>Training forward with the running-statistics update.</summary>
     void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t);
 

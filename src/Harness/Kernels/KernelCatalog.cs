@@ -20,18 +20,19 @@ internal static class KernelCatalog
                     names.Add(OptimizedName(width));
             }
 
+            names.AddRange(ReducedPrecisions.Select(OptimizedName));
             names.Add("scalar-float");
             if (OneDnn.OneDnnNative.Available)
                 names.Add(OneDnnName);
-            names.AddRange(FaultyKernels.Names.Concat(FaultyReluKernels.Names).Select(n => FaultyKernels.Prefix + n));
+            names.AddRange(FaultyKernels.Names.Concat(FaultyReluKernels.Names).Concat(FaultyPrecisionKernels.Names).Select(n => FaultyKernels.Prefix + n));
             return names;
         }
     }
 
     /// <summary>Every name bnverify knows on any machine: <see cref="Names"/> plus the widths this machine does not accelerate.</summary>
     public static IReadOnlyList<string> AllNames =>
-        ["optimized", .. ForcedWidths.Select(OptimizedName),
-         "scalar-float", OneDnnName, .. FaultyKernels.Names.Concat(FaultyReluKernels.Names).Select(n => FaultyKernels.Prefix + n)];
+        ["optimized", .. ForcedWidths.Select(OptimizedName), .. ReducedPrecisions.Select(OptimizedName),
+         "scalar-float", OneDnnName, .. FaultyKernels.Names.Concat(FaultyReluKernels.Names).Concat(FaultyPrecisionKernels.Names).Select(n => FaultyKernels.Prefix + n)];
 
     /// <summary>oneDNN's CPU batch normalization, in process (needs libdnnl.so.2).</summary>
     public const string OneDnnName = "onednn";
@@ -42,7 +43,7 @@ internal static class KernelCatalog
 
     /// <summary>The optimized kernel at every supported width, widest first: the set a release must pass.</summary>
     public static IReadOnlyList<string> OptimizedWidths =>
-        Names.Where(n => n.StartsWith("optimized-", StringComparison.Ordinal)).ToArray();
+        ForcedWidths.Where(VectorWidths.IsSupported).Select(OptimizedName).ToArray();
 
     /// <summary>The kernel of that name, with a thread budget (0: all cores).</summary>
     /// <exception cref="ArgumentException">No kernel has that name; the message lists the names.</exception>
@@ -52,6 +53,12 @@ internal static class KernelCatalog
             return new OptimizedKernel(name, VectorWidth.Auto, maxDegreeOfParallelism);
         if (name == "scalar-float")
             return new ScalarFloatKernel();
+        foreach (var precision in ReducedPrecisions)
+        {
+            if (name == OptimizedName(precision))
+                return new OptimizedKernel(name, VectorWidth.Auto, maxDegreeOfParallelism, precision);
+        }
+
         if (name == OneDnnName)
             return OneDnn.OneDnnNative.Available ? new OneDnn.OneDnnKernel() : throw new ArgumentException($"kernel '{name}' needs oneDNN, which is not installed: {OneDnn.OneDnnNative.Install}", nameof(name));
         if (name.StartsWith(FaultyKernels.Prefix, StringComparison.Ordinal))
@@ -68,6 +75,12 @@ internal static class KernelCatalog
 
         throw new ArgumentException($"no kernel is named '{name}'; known: {string.Join(", ", Names)}.", nameof(name));
     }
+
+    /// <summary>The data formats the optimized kernel also stores in, each a kernel of its own: optimized-bf16, optimized-fp16.</summary>
+    private static readonly DataPrecision[] ReducedPrecisions = [DataPrecision.BFloat16, DataPrecision.Float16];
+
+    /// <summary>The name of the optimized kernel storing its data tensors in a reduced precision.</summary>
+    public static string OptimizedName(DataPrecision precision) => $"optimized-{precision.ShortName()}";
 
     /// <summary>The name of the optimized kernel forced to a width: optimized-512, -256, -128 or -scalar.</summary>
     public static string OptimizedName(VectorWidth width) =>

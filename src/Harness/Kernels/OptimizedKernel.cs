@@ -2,8 +2,12 @@ using BatchNorm.Optimized;
 
 namespace BatchNorm.Harness.Kernels;
 
-/// <summary><see cref="OptimizedBatchNorm"/> as a kernel under test.</summary>
-internal sealed class OptimizedKernel(string name, VectorWidth width, int maxDegreeOfParallelism = 0) : IBatchNormKernel
+/// <summary>
+/// <see cref="OptimizedBatchNorm"/> as a kernel under test. With a reduced <paramref name="precision"/>
+/// it stores its data outputs (y, dx) in that format: its float32 loops, then each output value rounded
+/// to the format (ties to even) in one more pass; the per-channel outputs stay float32.
+/// </summary>
+internal sealed class OptimizedKernel(string name, VectorWidth width, int maxDegreeOfParallelism = 0, DataPrecision precision = DataPrecision.Float32) : IBatchNormKernel
 {
     private readonly OptimizedBatchNorm kernel = new(width, maxDegreeOfParallelism);
 
@@ -18,15 +22,38 @@ internal sealed class OptimizedKernel(string name, VectorWidth width, int maxDeg
     /// <summary>The most threads a call uses (the budget it was given; 0 became the core count).</summary>
     public int Threads => kernel.MaxDegreeOfParallelism;
 
-    public void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t) =>
+    public DataPrecision Precision => precision;
+
+    public void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t)
+    {
         kernel.ForwardTraining(shape, options, t);
+        Store(t.Y);
+    }
 
-    public void ForwardInference(in TensorShape shape, BatchNormOptions options, in ForwardInferenceTensors<float> t) =>
+    public void ForwardInference(in TensorShape shape, BatchNormOptions options, in ForwardInferenceTensors<float> t)
+    {
         kernel.ForwardInference(shape, options, t);
+        Store(t.Y);
+    }
 
-    public void BackwardTraining(in TensorShape shape, in BackwardTrainingTensors<float> t) =>
+    public void BackwardTraining(in TensorShape shape, in BackwardTrainingTensors<float> t)
+    {
         kernel.BackwardTraining(shape, t);
+        Store(t.Dx);
+    }
 
-    public void BackwardInference(in TensorShape shape, BatchNormOptions options, in BackwardInferenceTensors<float> t) =>
+    public void BackwardInference(in TensorShape shape, BatchNormOptions options, in BackwardInferenceTensors<float> t)
+    {
         kernel.BackwardInference(shape, options, t);
+        Store(t.Dx);
+    }
+
+    /// <summary>Rounds a data output to the kernel's format (nothing to do in float32).</summary>
+    private void Store(Span<float> output)
+    {
+        if (precision == DataPrecision.Float32)
+            return;
+        foreach (ref float v in output)
+            v = DataPrecisions.Round(v, precision);
+    }
 }

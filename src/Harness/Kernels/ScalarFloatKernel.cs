@@ -86,8 +86,8 @@ internal sealed class ScalarFloatKernel : IBatchNormKernel
     /// <summary>ReLU when fused: 0 for a negative value, else the value.</summary>
     private static float Activate(Activation activation, float value) => activation == Activation.Relu && value < 0 ? 0f : value;
 
-    /// <summary>dy[i], or 0 where a fused ReLU's forward y is not positive.</summary>
-    private static float Passed(ReadOnlySpan<float> dy, ReadOnlySpan<float> forwardY, int i) => forwardY.IsEmpty || forwardY[i] > 0 ? dy[i] : 0f;
+    /// <summary>dy[i], or 0 where a fused ReLU's forward y is at most 0 (a NaN y passes dy).</summary>
+    private static float Passed(ReadOnlySpan<float> dy, ReadOnlySpan<float> forwardY, int i) => !forwardY.IsEmpty && forwardY[i] <= 0 ? 0f : dy[i];
 
     private static (double DBeta, double DGamma) ParameterGradients(in TensorShape shape, int c, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> forwardY,
         float mean, float invStd)

@@ -127,9 +127,8 @@ internal sealed class AccuracyBaseline
     // Every name on any machine: a baseline recorded where AVX-512 runs is read where it does not.
     private static bool KnownKernel(string kernel) => Kernels.KernelCatalog.AllNames.Contains(kernel);
 
-    /// <summary>Every case name of every suite and activation (a quick run may name a full-suite case with --case).</summary>
-    private static HashSet<string> KnownCases() =>
-        [.. Enum.GetValues<Suite>().SelectMany(suite => Enum.GetValues<Activation>().SelectMany(activation => Battery.For(suite, activation))).Select(c => c.Name)];
+    /// <summary>Every case name of every suite, activation and precision (a quick run may name a full-suite case with --case).</summary>
+    private static HashSet<string> KnownCases() => [.. Battery.Every().Select(c => c.Name)];
 
     /// <summary>The baseline file of the repository containing the working directory, or null outside one.</summary>
     public static string? Locate()

@@ -48,6 +48,7 @@ internal static class CaseRunner
         IReadOnlyDictionary<BatchNormOutput, float[]> outputs, List<string> violations, Stopwatch clock)
     {
         var comparisons = CompareOutputs(expected, outputs, @case.Shape, violations);
+        RequireFormat(@case.Precision, outputs, violations);
         return new CaseResult
         {
             Case = @case,
@@ -77,6 +78,22 @@ internal static class CaseRunner
         }
 
         return comparisons;
+    }
+
+    /// <summary>A reduced-precision kernel's data outputs must be values of its format: it stores them in it.</summary>
+    private static void RequireFormat(DataPrecision precision, IReadOnlyDictionary<BatchNormOutput, float[]> outputs, List<string> violations)
+    {
+        if (precision == DataPrecision.Float32)
+            return;
+        foreach (var (name, values) in outputs.Where(o => o.Key.IsElementwise()).OrderBy(o => o.Key))
+        {
+            int first = Array.FindIndex(values, v => !DataPrecisions.Holds(v, precision));
+            if (first < 0)
+                continue;
+            int count = values.Count(v => !DataPrecisions.Holds(v, precision));
+            violations.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{name.Name()}: {count} of {values.Length} values are not {precision.ShortName()} values (first at element {first}: {values[first]:R}); the kernel stores its data tensors in {precision.ShortName()}"));
+        }
     }
 
     private static string? Mistrust(VerificationCase @case, List<OutputComparison> comparisons)

@@ -8,19 +8,20 @@ namespace BatchNorm.Harness.Verification;
 internal static class Verifier
 {
     /// <summary>
-    /// The cases of the suite (fusing <paramref name="activation"/>) whose name equals
-    /// <paramref name="caseFilter"/> or starts with it followed by '/', or all of them when the filter is null.
+    /// The cases of the suite (fusing <paramref name="activation"/>, data in <paramref name="precision"/>)
+    /// whose name equals <paramref name="caseFilter"/> or starts with it followed by '/', or all of
+    /// them when the filter is null.
     /// </summary>
-    public static IReadOnlyList<VerificationCase> Select(Suite suite, string? caseFilter, Activation activation = Activation.None)
+    public static IReadOnlyList<VerificationCase> Select(Suite suite, string? caseFilter, Activation activation = Activation.None, DataPrecision precision = DataPrecision.Float32)
     {
-        var cases = Battery.For(suite, activation);
+        var cases = Battery.For(suite, activation, precision);
         if (caseFilter is null)
             return cases;
         var chosen = cases.Where(c => Matches(c.Name, caseFilter)).ToArray();
         if (chosen.Length == 0)
         {
             // A case of the full suite named on the command line of a quick run still runs.
-            chosen = Battery.For(Suite.Full, activation).Where(c => Matches(c.Name, caseFilter)).ToArray();
+            chosen = Battery.For(Suite.Full, activation, precision).Where(c => Matches(c.Name, caseFilter)).ToArray();
         }
 
         return chosen;

@@ -24,7 +24,7 @@ internal readonly struct ReluActivation : IActivation
 }
 
 /// <summary>
-/// ReLU's backward from the forward output, dx = dy where y &gt; 0 else 0: the fused-ReLU backward
+/// ReLU's backward from the forward output, dx = 0 where y ≤ 0 else dy: the fused-ReLU backward
 /// first writes this into dx, then runs the plain backward in place on it (one extra pass over
 /// the data, so every plain loop serves both).
 /// </summary>
@@ -35,7 +35,7 @@ internal readonly unsafe struct ReluGradientOperation(float* dy, float* forwardY
     public nint Period => 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public TV Compute<TV>(nint i, nint phase) where TV : struct, IFloatVector<TV> => TV.WherePositive(TV.Load(dy + i), TV.Load(forwardY + i));
+    public TV Compute<TV>(nint i, nint phase) where TV : struct, IFloatVector<TV> => TV.ZeroWhereClamped(TV.Load(dy + i), TV.Load(forwardY + i));
 }
 
 /// <summary>The forward passes' apply step, with the options' activation chosen once per run.</summary>

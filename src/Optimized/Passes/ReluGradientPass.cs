@@ -3,7 +3,7 @@ using BatchNorm.Optimized.Simd;
 
 namespace BatchNorm.Optimized.Passes;
 
-/// <summary>The fused-ReLU backward's first step: dx = dy where the forward's y &gt; 0, else 0 (<see cref="ReluGradientOperation"/>).</summary>
+/// <summary>The fused-ReLU backward's first step: dx = 0 where the forward's y ≤ 0, else dy (<see cref="ReluGradientOperation"/>).</summary>
 internal readonly unsafe struct ReluGradientPass(float* dy, float* forwardY, float* dx) : IBatchNormPass
 {
     public void Prepare(in Scratch scratch)

@@ -38,8 +38,8 @@ internal unsafe interface IFloatVector<TSelf> where TSelf : struct, IFloatVector
     /// <summary>max(a, 0) as IEEE 754-2019 maximum, lane by lane: NaN stays NaN, -0 gives +0 (ReLU).</summary>
     static abstract TSelf MaxWithZero(TSelf a);
 
-    /// <summary>a where gate &gt; 0, else +0, lane by lane (a NaN gate is not &gt; 0): ReLU's backward from its output.</summary>
-    static abstract TSelf WherePositive(TSelf a, TSelf gate);
+    /// <summary>+0 where gate ≤ 0, else a (a NaN gate passes a), lane by lane: ReLU's backward from its output.</summary>
+    static abstract TSelf ZeroWhereClamped(TSelf a, TSelf gate);
 }
 
 /// <summary>

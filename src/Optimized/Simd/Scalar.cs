@@ -42,7 +42,7 @@ internal readonly unsafe struct Scalar(float value) : IFloatVector<Scalar>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
-    public static Scalar WherePositive(Scalar a, Scalar gate) => new(gate.value > 0 ? a.value : 0f);
+    public static Scalar ZeroWhereClamped(Scalar a, Scalar gate) => new(gate.value <= 0 ? 0f : a.value);
 
     /// <summary>One double: the scalar accumulator.</summary>
     internal readonly struct Wide(double value) : IDoubleAccumulator<Wide, Scalar>

@@ -44,7 +44,7 @@ internal readonly unsafe struct V128(Vector128<float> value) : IFloatVector<V128
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
-    public static V128 WherePositive(V128 a, V128 gate) => new(Vector128.ConditionalSelect(Vector128.GreaterThan(gate.value, Vector128<float>.Zero), a.value, Vector128<float>.Zero));
+    public static V128 ZeroWhereClamped(V128 a, V128 gate) => new(Vector128.ConditionalSelect(Vector128.LessThanOrEqual(gate.value, Vector128<float>.Zero), Vector128<float>.Zero, a.value));
 
     /// <summary>4 doubles: the widened lower and upper halves of one V128.</summary>
     internal readonly struct Wide(Vector128<double> lower, Vector128<double> upper) : IDoubleAccumulator<Wide, V128>

@@ -44,7 +44,7 @@ internal readonly unsafe struct V256(Vector256<float> value) : IFloatVector<V256
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
-    public static V256 WherePositive(V256 a, V256 gate) => new(Vector256.ConditionalSelect(Vector256.GreaterThan(gate.value, Vector256<float>.Zero), a.value, Vector256<float>.Zero));
+    public static V256 ZeroWhereClamped(V256 a, V256 gate) => new(Vector256.ConditionalSelect(Vector256.LessThanOrEqual(gate.value, Vector256<float>.Zero), Vector256<float>.Zero, a.value));
 
     /// <summary>8 doubles: the widened lower and upper halves of one V256.</summary>
     internal readonly struct Wide(Vector256<double> lower, Vector256<double> upper) : IDoubleAccumulator<Wide, V256>

@@ -44,7 +44,7 @@ internal readonly unsafe struct V512(Vector512<float> value) : IFloatVector<V512
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
 
-    public static V512 WherePositive(V512 a, V512 gate) => new(Vector512.ConditionalSelect(Vector512.GreaterThan(gate.value, Vector512<float>.Zero), a.value, Vector512<float>.Zero));
+    public static V512 ZeroWhereClamped(V512 a, V512 gate) => new(Vector512.ConditionalSelect(Vector512.LessThanOrEqual(gate.value, Vector512<float>.Zero), Vector512<float>.Zero, a.value));
 
     /// <summary>16 doubles: the widened lower and upper halves of one V512.</summary>
     internal readonly struct Wide(Vector512<double> lower, Vector512<double> upper) : IDoubleAccumulator<Wide, V512>
