@@ -10,6 +10,7 @@ public class RegressionCorpusTests
     {
         ["reference-backward-identities"] = ReferenceLawProperties.BackwardIdentities,
         ["optimized-moments"] = OptimizedLawProperties.Moments,
+        ["relu-agreement"] = ReluProperties.Agreement,
     };
 
     public static TheoryData<string> Files()

@@ -85,9 +85,13 @@ internal sealed record CaseInputs
         x = Array.ConvertAll(x, v => DataPrecisions.Round(v, @case.Precision));
         dy = Array.ConvertAll(dy, v => DataPrecisions.Round(v, @case.Precision));
         (float[] savedMean, float[] savedInvStd) = SavedStatistics(shape, @case.Options, x);
-        var inputs = new CaseInputs { X = x, Gamma = gamma, Beta = beta, RunningMean = runMean, RunningVariance = runVar, Dy = dy, SavedMean = savedMean, SavedInvStd = savedInvStd };
-        return inputs with { ForwardY = Array.ConvertAll(ForwardYOf(@case, inputs), v => DataPrecisions.Round(v, @case.Precision)) };
+        return new CaseInputs { X = x, Gamma = gamma, Beta = beta, RunningMean = runMean, RunningVariance = runVar, Dy = dy, SavedMean = savedMean, SavedInvStd = savedInvStd }
+            .WithForwardY(@case);
     }
+
+    /// <summary>These inputs with the forward y a fused-ReLU backward case hands over (<see cref="ForwardY"/>), in the case's format; empty for any other case.</summary>
+    public CaseInputs WithForwardY(VerificationCase @case) =>
+        this with { ForwardY = Array.ConvertAll(ForwardYOf(@case, this), v => DataPrecisions.Round(v, @case.Precision)) };
 
     /// <summary>The forward y a fused-ReLU backward case hands over (<see cref="ForwardY"/>); empty for any other case.</summary>
     private static float[] ForwardYOf(VerificationCase @case, CaseInputs inputs)

@@ -36,7 +36,7 @@ internal static class Checks
     public static (KernelRun Run, IReadOnlyList<ExpectedOutput> Expected) Run(IBatchNormKernel kernel, PropertyCase c, BatchNormPass pass)
     {
         var @case = c.ToCase(pass);
-        var inputs = c.ToInputs();
+        var inputs = c.ToInputs().WithForwardY(@case);
         var run = KernelRun.Execute(kernel, @case, inputs);
         if (run.Violations.Count > 0)
             throw new LawViolation($"{kernel.Name} {pass}: {string.Join("; ", run.Violations)}");

@@ -39,6 +39,9 @@ internal sealed record PropertyCase(TensorShape Shape, BatchNormOptions Options,
         SavedInvStd = [],
     }.WithSavedStatistics(Shape, Options);
 
+    /// <summary>The same call with a ReLU fused (the backward passes then get the forward's y).</summary>
+    public PropertyCase WithRelu() => this with { Options = Options with { Activation = Activation.Relu } };
+
     /// <summary>The first n samples, c channels and s positions, in the same layout.</summary>
     public PropertyCase Slice(int n, int c, int s, int firstChannel = 0, int firstSample = 0)
     {

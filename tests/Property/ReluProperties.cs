@@ -1,0 +1,21 @@
+using BatchNorm.Harness.Kernels;
+using BatchNorm.Tests.Property.Infrastructure;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace BatchNorm.Tests.Property;
+
+/// <summary>Property 1 under a fused ReLU: every width agrees with the reference on every pass, clamped values and gated gradients included.</summary>
+public class ReluProperties(ITestOutputHelper output)
+{
+    [Fact]
+    public void EveryWidthAgreesWithTheReferenceWithAReluFused() =>
+        PropertyRunner.Check(output, "relu-agreement", Generators.Cases(), Agreement, maxTest: 60);
+
+    /// <summary>The case with ReLU fused, through the optimized kernel at every width.</summary>
+    internal static void Agreement(PropertyCase c)
+    {
+        foreach (string width in KernelCatalog.OptimizedWidths)
+            Checks.AgreesWithReference(KernelCatalog.Create(width), c.WithRelu());
+    }
+}
