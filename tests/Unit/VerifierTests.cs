@@ -147,6 +147,24 @@ public class VerifierTests
     }
 
     [Fact]
+    public void RecordingOneActivationKeepsTheOthersAndTheReluRatchetNamesItsFlag()
+    {
+        var plain = CaseRunner.Run(OptimizedAt("optimized"), Verifier.Select(Suite.Quick, "large-mean-1e4/nchw/train").Single(), Battery.DefaultSeed) with { Kernel = "k" };
+        var reluCase = Verifier.Select(Suite.Quick, "relu/large-mean-1e4/nchw/train", Activation.Relu).Single();
+        var relu = CaseRunner.Run(OptimizedAt("optimized"), reluCase, Battery.DefaultSeed) with { Kernel = "k" };
+        var baseline = AccuracyBaseline.Empty();
+        baseline.Record(Suite.Quick, "k", Battery.DefaultSeed, [plain]);
+        baseline.Record(Suite.Quick, "k", Battery.DefaultSeed, [relu]);
+        baseline.Record(Suite.Quick, "k", Battery.DefaultSeed, [plain]);
+
+        // Both are still recorded: the textbook kernel, far less accurate on this case, regresses on each.
+        var scalarPlain = CaseRunner.Run(new ScalarFloatKernel(), plain.Case, Battery.DefaultSeed) with { Kernel = "k" };
+        var scalarRelu = CaseRunner.Run(new ScalarFloatKernel(), reluCase, Battery.DefaultSeed) with { Kernel = "k" };
+        Assert.NotEmpty(baseline.Regressions(Suite.Quick, scalarPlain));
+        Assert.Contains(baseline.Regressions(Suite.Quick, scalarRelu), r => r.Contains("verify --kernel k --activation relu --suite quick --update-baseline"));
+    }
+
+    [Fact]
     public void TheCommittedBaselineHoldsEveryOptimizedWidthOnBothSuites()
     {
         string? path = AccuracyBaseline.Locate();

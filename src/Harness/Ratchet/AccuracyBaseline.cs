@@ -160,17 +160,31 @@ internal sealed class AccuracyBaseline
             {
                 messages.Add(string.Create(CultureInfo.InvariantCulture,
                     $"{output.Output.Name()}: max abs error {output.MaxAbsoluteError:R} exceeds {Factor}x the baseline {baseline:R} (allowed {allowed:R}); " +
-                    $"if intended, re-baseline with: {Invocation.Bnverify} verify --kernel {result.Kernel} --suite {suite.ToString().ToLowerInvariant()} --update-baseline"));
+                    $"if intended, re-baseline with: {Invocation.Bnverify} verify --kernel {result.Kernel}{ActivationFlag(result.Case)} --suite {suite.ToString().ToLowerInvariant()} --update-baseline"));
             }
         }
 
         return messages;
     }
 
-    /// <summary>Records a run's errors as the new baseline of its kernel and suite.</summary>
+    /// <summary>
+    /// Records a run's errors as the new baseline of its kernel and suite. A run covers one activation
+    /// (plain, or relu/...): the kernel's recorded cases of other activations are kept as they were.
+    /// </summary>
     public void Record(Suite suite, string kernel, int seed, IReadOnlyList<CaseResult> results)
     {
         var cases = new JsonObject();
+        var recorded = results.Select(r => r.Case.Options.Activation).ToHashSet();
+        var known = Battery.Every().ToDictionary(c => c.Name);
+        if (Entry(suite, kernel)?["cases"] is JsonObject previous)
+        {
+            foreach (var (name, outputs) in previous)
+            {
+                if (known.TryGetValue(name, out var @case) && !recorded.Contains(@case.Options.Activation))
+                    cases[name] = outputs?.DeepClone();
+            }
+        }
+
         foreach (var result in results)
         {
             var outputs = new JsonObject();
@@ -184,6 +198,9 @@ internal sealed class AccuracyBaseline
             root[suiteKey] = suiteNode = new JsonObject();
         suiteNode[kernel] = new JsonObject { ["seed"] = seed, ["cases"] = cases };
     }
+
+    private static string ActivationFlag(VerificationCase @case) =>
+        @case.Options.Activation == Activation.None ? "" : $" --activation {Exchange.ExportManifest.ActivationName(@case.Options.Activation)}";
 
     /// <summary>Writes the baseline, indented, keys in insertion order.</summary>
     public void Save(string path) =>
