@@ -23,7 +23,7 @@ internal static class KernelCatalog
             names.AddRange(ReducedPrecisions.Select(OptimizedName));
             names.Add("scalar-float");
             if (OneDnn.OneDnnNative.Available)
-                names.Add(OneDnnName);
+                names.AddRange(OneDnnNames);
             names.AddRange(FaultyKernels.Names.Concat(FaultyReluKernels.Names).Concat(FaultyPrecisionKernels.Names).Select(n => FaultyKernels.Prefix + n));
             return names;
         }
@@ -32,14 +32,25 @@ internal static class KernelCatalog
     /// <summary>Every name bnverify knows on any machine: <see cref="Names"/> plus the widths this machine does not accelerate.</summary>
     public static IReadOnlyList<string> AllNames =>
         ["optimized", .. ForcedWidths.Select(OptimizedName), .. ReducedPrecisions.Select(OptimizedName),
-         "scalar-float", OneDnnName, .. FaultyKernels.Names.Concat(FaultyReluKernels.Names).Concat(FaultyPrecisionKernels.Names).Select(n => FaultyKernels.Prefix + n)];
+         "scalar-float", .. OneDnnNames, .. FaultyKernels.Names.Concat(FaultyReluKernels.Names).Concat(FaultyPrecisionKernels.Names).Select(n => FaultyKernels.Prefix + n)];
 
     /// <summary>oneDNN's CPU batch normalization, in process (needs libdnnl.so.2).</summary>
     public const string OneDnnName = "onednn";
 
+    /// <summary>
+    /// The data formats oneDNN's batch norm is verified in, each a kernel of its own. Not float16:
+    /// oneDNN 2.6 has no f16 batch norm for this CPU (dnnl_primitive_desc_create: unimplemented).
+    /// </summary>
+    private static readonly DataPrecision[] OneDnnPrecisions = [DataPrecision.Float32, DataPrecision.BFloat16];
+
+    private static IEnumerable<string> OneDnnNames => OneDnnPrecisions.Select(OneDnnNameOf);
+
+    /// <summary>onednn, or onednn-bf16 / onednn-fp16 with its data tensors in that format.</summary>
+    public static string OneDnnNameOf(DataPrecision precision) => precision == DataPrecision.Float32 ? OneDnnName : $"{OneDnnName}-{precision.ShortName()}";
+
     /// <summary>Kernels bnverify knows but this machine cannot run, each with the reason.</summary>
     public static IReadOnlyList<(string Name, string Reason)> Unavailable =>
-        OneDnn.OneDnnNative.Available ? [] : [(OneDnnName, $"not installed: {OneDnn.OneDnnNative.Install}")];
+        OneDnn.OneDnnNative.Available ? [] : [.. OneDnnNames.Select(n => (n, $"not installed: {OneDnn.OneDnnNative.Install}"))];
 
     /// <summary>The optimized kernel at every supported width, widest first: the set a release must pass.</summary>
     public static IReadOnlyList<string> OptimizedWidths =>
@@ -59,8 +70,12 @@ internal static class KernelCatalog
                 return new OptimizedKernel(name, VectorWidth.Auto, maxDegreeOfParallelism, precision);
         }
 
-        if (name == OneDnnName)
-            return OneDnn.OneDnnNative.Available ? new OneDnn.OneDnnKernel() : throw new ArgumentException($"kernel '{name}' needs oneDNN, which is not installed: {OneDnn.OneDnnNative.Install}", nameof(name));
+        foreach (var precision in OneDnnPrecisions)
+        {
+            if (name == OneDnnNameOf(precision))
+                return OneDnn.OneDnnNative.Available ? new OneDnn.OneDnnKernel(precision) : throw new ArgumentException($"kernel '{name}' needs oneDNN, which is not installed: {OneDnn.OneDnnNative.Install}", nameof(name));
+        }
+
         if (name.StartsWith(FaultyKernels.Prefix, StringComparison.Ordinal))
             return FaultyKernels.Create(name[FaultyKernels.Prefix.Length..]);
         foreach (var width in ForcedWidths)

@@ -17,6 +17,8 @@ namespace BatchNorm.Harness.Kernels.OneDnn;
 /// </summary>
 internal sealed unsafe class OneDnnKernel : IBatchNormKernel
 {
+    private readonly DataPrecision precision;
+
     private static readonly Lazy<(nint Engine, nint Stream)> Context = new(() =>
     {
         Check(dnnl_engine_create(out nint engine, CpuEngine, 0), "dnnl_engine_create");
@@ -26,13 +28,17 @@ internal sealed unsafe class OneDnnKernel : IBatchNormKernel
 
     /// <summary>Creates the kernel.</summary>
     /// <exception cref="NotSupportedException">libdnnl.so.2 is not installed; the message gives the install command.</exception>
-    public OneDnnKernel()
+    public OneDnnKernel(DataPrecision precision = DataPrecision.Float32)
     {
+        this.precision = precision;
         if (!Available)
             throw new NotSupportedException($"kernel 'onednn' needs oneDNN ({Library}), which is not installed: {Install}");
     }
 
-    public string Name => "onednn";
+    public string Name => KernelCatalog.OneDnnNameOf(precision);
+
+    /// <summary>oneDNN's own data type for x, y, dy and dx (f32, bf16 or f16); the statistics, scale and shift stay f32.</summary>
+    public DataPrecision Precision => precision;
 
     /// <summary>Plain batch norm and fused ReLU (dnnl_fuse_norm_relu).</summary>
     public bool Supports(Activation activation) => Enum.IsDefined(activation);
@@ -151,7 +157,7 @@ internal sealed unsafe class OneDnnKernel : IBatchNormKernel
         lock (primitives)
         {
             if (!primitives.TryGetValue(key, out var primitive))
-                primitives[key] = primitive = new OneDnnPrimitive(Context.Value.Engine, Context.Value.Stream, shape, epsilon, kind, flags, backward);
+                primitives[key] = primitive = new OneDnnPrimitive(Context.Value.Engine, Context.Value.Stream, shape, epsilon, kind, flags, backward, precision);
             return primitive;
         }
     }

@@ -17,6 +17,8 @@ internal static unsafe partial class OneDnnNative
     public const int Success = 0;
     public const int CpuEngine = 1;
     public const uint InOrderStream = 0x1;
+    public const int Float16 = 1;
+    public const int BFloat16 = 2;
     public const int Float32 = 3;
     public const int TagA = 2;
     public const int TagNchw = 5;
