@@ -18,7 +18,7 @@ public enum DataPrecision
     Float16,
 }
 
-/// <summary>Rounding to a <see cref="DataPrecision"/>, and what it costs.</summary>
+/// <summary>Rounding to a <see cref="DataPrecision"/>, and the gaps between the format's values.</summary>
 public static class DataPrecisions
 {
     /// <summary>
@@ -40,7 +40,7 @@ public static class DataPrecisions
     /// <summary>
     /// The wider of the two gaps between <paramref name="value"/> (a finite value of the format) and
     /// its neighbours in the format: a value rounded to nearest is within half of it of what was
-    /// rounded. 0 for float32, whose rounding the error models already hold.
+    /// rounded. 0 for float32, whose rounding the error models already hold; NaN for NaN.
     /// </summary>
     public static double WidestGap(float value, DataPrecision precision) => precision switch
     {
