@@ -1,5 +1,5 @@
 using System.CommandLine;
-using BatchNorm.Harness.Exchange;
+using BatchNorm.Harness.Cases;
 
 namespace BatchNorm.Cli;
 
@@ -11,12 +11,12 @@ internal static class ActivationOption
         var option = new Option<string>("--activation")
         {
             Description = "What the kernel fuses after the affine step: none (plain batch norm) or relu (y = max(y, 0); the backward takes the forward's y). relu runs every case fused, named relu/...",
-            DefaultValueFactory = _ => ExportManifest.ActivationName(Activation.None),
+            DefaultValueFactory = _ => Activation.None.Short(),
         };
-        option.AcceptOnlyFromAmong([.. Enum.GetValues<Activation>().Select(ExportManifest.ActivationName)]);
+        option.AcceptOnlyFromAmong([.. Enum.GetValues<Activation>().Select(a => a.Short())]);
         return option;
     }
 
     /// <summary>The activation of an accepted name.</summary>
-    public static Activation Parse(string name) => Enum.GetValues<Activation>().Single(a => ExportManifest.ActivationName(a) == name);
+    public static Activation Parse(string name) => Enum.GetValues<Activation>().Single(a => a.Short() == name);
 }

@@ -38,7 +38,7 @@ internal static class ExportCommand
             var format = Enum.GetValues<DataPrecision>().Single(p => p.ShortName() == parse.GetValue(precision));
             var cases = Verifier.Select(chosen, parse.GetValue(caseName), ActivationOption.Parse(parse.GetValue(activation)!), format);
             if (cases.Count == 0)
-                throw new UsageException($"--case {parse.GetValue(caseName)}: no case has that name or starts with it followed by '/'.");
+                throw new UsageException($"--case {parse.GetValue(caseName)}: no case has that name or starts with it followed by '/'{VerifyCommand.CaseNameHint(ActivationOption.Parse(parse.GetValue(activation)!), format)}.");
             if (parse.GetValue(shard) is var (k, n))
                 cases = Verifier.Shard(cases, k, n);
             bool own = parse.GetValue(ownStatistics);

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using BatchNorm.Harness;
 using BatchNorm.Harness.Cases;
-using BatchNorm.Harness.Exchange;
 using BatchNorm.Harness.Kernels;
 using BatchNorm.Harness.Ratchet;
 using BatchNorm.Harness.Verification;
@@ -72,10 +71,10 @@ internal static class VerifyCommand
             : KernelCatalog.Create(options.Kernel ?? "optimized", options.Threads);
         var baseline = baselinePath is null ? AccuracyBaseline.Empty() : AccuracyBaseline.Load(baselinePath);
         if (!kernel.Supports(options.Activation))
-            throw new UsageException($"--activation {ExportManifest.ActivationName(options.Activation)}: kernel {kernel.Name} does not fuse it (IBatchNormKernel.Supports is false).");
+            throw new UsageException($"--activation {options.Activation.Short()}: kernel {kernel.Name} does not fuse it (IBatchNormKernel.Supports is false).");
         var cases = Verifier.Select(options.Suite, options.Case, options.Activation, kernel.Precision);
         if (cases.Count == 0)
-            throw new UsageException($"--case {options.Case}: no case has that name or starts with it followed by '/'.");
+            throw new UsageException($"--case {options.Case}: no case has that name or starts with it followed by '/'{CaseNameHint(options.Activation, kernel.Precision)}.");
         if (options.Shard is var (k, n))
         {
             if (options.UpdateBaseline)
@@ -105,6 +104,10 @@ internal static class VerifyCommand
 
         return allPassed ? ExitCodes.Passed : ExitCodes.Failed;
     }
+
+    /// <summary>For a variant's run, how its case names start (a plain name is not one of them); empty for plain float32.</summary>
+    public static string CaseNameHint(Activation activation, DataPrecision precision) =>
+        Battery.NamePrefix(activation, precision) is { Length: > 0 } prefix ? $" (this run's case names start with '{prefix}')" : "";
 
     /// <summary>Prints the width and threads an optimized kernel really uses; enforces --expect-width. An exit code, or null to go on.</summary>
     private static int? CheckWidth(IAnsiConsole console, IBatchNormKernel kernel, VerifyOptions options)

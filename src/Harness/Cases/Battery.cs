@@ -19,15 +19,16 @@ internal static class Battery
     /// </summary>
     public static IReadOnlyList<VerificationCase> For(Suite suite, Activation activation = Activation.None, DataPrecision precision = DataPrecision.Float32)
     {
-        var fused = activation switch
-        {
-            Activation.None => Plain(suite),
-            Activation.Relu => Plain(suite).Select(k => k with { Name = $"relu/{k.Name}", Options = k.Options with { Activation = activation } }).ToList(),
-            _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "not an activation"),
-        };
-        return precision == DataPrecision.Float32 ? fused
-            : fused.Where(k => Holds(k, precision)).Select(k => k with { Name = $"{precision.ShortName()}/{k.Name}", Precision = precision }).ToList();
+        if (!Enum.IsDefined(activation))
+            throw new ArgumentOutOfRangeException(nameof(activation), activation, "not an activation");
+        string prefix = NamePrefix(activation, precision);
+        return Plain(suite).Where(k => Holds(k, precision))
+            .Select(k => k with { Name = prefix + k.Name, Options = k.Options with { Activation = activation }, Precision = precision }).ToList();
     }
+
+    /// <summary>How the names of a variant's cases start: "" for plain float32, else e.g. "relu/", "bf16/" or "bf16/relu/".</summary>
+    public static string NamePrefix(Activation activation, DataPrecision precision) =>
+        (precision == DataPrecision.Float32 ? "" : $"{precision.ShortName()}/") + (activation == Activation.None ? "" : $"{activation.Short()}/");
 
     /// <summary>Every case of every suite, activation and precision, once each: the names a baseline or an export may use.</summary>
     public static IEnumerable<VerificationCase> Every() =>
@@ -43,8 +44,13 @@ internal static class Battery
     /// sum exactly only in float), and for float16 no value beyond its largest finite 65504 (offset
     /// plus 8 spreads, which a normal draw does not exceed).
     /// </summary>
-    private static bool Holds(VerificationCase @case, DataPrecision precision) =>
-        @case.Values != ValueFamily.ExactPairs && (precision != DataPrecision.Float16 || Math.Abs(@case.Offset) + (8 * Math.Abs(@case.Spread)) <= 65504);
+    private static bool Holds(VerificationCase @case, DataPrecision precision) => precision switch
+    {
+        DataPrecision.Float32 => true,
+        DataPrecision.BFloat16 => @case.Values != ValueFamily.ExactPairs,
+        DataPrecision.Float16 => @case.Values != ValueFamily.ExactPairs && Math.Abs(@case.Offset) + (8 * Math.Abs(@case.Spread)) <= 65504,
+        _ => throw new ArgumentOutOfRangeException(nameof(precision), precision, "not a data precision"),
+    };
 
     private static List<VerificationCase> Plain(Suite suite)
     {

@@ -48,13 +48,6 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
         _ => throw new ArgumentOutOfRangeException(nameof(convention), convention, "not a convention"),
     };
 
-    public static string ActivationName(Activation activation) => activation switch
-    {
-        Activation.None => "none",
-        Activation.Relu => "relu",
-        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "not an activation"),
-    };
-
     /// <summary>The manifest as indented JSON; every double is written in its shortest round-trip form.</summary>
     public string ToJson()
     {
@@ -80,7 +73,7 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
                 ["convention"] = ConventionName(c.Options.Convention),
                 ["eps"] = c.Options.Epsilon,
                 ["momentum"] = c.Options.Momentum,
-                ["activation"] = ActivationName(c.Options.Activation),
+                ["activation"] = c.Options.Activation.Short(),
                 ["precision"] = c.Precision.ShortName(),
                 ["inputs"] = inputs,
                 ["outputs"] = outputs,
@@ -156,7 +149,7 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
             if (directory != expected.Directory)
                 throw new InvalidDataException($"{where}: directory \"{directory}\" must be \"{expected.Directory}\".");
             if (Text(item, "pass", path) != PassName(@case.Pass) || Text(item, "layout", path) != @case.Shape.Layout.Short()
-                || Text(item, "activation", path) != ActivationName(@case.Options.Activation) || Text(item, "precision", path) != @case.Precision.ShortName()
+                || Text(item, "activation", path) != @case.Options.Activation.Short() || Text(item, "precision", path) != @case.Precision.ShortName()
                 || Integer(item, "n", path) != @case.Shape.N || Integer(item, "c", path) != @case.Shape.C || Integer(item, "s", path) != @case.Shape.S)
                 throw new InvalidDataException($"{where}: pass, layout, shape, activation or precision differ from this bnverify's case ({@case.Describe()}); export the suite again with it.");
             cases.Add(expected);

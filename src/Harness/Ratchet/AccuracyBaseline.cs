@@ -160,7 +160,7 @@ internal sealed class AccuracyBaseline
             {
                 messages.Add(string.Create(CultureInfo.InvariantCulture,
                     $"{output.Output.Name()}: max abs error {output.MaxAbsoluteError:R} exceeds {Factor}x the baseline {baseline:R} (allowed {allowed:R}); " +
-                    $"if intended, re-baseline with: {Invocation.Bnverify} verify --kernel {result.Kernel}{ActivationFlag(result.Case)} --suite {suite.ToString().ToLowerInvariant()} --update-baseline"));
+                    $"if intended, re-baseline with: {Invocation.Bnverify} verify --kernel {result.Kernel}{result.Case.Options.Activation.Flag()} --suite {suite.ToString().ToLowerInvariant()} --update-baseline"));
             }
         }
 
@@ -198,9 +198,6 @@ internal sealed class AccuracyBaseline
             root[suiteKey] = suiteNode = new JsonObject();
         suiteNode[kernel] = new JsonObject { ["seed"] = seed, ["cases"] = cases };
     }
-
-    private static string ActivationFlag(VerificationCase @case) =>
-        @case.Options.Activation == Activation.None ? "" : $" --activation {Exchange.ExportManifest.ActivationName(@case.Options.Activation)}";
 
     /// <summary>Writes the baseline, indented, keys in insertion order.</summary>
     public void Save(string path) =>

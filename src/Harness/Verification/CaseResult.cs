@@ -37,7 +37,5 @@ internal sealed record CaseResult
 
     /// <summary>The command that reruns just this case.</summary>
     public string Reproducer => ReproduceWith ??
-        $"{Invocation.Bnverify} verify --kernel {Kernel}{ActivationFlag} --case {Case.Name} --seed {SuiteSeed.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
-
-    private string ActivationFlag => Case.Options.Activation == Activation.None ? "" : $" --activation {Exchange.ExportManifest.ActivationName(Case.Options.Activation)}";
+        $"{Invocation.Bnverify} verify --kernel {Kernel}{Case.Options.Activation.Flag()} --case {Case.Name} --seed {SuiteSeed.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 }
