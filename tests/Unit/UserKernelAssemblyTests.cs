@@ -17,7 +17,7 @@ public class UserKernelAssemblyTests
         var run = Bnverify.Run("kernels", "--kernel-assembly", UserKernels);
 
         Assert.Equal(0, run.ExitCode);
-        Assert.Equal(["plain (MyKernels.PlainBatchNorm)", "plain-bessel-bug (MyKernels.BesselBatchNorm)"], run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal));
+        Assert.Equal(["plain (MyKernels.PlainBatchNorm)", "plain-bessel-bug (MyKernels.BesselBatchNorm)", "plain-bf16 (UserKernels.BFloat16Kernel)"], run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal));
         Assert.Contains("UserKernels.NeedsAnArgumentKernel (unusable: has no public parameterless constructor)", run.Error);
         Assert.Contains("UserKernels.ThrowingConstructorKernel (unusable: cannot be constructed: its constructor threw InvalidOperationException: libmykernel.so was not found)", run.Error);
     }
@@ -35,11 +35,24 @@ public class UserKernelAssemblyTests
         Assert.Contains($"--kernel plain-bessel-bug --case normal/nchw/train --seed 20261121 --kernel-assembly {UserKernels}", bug.Output);
     }
 
+    [Fact]
+    public void AUserKernelDeclaresItsDataFormatThroughTheInterface()
+    {
+        var run = Bnverify.Run("verify", "--kernel-assembly", UserKernels, "--kernel", "plain-bf16");
+        Assert.True(run.ExitCode == 0, run.Output + run.Error);
+        Assert.Contains("plain-bf16, suite quick, seed 20261121: 87 passed, 0 failed", run.Output);
+
+        // It does not fuse a ReLU (the interface's default): refused before any case runs.
+        var relu = Bnverify.Run("verify", "--kernel-assembly", UserKernels, "--kernel", "plain-bf16", "--activation", "relu");
+        Assert.Equal(2, relu.ExitCode);
+        Assert.Contains("--activation relu: kernel plain-bf16 does not fuse it", relu.Error);
+    }
+
     [Theory]
     [InlineData("NeedsAnArgumentKernel", "--kernel NeedsAnArgumentKernel: UserKernels.NeedsAnArgumentKernel in {0} has no public parameterless constructor.")]
     [InlineData("UserKernels.ThrowingConstructorKernel", "--kernel UserKernels.ThrowingConstructorKernel: UserKernels.ThrowingConstructorKernel in {0} cannot be constructed: its constructor threw InvalidOperationException: libmykernel.so was not found.")]
-    [InlineData("no-such-kernel", "--kernel no-such-kernel: no kernel of that name in {0}; it has: plain-bessel-bug; plain; UserKernels.NeedsAnArgumentKernel (has no public parameterless constructor); UserKernels.ThrowingConstructorKernel (cannot be constructed: its constructor threw InvalidOperationException: libmykernel.so was not found).")]
-    [InlineData(null, "--kernel-assembly {0}: has 4 kernels, name one with --kernel: plain-bessel-bug; plain; UserKernels.NeedsAnArgumentKernel (has no public parameterless constructor); UserKernels.ThrowingConstructorKernel (cannot be constructed: its constructor threw InvalidOperationException: libmykernel.so was not found).")]
+    [InlineData("no-such-kernel", "--kernel no-such-kernel: no kernel of that name in {0}; it has: plain-bessel-bug; plain; plain-bf16; UserKernels.NeedsAnArgumentKernel (has no public parameterless constructor); UserKernels.ThrowingConstructorKernel (cannot be constructed: its constructor threw InvalidOperationException: libmykernel.so was not found).")]
+    [InlineData(null, "--kernel-assembly {0}: has 5 kernels, name one with --kernel: plain-bessel-bug; plain; plain-bf16; UserKernels.NeedsAnArgumentKernel (has no public parameterless constructor); UserKernels.ThrowingConstructorKernel (cannot be constructed: its constructor threw InvalidOperationException: libmykernel.so was not found).")]
     public void AKernelThatCannotBeUsedExitsTwoWithTheReason(string? kernel, string message)
     {
         string[] args = kernel is null ? ["verify", "--kernel-assembly", UserKernels] : ["verify", "--kernel-assembly", UserKernels, "--kernel", kernel];
