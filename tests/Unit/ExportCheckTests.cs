@@ -188,6 +188,9 @@ public sealed class ExportCheckTests : IDisposable
     [InlineData("name", "\"normal/nchw/no-such-pass\"", "case normal/nchw/no-such-pass: this bnverify has no case of that name; export the suite again with it.")]
     [InlineData("directory", "\"../../etc\"", "case normal/nchw/train: directory \"../../etc\" must be \"normal/nchw/train\".")]
     [InlineData("s", "50", "case normal/nchw/train: pass, layout, shape, activation or precision differ from this bnverify's case")]
+    [InlineData("activation", "\"relu\"", "case normal/nchw/train: pass, layout, shape, activation or precision differ from this bnverify's case")]
+    [InlineData("precision", "\"bf16\"", "case normal/nchw/train: pass, layout, shape, activation or precision differ from this bnverify's case")]
+    [InlineData("precision", "16", "\"precision\" must be a string.")]
     public void AManifestThatDoesNotFollowTheFormatExitsTwoNamingTheField(string field, string value, string message)
     {
         string root = Export("--case", "normal/nchw/train");
@@ -202,6 +205,22 @@ public sealed class ExportCheckTests : IDisposable
         Assert.Equal(2, run.ExitCode);
         Assert.StartsWith($"{path}: {message}", run.Error);
         Assert.Empty(run.Output);
+    }
+
+    [Fact]
+    public void AnExportFromBeforeTheActivationAndPrecisionFieldsStillChecks()
+    {
+        // Those fields came later in format bnverify-suite/1; without them a case is plain float32, as every case was then.
+        string root = Export("--case", "normal/nchw/train");
+        string path = Path.Combine(root, ExportManifest.FileName);
+        var manifest = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        var @case = manifest["cases"]![0]!.AsObject();
+        Assert.True(@case.Remove("activation") && @case.Remove("precision"));
+        File.WriteAllText(path, manifest.ToJsonString());
+        ExternalProgram.Run(root, KernelCatalog.Create("optimized"));
+
+        var run = Bnverify.Run("check", root);
+        Assert.True(run.ExitCode == 0, run.Output + run.Error);
     }
 
     [Fact]

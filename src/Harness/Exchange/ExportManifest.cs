@@ -149,7 +149,8 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
             if (directory != expected.Directory)
                 throw new InvalidDataException($"{where}: directory \"{directory}\" must be \"{expected.Directory}\".");
             if (Text(item, "pass", path) != PassName(@case.Pass) || Text(item, "layout", path) != @case.Shape.Layout.Short()
-                || Text(item, "activation", path) != @case.Options.Activation.Short() || Text(item, "precision", path) != @case.Precision.ShortName()
+                || TextOr(item, "activation", Activation.None.Short(), path) != @case.Options.Activation.Short()
+                || TextOr(item, "precision", DataPrecision.Float32.ShortName(), path) != @case.Precision.ShortName()
                 || Integer(item, "n", path) != @case.Shape.N || Integer(item, "c", path) != @case.Shape.C || Integer(item, "s", path) != @case.Shape.S)
                 throw new InvalidDataException($"{where}: pass, layout, shape, activation or precision differ from this bnverify's case ({@case.Describe()}); export the suite again with it.");
             cases.Add(expected);
@@ -169,6 +170,9 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
             @case.Options.Activation);
         return new ExportedCase(@case.Name, @case.Name, @case.Pass, shape, xShape, @case.Options, inputs, BatchNormTensors.OutputsOf(@case.Pass, @case.WithRunningStats), @case.Precision);
     }
+
+    /// <summary>A field added to the format later: an export written before it has none, and means the value it had then.</summary>
+    private static string TextOr(JsonObject node, string field, string absent, string path) => node[field] is null ? absent : Text(node, field, path);
 
     private static string Text(JsonObject node, string field, string path) =>
         node[field] is JsonValue value && value.TryGetValue(out string? text) ? text : throw new InvalidDataException($"{path}: \"{field}\" must be a string.");
