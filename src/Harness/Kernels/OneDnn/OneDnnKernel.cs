@@ -51,7 +51,8 @@ internal sealed unsafe class OneDnnKernel : IBatchNormKernel
         float[] scale = Parameter(t.Gamma, shape.C, 1f), shift = Parameter(t.Beta, shape.C, 0f);
         var primitive = Primitive(shape, options.Epsilon, PropForwardTraining, ScaleShift | Fused(options.Activation), backward: false);
         // A fused ReLU's training forward writes its mask for the backward; this call has no use for it.
-        byte[] workspace = new byte[primitive.WorkspaceBytes];
+        // Without one (plain batch norm, the bench's anchor) nothing is allocated.
+        byte[] workspace = primitive.WorkspaceBytes is > 0 and int bytes ? new byte[bytes] : [];
         fixed (float* x = t.X, y = t.Y, mean = t.BatchMean, variance = t.BatchVariance, g = scale, b = shift)
         fixed (byte* w = workspace)
         {
