@@ -56,37 +56,30 @@ internal class OptimizedBatchNorm<TTail> where TTail : struct, IElementwiseTail
         }
     }
 
-    /// <summary>Training backward from the saved batch mean and istd; with forwardY, ReLU's mask first (<see cref="PassedGradient"/>).</summary>
+    /// <summary>Training backward from the saved batch mean and istd; with forwardY, dy gated by a fused ReLU as it is read (<see cref="ReluGated"/>).</summary>
     public unsafe void BackwardTraining(in TensorShape shape, in BackwardTrainingTensors<float> t)
     {
         BatchNormValidation.Check(shape, t);
         fixed (float* x = t.X, dy = t.Dy, fy = t.ForwardY, g = t.Gamma, mean = t.SavedMean, invStd = t.SavedInvStd, dx = t.Dx, dg = t.DGamma, db = t.DBeta)
         {
-            Run(new BackwardTrainingPass(x, PassedGradient(dy, fy, dx, shape), g, mean, invStd, dx, dg, db, shape), shape);
+            if (fy == null)
+                Run(new BackwardTrainingPass<Ungated>(x, new Ungated(dy), g, mean, invStd, dx, dg, db, shape), shape);
+            else
+                Run(new BackwardTrainingPass<ReluGated>(x, new ReluGated(dy, fy), g, mean, invStd, dx, dg, db, shape), shape);
         }
     }
 
-    /// <summary>Inference backward with the running statistics as constants; with forwardY, ReLU's mask first (<see cref="PassedGradient"/>).</summary>
+    /// <summary>Inference backward with the running statistics as constants; with forwardY, dy gated by a fused ReLU as it is read (<see cref="ReluGated"/>).</summary>
     public unsafe void BackwardInference(in TensorShape shape, BatchNormOptions options, in BackwardInferenceTensors<float> t)
     {
         BatchNormValidation.Check(shape, options, t);
         fixed (float* x = t.X, dy = t.Dy, fy = t.ForwardY, g = t.Gamma, runMean = t.RunningMean, runVar = t.RunningVariance, dx = t.Dx, dg = t.DGamma, db = t.DBeta)
         {
-            Run(new BackwardInferencePass(x, PassedGradient(dy, fy, dx, shape), g, runMean, runVar, dx, dg, db, shape, options), shape);
+            if (fy == null)
+                Run(new BackwardInferencePass<Ungated>(x, new Ungated(dy), g, runMean, runVar, dx, dg, db, shape, options), shape);
+            else
+                Run(new BackwardInferencePass<ReluGated>(x, new ReluGated(dy, fy), g, runMean, runVar, dx, dg, db, shape, options), shape);
         }
-    }
-
-    /// <summary>
-    /// The gradient the batch norm backward reads: dy itself, or for a fused ReLU (forwardY given)
-    /// dx after it has been written as 0 where y ≤ 0 and dy elsewhere; the backward then runs
-    /// in place on dx, which it allows (each element's gradient is read before dx is written there).
-    /// </summary>
-    private unsafe float* PassedGradient(float* dy, float* forwardY, float* dx, in TensorShape shape)
-    {
-        if (forwardY == null)
-            return dy;
-        Apply(new ReluGradientPass(dy, forwardY, dx), shape);
-        return dx;
     }
 
     private void Run<TP>(TP pass, in TensorShape shape) where TP : struct, IReducingPass =>

@@ -13,7 +13,7 @@ internal sealed class OptimizedKernel(string name, VectorWidth width, int maxDeg
 
     public string Name { get; } = name;
 
-    /// <summary>Every activation: the kernel fuses ReLU into its apply loop, and masks dy before its backward.</summary>
+    /// <summary>Every activation: the kernel fuses ReLU into its apply loop, and gates dy as its backward loops read it.</summary>
     public bool Supports(Activation activation) => Enum.IsDefined(activation);
 
     /// <summary>The width the kernel runs at, resolved when it was asked for Auto.</summary>

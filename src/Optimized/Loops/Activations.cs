@@ -24,18 +24,37 @@ internal readonly struct ReluActivation : IActivation
 }
 
 /// <summary>
-/// ReLU's backward from the forward output, dx = 0 where y ≤ 0 else dy: the fused-ReLU backward
-/// first writes this into dx, then runs the plain backward in place on it (one extra pass over
-/// the data, so every plain loop serves both).
+/// Where a backward pass reads dy: one type per kind, so each compiles to its own loops. Plain batch
+/// norm reads the tensor; a fused ReLU's backward reads it gated by the forward's y, in the same
+/// loads the reductions and the apply make (no pass of its own).
 /// </summary>
-internal readonly unsafe struct ReluGradientOperation(float* dy, float* forwardY, float* dx) : IElementwiseOperation
+internal interface IGradientSource<TSelf> where TSelf : struct, IGradientSource<TSelf>
 {
-    public float* Output => dx;
+    /// <summary>The same source, starting <paramref name="offset"/> elements further on.</summary>
+    TSelf At(nint offset);
 
-    public nint Period => 0;
+    /// <summary>The TV.Count gradients starting at element i.</summary>
+    TV Load<TV>(nint i) where TV : struct, IFloatVector<TV>;
+}
+
+/// <summary>dy as it is.</summary>
+internal readonly unsafe struct Ungated(float* dy) : IGradientSource<Ungated>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Ungated At(nint offset) => new(dy + offset);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public TV Compute<TV>(nint i, nint phase) where TV : struct, IFloatVector<TV> => TV.ZeroWhereClamped(TV.Load(dy + i), TV.Load(forwardY + i));
+    public TV Load<TV>(nint i) where TV : struct, IFloatVector<TV> => TV.Load(dy + i);
+}
+
+/// <summary>ReLU's backward from the forward output: 0 where y ≤ 0, else dy (a NaN y passes dy). Exact: it only selects.</summary>
+internal readonly unsafe struct ReluGated(float* dy, float* forwardY) : IGradientSource<ReluGated>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ReluGated At(nint offset) => new(dy + offset, forwardY + offset);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TV Load<TV>(nint i) where TV : struct, IFloatVector<TV> => TV.ZeroWhereClamped(TV.Load(dy + i), TV.Load(forwardY + i));
 }
 
 /// <summary>The forward passes' apply step, with the options' activation chosen once per run.</summary>

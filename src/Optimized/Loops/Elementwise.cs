@@ -106,7 +106,7 @@ internal readonly unsafe struct NormalizeOperation<TC, TA>(float* x, float* y, T
     }
 }
 
-/// <summary>The coefficient slots of <see cref="TrainingInputGradientOperation{TC}"/>.</summary>
+/// <summary>The coefficient slots of <see cref="TrainingInputGradientOperation{TC, TG}"/>.</summary>
 internal static class TrainingGradientSlots
 {
     /// <summary>The saved mean.</summary>
@@ -127,8 +127,9 @@ internal static class TrainingGradientSlots
 /// mdy = mean(dy), k1 = gamma*istd, k2 = -k1*istd*dgamma/M. Written this way, M = 1 (dy = mdy,
 /// x = mean) and a constant channel (x = mean) give their exact results.
 /// </summary>
-internal readonly unsafe struct TrainingInputGradientOperation<TC>(float* x, float* dy, float* dx, TC coefficients) : IElementwiseOperation
+internal readonly unsafe struct TrainingInputGradientOperation<TC, TG>(float* x, TG dy, float* dx, TC coefficients) : IElementwiseOperation
     where TC : struct, ICoefficients
+    where TG : struct, IGradientSource<TG>
 {
     public float* Output => dx;
 
@@ -138,12 +139,12 @@ internal readonly unsafe struct TrainingInputGradientOperation<TC>(float* x, flo
     public TV Compute<TV>(nint i, nint phase) where TV : struct, IFloatVector<TV>
     {
         TV centered = TV.Subtract(TV.Load(x + i), coefficients.Get<TV>(TrainingGradientSlots.Mean, phase));
-        TV dyTerm = TV.Multiply(TV.Subtract(TV.Load(dy + i), coefficients.Get<TV>(TrainingGradientSlots.MeanDy, phase)), coefficients.Get<TV>(TrainingGradientSlots.DyScale, phase));
+        TV dyTerm = TV.Multiply(TV.Subtract(dy.Load<TV>(i), coefficients.Get<TV>(TrainingGradientSlots.MeanDy, phase)), coefficients.Get<TV>(TrainingGradientSlots.DyScale, phase));
         return TV.MultiplyAdd(centered, coefficients.Get<TV>(TrainingGradientSlots.CentredScale, phase), dyTerm);
     }
 }
 
-/// <summary>The coefficient slot of <see cref="ScaleOperation{TC}"/>.</summary>
+/// <summary>The coefficient slot of <see cref="ScaleOperation{TC, TG}"/>.</summary>
 internal static class ScaleSlots
 {
     /// <summary>k1 = gamma·istd.</summary>
@@ -151,8 +152,9 @@ internal static class ScaleSlots
 }
 
 /// <summary>Inference-mode dx = dy * k1, coefficient k1 = gamma*istd in <see cref="ScaleSlots.Scale"/>.</summary>
-internal readonly unsafe struct ScaleOperation<TC>(float* dy, float* dx, TC coefficients) : IElementwiseOperation
+internal readonly unsafe struct ScaleOperation<TC, TG>(TG dy, float* dx, TC coefficients) : IElementwiseOperation
     where TC : struct, ICoefficients
+    where TG : struct, IGradientSource<TG>
 {
     public float* Output => dx;
 
@@ -160,5 +162,5 @@ internal readonly unsafe struct ScaleOperation<TC>(float* dy, float* dx, TC coef
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TV Compute<TV>(nint i, nint phase) where TV : struct, IFloatVector<TV> =>
-        TV.Multiply(TV.Load(dy + i), coefficients.Get<TV>(ScaleSlots.Scale, phase));
+        TV.Multiply(dy.Load<TV>(i), coefficients.Get<TV>(ScaleSlots.Scale, phase));
 }

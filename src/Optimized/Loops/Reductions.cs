@@ -41,30 +41,31 @@ internal static unsafe class Reductions
         squares += TW.Sum(TW.Add(q0, q1)) + Scalar.Wide.Sum(tailSquares);
     }
 
-    /// <summary>sumDy += Σ dy; sumDyDeviation += Σ dy * (x - mean) over [0..n), one channel.</summary>
+    /// <summary>sumDy += Σ dy; sumDyDeviation += Σ dy * (x - mean) over [0..n), one channel, dy read from its source.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RowGradients<TV, TW>(float* x, float* dy, nint n, double mean, ref double sumDy, ref double sumDyDeviation)
+    public static void RowGradients<TV, TW, TG>(float* x, TG dy, nint n, double mean, ref double sumDy, ref double sumDyDeviation)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
+        where TG : struct, IGradientSource<TG>
     {
         TW m = TW.Broadcast(mean), g0 = TW.Zero, p0 = TW.Zero, g1 = TW.Zero, p1 = TW.Zero;
         nint i = 0;
         for (; i <= n - 2 * TV.Count; i += 2 * TV.Count)
         {
-            TW.AccumulateGradients(TV.Load(x + i), TV.Load(dy + i), m, ref g0, ref p0);
-            TW.AccumulateGradients(TV.Load(x + i + TV.Count), TV.Load(dy + i + TV.Count), m, ref g1, ref p1);
+            TW.AccumulateGradients(TV.Load(x + i), dy.Load<TV>(i), m, ref g0, ref p0);
+            TW.AccumulateGradients(TV.Load(x + i + TV.Count), dy.Load<TV>(i + TV.Count), m, ref g1, ref p1);
         }
 
         if (i <= n - TV.Count)
         {
-            TW.AccumulateGradients(TV.Load(x + i), TV.Load(dy + i), m, ref g0, ref p0);
+            TW.AccumulateGradients(TV.Load(x + i), dy.Load<TV>(i), m, ref g0, ref p0);
             i += TV.Count;
         }
 
         var tailDy = Scalar.Wide.Zero;
         var tailProduct = Scalar.Wide.Zero;
         for (; i < n; i++)
-            Scalar.Wide.AccumulateGradients(Scalar.Load(x + i), Scalar.Load(dy + i), Scalar.Wide.Broadcast(mean), ref tailDy, ref tailProduct);
+            Scalar.Wide.AccumulateGradients(Scalar.Load(x + i), dy.Load<Scalar>(i), Scalar.Wide.Broadcast(mean), ref tailDy, ref tailProduct);
         sumDy += TW.Sum(TW.Add(g0, g1)) + Scalar.Wide.Sum(tailDy);
         sumDyDeviation += TW.Sum(TW.Add(p0, p1)) + Scalar.Wide.Sum(tailProduct);
     }
@@ -84,10 +85,11 @@ internal static unsafe class Reductions
     /// and sumDyDeviation[j] += Σ dy[r, j] * (x[r, j] - mean[j]).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ColumnGradients<TV, TW>(float* x, float* dy, nint c, int rows, double* mean, double* sumDy, double* sumDyDeviation)
+    public static void ColumnGradients<TV, TW, TG>(float* x, TG dy, nint c, int rows, double* mean, double* sumDy, double* sumDyDeviation)
         where TV : struct, IFloatVector<TV>
-        where TW : struct, IDoubleAccumulator<TW, TV> =>
-        Columns<TV, TW, GradientSums>(new GradientSums(x, dy), c, rows, mean, sumDy, sumDyDeviation);
+        where TW : struct, IDoubleAccumulator<TW, TV>
+        where TG : struct, IGradientSource<TG> =>
+        Columns<TV, TW, GradientSums<TG>>(new GradientSums<TG>(x, dy), c, rows, mean, sumDy, sumDyDeviation);
 
     /// <summary>
     /// target[j] += source[j] for j in [0, n): one chunk's partial sums added into the running
@@ -179,12 +181,13 @@ internal readonly unsafe struct DeviationSums(float* x) : IColumnSums
         TW.AccumulateDeviations(TV.Load(x + at), center, ref first, ref second);
 }
 
-/// <summary>Σ dy and Σ dy * (x - mean).</summary>
-internal readonly unsafe struct GradientSums(float* x, float* dy) : IColumnSums
+/// <summary>Σ dy and Σ dy * (x - mean), dy read from its source.</summary>
+internal readonly unsafe struct GradientSums<TG>(float* x, TG dy) : IColumnSums
+    where TG : struct, IGradientSource<TG>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Accumulate<TV, TW>(nint at, TW center, ref TW first, ref TW second)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV> =>
-        TW.AccumulateGradients(TV.Load(x + at), TV.Load(dy + at), center, ref first, ref second);
+        TW.AccumulateGradients(TV.Load(x + at), dy.Load<TV>(at), center, ref first, ref second);
 }

@@ -6,11 +6,12 @@ namespace BatchNorm.Optimized.Passes;
 
 /// <summary>
 /// Inference backward: the running statistics are constants, so dx = dy·(gamma·istd); dbeta = Σdy
-/// and dgamma = istd·Σdy·(x - running mean), summed in double.
+/// and dgamma = istd·Σdy·(x - running mean), summed in double; dy read from <typeparamref name="TG"/>.
 /// </summary>
-internal readonly unsafe struct BackwardInferencePass(
-    float* x, float* dy, float* gamma, float* runningMean, float* runningVariance, float* dx, float* dgamma, float* dbeta,
+internal readonly unsafe struct BackwardInferencePass<TG>(
+    float* x, TG dy, float* gamma, float* runningMean, float* runningVariance, float* dx, float* dgamma, float* dbeta,
     in TensorShape shape, BatchNormOptions options) : IReducingPass, IInvStdPreparation
+    where TG : struct, IGradientSource<TG>
 {
     private readonly TensorShape shape = shape;
 
@@ -30,12 +31,12 @@ internal readonly unsafe struct BackwardInferencePass(
     public void ReduceRun<TV, TW>(nint offset, nint length, double center, ref double first, ref double second)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV> =>
-        Reductions.RowGradients<TV, TW>(x + offset, dy + offset, length, center, ref first, ref second);
+        Reductions.RowGradients<TV, TW, TG>(x + offset, dy.At(offset), length, center, ref first, ref second);
 
     public void ReduceRows<TV, TW>(nint offset, int rows, double* centers, double* first, double* second)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV> =>
-        Reductions.ColumnGradients<TV, TW>(x + offset, dy + offset, shape.C, rows, centers, first, second);
+        Reductions.ColumnGradients<TV, TW, TG>(x + offset, dy.At(offset), shape.C, rows, centers, first, second);
 
     /// <summary><see cref="Finalize"/> for channels [c0, c0 + count), channel by channel.</summary>
     public void FinalizeBlock(int c0, int count, double* sumsDy, double* sumsDyDeviation, in Scratch scratch) =>
@@ -52,5 +53,5 @@ internal readonly unsafe struct BackwardInferencePass(
         where TV : struct, IFloatVector<TV>
         where TC : struct, ICoefficients
         where TTail : struct, IElementwiseTail =>
-        Elementwise.Run<TV, ScaleOperation<TC>, TTail>(length, new ScaleOperation<TC>(dy + offset, dx + offset, coefficients), streaming);
+        Elementwise.Run<TV, ScaleOperation<TC, TG>, TTail>(length, new ScaleOperation<TC, TG>(dy.At(offset), dx + offset, coefficients), streaming);
 }

@@ -7,11 +7,13 @@ namespace BatchNorm.Optimized.Passes;
 /// <summary>
 /// Training backward: Σdy and Σdy·(x - mean) in double (x - mean exact in double for float
 /// inputs), then dbeta = Σdy, dgamma = istd·Σdy·(x - mean), and
-/// dx = (dy - mean(dy))·k1 + (x - mean)·k2 with k1 = gamma·istd, k2 = -k1·istd·dgamma/M.
+/// dx = (dy - mean(dy))·k1 + (x - mean)·k2 with k1 = gamma·istd, k2 = -k1·istd·dgamma/M; dy
+/// read from <typeparamref name="TG"/> (gated by a fused ReLU's forward y, or as it is).
 /// </summary>
-internal readonly unsafe struct BackwardTrainingPass(
-    float* x, float* dy, float* gamma, float* savedMean, float* savedInvStd, float* dx, float* dgamma, float* dbeta, in TensorShape shape)
+internal readonly unsafe struct BackwardTrainingPass<TG>(
+    float* x, TG dy, float* gamma, float* savedMean, float* savedInvStd, float* dx, float* dgamma, float* dbeta, in TensorShape shape)
     : IReducingPass
+    where TG : struct, IGradientSource<TG>
 {
     private readonly TensorShape shape = shape;
 
@@ -28,12 +30,12 @@ internal readonly unsafe struct BackwardTrainingPass(
     public void ReduceRun<TV, TW>(nint offset, nint length, double center, ref double first, ref double second)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV> =>
-        Reductions.RowGradients<TV, TW>(x + offset, dy + offset, length, center, ref first, ref second);
+        Reductions.RowGradients<TV, TW, TG>(x + offset, dy.At(offset), length, center, ref first, ref second);
 
     public void ReduceRows<TV, TW>(nint offset, int rows, double* centers, double* first, double* second)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV> =>
-        Reductions.ColumnGradients<TV, TW>(x + offset, dy + offset, shape.C, rows, centers, first, second);
+        Reductions.ColumnGradients<TV, TW, TG>(x + offset, dy.At(offset), shape.C, rows, centers, first, second);
 
     /// <summary><see cref="Finalize"/> for channels [c0, c0 + count), channel by channel.</summary>
     public void FinalizeBlock(int c0, int count, double* sumsDy, double* sumsDyDeviation, in Scratch scratch) =>
@@ -58,5 +60,5 @@ internal readonly unsafe struct BackwardTrainingPass(
         where TV : struct, IFloatVector<TV>
         where TC : struct, ICoefficients
         where TTail : struct, IElementwiseTail =>
-        Elementwise.Run<TV, TrainingInputGradientOperation<TC>, TTail>(length, new TrainingInputGradientOperation<TC>(x + offset, dy + offset, dx + offset, coefficients), streaming);
+        Elementwise.Run<TV, TrainingInputGradientOperation<TC, TG>, TTail>(length, new TrainingInputGradientOperation<TC, TG>(x + offset, dy.At(offset), dx + offset, coefficients), streaming);
 }
