@@ -33,6 +33,15 @@ public static class DataPrecisions
         _ => throw new ArgumentOutOfRangeException(nameof(precision), precision, "not a data precision"),
     };
 
+    /// <summary>Rounds every value in place, as <see cref="Round(float, DataPrecision)"/> does (nothing to do in float32; an empty span is left as it is).</summary>
+    public static void RoundAll(Span<float> values, DataPrecision precision)
+    {
+        if (precision == DataPrecision.Float32)
+            return;
+        foreach (ref float v in values)
+            v = Round(v, precision);
+    }
+
     /// <summary>True when <paramref name="value"/> is a value of the format (NaN and the infinities are).</summary>
     public static bool Holds(float value, DataPrecision precision) =>
         float.IsNaN(value) || BitConverter.SingleToUInt32Bits(Round(value, precision)) == BitConverter.SingleToUInt32Bits(value);

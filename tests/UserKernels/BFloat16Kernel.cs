@@ -41,9 +41,5 @@ public sealed class BFloat16Kernel : IBatchNormKernel
         Store(t.Dx);
     }
 
-    private static void Store(Span<float> output)
-    {
-        foreach (ref float v in output)
-            v = DataPrecisions.Round(v, DataPrecision.BFloat16);
-    }
+    private static void Store(Span<float> output) => DataPrecisions.RoundAll(output, DataPrecision.BFloat16);
 }

@@ -45,11 +45,7 @@ internal static class FaultyPrecisionKernels
         }
 
         /// <summary>How the fault writes a data output in bfloat16: correctly unless overridden.</summary>
-        protected virtual void Store(Span<float> output)
-        {
-            foreach (ref float v in output)
-                v = DataPrecisions.Round(v, DataPrecision.BFloat16);
-        }
+        protected virtual void Store(Span<float> output) => DataPrecisions.RoundAll(output, DataPrecision.BFloat16);
     }
 
     /// <summary>Rounds toward zero (drops the low 16 bits) instead of to nearest: up to a whole bfloat16 ULP off.</summary>

@@ -49,11 +49,5 @@ internal sealed class OptimizedKernel(string name, VectorWidth width, int maxDeg
     }
 
     /// <summary>Rounds a data output to the kernel's format (nothing to do in float32).</summary>
-    private void Store(Span<float> output)
-    {
-        if (precision == DataPrecision.Float32)
-            return;
-        foreach (ref float v in output)
-            v = DataPrecisions.Round(v, precision);
-    }
+    private void Store(Span<float> output) => DataPrecisions.RoundAll(output, precision);
 }

@@ -13,7 +13,7 @@ namespace BatchNorm.Harness.Kernels.OneDnn;
 /// kernel's. A fused ReLU is oneDNN's own (dnnl_fuse_norm_relu); its backward reads the mask from a
 /// workspace its forward wrote, so the adapter writes that workspace with oneDNN's forward run on
 /// the given forwardY itself (mean 0, istd 1: the same signs), and oneDNN's backward then gates by
-/// forwardY &gt; 0 in its own format.
+/// its own mask of forwardY, in its own format.
 /// </summary>
 internal sealed unsafe class OneDnnKernel : IBatchNormKernel
 {
@@ -123,7 +123,8 @@ internal sealed unsafe class OneDnnKernel : IBatchNormKernel
     /// <summary>
     /// The workspace oneDNN's fused-ReLU backward reads, written by its own training forward (global
     /// statistics, mean 0, variance 1 - eps, scale 1, shift 0) run on forwardY: y = forwardY·istd
-    /// with istd within a rounding of 1 keeps every sign, so the mask it stores is forwardY &gt; 0.
+    /// with istd within a rounding of 1 keeps every sign, so the mask it stores is oneDNN's mask of
+    /// forwardY itself (a NaN passes, as in the reference).
     /// </summary>
     private byte[] ReluWorkspace(in TensorShape shape, ReadOnlySpan<float> forwardY)
     {
@@ -146,7 +147,7 @@ internal sealed unsafe class OneDnnKernel : IBatchNormKernel
     private static uint Fused(Activation activation) => activation == Activation.Relu ? FuseNormRelu : 0;
 
     /// <summary>The workspace argument, or none when the primitive has no workspace.</summary>
-    private static OneDnnPrimitive.Argument[] WorkspaceArgument(byte* workspace, int bytes) => bytes == 0 ? [] : [new(ArgWorkspace, (nint)workspace, OneDnnPrimitive.Holds.Workspace)];
+    private static OneDnnPrimitive.Argument[] WorkspaceArgument(byte* workspace, int bytes) => bytes == 0 ? [] : [new(ArgWorkspace, (nint)workspace, Workspace)];
 
     /// <summary>
     /// The primitive for a call, made once per (shape, epsilon, kind, flags) and kept, as a framework
