@@ -33,12 +33,19 @@ internal readonly struct UniformCoefficients(float c0, float c1, float c2, float
 /// Coefficient k of channel c is at table[k*stride + c], and each array is followed by a
 /// wrap-around copy (table[k*stride + C + m] = table[k*stride + m mod C] for m below
 /// <see cref="Passes.Scratch.Wrap"/>), so a vector starting at any phase below C loads its lanes'
-/// coefficients in one load, whatever C is.
+/// coefficients in one load, whatever C is. The four arrays' starts are kept as pointers, so the
+/// loop's address of a coefficient is one add, not a multiply by the stride per load.
 /// </summary>
 internal readonly unsafe struct PeriodicCoefficients(float* table, nint channels, nint stride) : ICoefficients
 {
+    private readonly float* k0 = table;
+    private readonly float* k1 = table + stride;
+    private readonly float* k2 = table + (2 * stride);
+    private readonly float* k3 = table + (3 * stride);
+
     public nint Period => channels;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public TV Get<TV>(int k, nint phase) where TV : struct, IFloatVector<TV> => TV.Load(table + (k * stride) + phase);
+    public TV Get<TV>(int k, nint phase) where TV : struct, IFloatVector<TV> =>
+        TV.Load((k switch { 0 => k0, 1 => k1, 2 => k2, _ => k3 }) + phase);
 }

@@ -52,13 +52,13 @@ internal static unsafe class PassDriver
     private static void WithScratch<TJob>(int c, int partialCount, ref TJob job) where TJob : struct, IScratchUser
     {
         double[] doubles = ArrayPool<double>.Shared.Rent(c + 2 * partialCount);
-        float[] floats = ArrayPool<float>.Shared.Rent(4 * Scratch.Stride(c));
+        float[] floats = ArrayPool<float>.Shared.Rent(Scratch.TableFloats(c));
         try
         {
             fixed (double* d = doubles)
             fixed (float* f = floats)
             {
-                job.Run(new Scratch(d, d + c, d + c + partialCount, f, c));
+                job.Run(new Scratch(d, d + c, d + c + partialCount, Scratch.AlignTable(f), c));
             }
         }
         finally
@@ -76,6 +76,7 @@ internal static unsafe class PassDriver
         public void Run(in Scratch scratch)
         {
             pass.Prepare(scratch);
+            scratch.CompleteWrap();
             var apply = new ApplyBody<TP, TV, TTail>(pass, plan, scratch, streaming);
             ForkJoin.For(plan.Tasks, degreeOfParallelism, apply);
         }
@@ -99,6 +100,7 @@ internal static unsafe class PassDriver
             {
                 Parallel(Phase.Reduce, plan.Tasks, degreeOfParallelism, body);
                 Parallel(Phase.Finalize, (plan.C + FinalizeBlock - 1) / FinalizeBlock, degreeOfParallelism, body);
+                scratch.CompleteWrap();
                 Parallel(Phase.Apply, plan.Tasks, degreeOfParallelism, body);
             }
         }
@@ -267,7 +269,7 @@ internal static unsafe class PassDriver
                     break;
                 case Traversal.Rows:
                     // The chunk's rows are contiguous: one run, whose element i is channel i mod C.
-                    var periodic = new PeriodicCoefficients(scratch.Table, plan.C, Scratch.Stride(plan.C));
+                    var periodic = new PeriodicCoefficients(scratch.Table, plan.C, scratch.TableStride);
                     (long start, long end) = plan.ChunkRange(task);
                     pass.ApplyRun<TV, PeriodicCoefficients, TTail>((nint)(start * plan.C), (nint)((end - start) * plan.C), periodic, streaming);
                     break;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace BatchNorm.Optimized.Passes;
 
 /// <summary>
@@ -10,8 +12,17 @@ internal readonly unsafe struct Scratch(double* centers, double* firstPartials, 
     /// <summary>Wrap-around floats after each coefficient array: one 512-bit vector.</summary>
     public const int Wrap = 16;
 
-    /// <summary>Floats from one coefficient array to the next.</summary>
-    public static int Stride(int c) => c + Wrap;
+    /// <summary>The table's alignment in floats: one 512-bit vector (64 bytes).</summary>
+    public const int Alignment = 16;
+
+    /// <summary>Floats from one coefficient array to the next: C plus the wrap, rounded up to <see cref="Alignment"/> so every array starts aligned.</summary>
+    public static int Stride(int c) => (c + Wrap + Alignment - 1) / Alignment * Alignment;
+
+    /// <summary>Floats to rent for the table: four arrays and room to align the first.</summary>
+    public static int TableFloats(int c) => (4 * Stride(c)) + Alignment - 1;
+
+    /// <summary>The first 64-byte aligned float at or after <paramref name="rented"/>.</summary>
+    public static float* AlignTable(float* rented) => (float*)(((nuint)rented + (Alignment * sizeof(float)) - 1) & ~(nuint)((Alignment * sizeof(float)) - 1));
 
     public readonly double* Centers = centers;
     public readonly double* FirstPartials = firstPartials;
@@ -19,14 +30,24 @@ internal readonly unsafe struct Scratch(double* centers, double* firstPartials, 
     public readonly float* Table = table;
     public readonly int C = c;
 
-    /// <summary>Sets apply coefficient k of channel c (and its wrap-around copies).</summary>
-    public void SetCoefficient(int k, int c, float value)
+    /// <summary><see cref="Stride(int)"/> of <see cref="C"/>, computed once.</summary>
+    public readonly nint TableStride = Stride(c);
+
+    /// <summary>Sets apply coefficient k of channel c; <see cref="CompleteWrap"/> copies it into the wrap-around once every channel is set.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void SetCoefficient(int k, int c, float value) => Table[(k * TableStride) + c] = value;
+
+    /// <summary>Fills each coefficient array's wrap-around copy (table[k*stride + C + m] = table[k*stride + m mod C], m below <see cref="Wrap"/>): after the last channel is set, before a channels-last apply reads the table.</summary>
+    public void CompleteWrap()
     {
-        float* row = Table + ((nint)k * Stride(C));
-        for (int at = c; at < C + Wrap; at += C)
-            row[at] = value;
+        for (int k = 0; k < 4; k++)
+        {
+            float* row = Table + (k * TableStride);
+            for (int m = 0; m < Wrap; m++)
+                row[C + m] = row[m % C];
+        }
     }
 
     /// <summary>Coefficient k of channel c.</summary>
-    public float Coefficient(int k, int c) => Table[((nint)k * Stride(C)) + c];
+    public float Coefficient(int k, int c) => Table[(k * TableStride) + c];
 }
