@@ -61,6 +61,7 @@ internal readonly unsafe struct ReluGated(float* dy, float* forwardY) : IGradien
 internal static unsafe class Normalization
 {
     /// <summary>y[0..length) from x[0..length) with <see cref="NormalizeOperation{TC, TA}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Run<TV, TC, TTail>(float* x, float* y, nint length, in TC coefficients, bool streaming, Activation activation)
         where TV : struct, IFloatVector<TV>
         where TC : struct, ICoefficients

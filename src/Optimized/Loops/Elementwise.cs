@@ -19,12 +19,23 @@ internal unsafe interface IElementwiseOperation
 /// <summary>
 /// The one driver of every element-wise pass: full vectors, then the tail one lane at a time with
 /// the same operation at the <see cref="Scalar"/> width (so a tail element gets bit for bit what a
-/// vector lane would). With <c>streaming</c>, the output's unaligned head is done lane by lane and
-/// the body is stored non-temporally. No operation reads or writes outside [0, n). The run starts
+/// vector lane would). A long run that streams or reads periodic coefficients does its output's
+/// unaligned head lane by lane the same way (<see cref="MinAlignedRun"/>); with <c>streaming</c>
+/// the body is then stored non-temporally. No operation reads or writes outside [0, n). The run starts
 /// at phase 0; the phase (i mod the operation's period) advances with i.
 /// </summary>
 internal static unsafe class Elementwise
 {
+    /// <summary>
+    /// Runs at least this long (in floats) start their vectors at an aligned output when they
+    /// stream (non-temporal stores must be aligned; shorter runs are stored normally, as they would
+    /// leave partial lines in the write-combining buffers) or read periodic coefficients: there an
+    /// unaligned x and y (the usual case: .NET arrays of one size share their misalignment) split
+    /// every load and store across two cache lines beside the four coefficient loads, and
+    /// 64x256x14x14 channels-last inference took 0.61-0.65 ms a thread instead of 0.38.
+    /// </summary>
+    public const int MinAlignedRun = 1024;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TV, TOp, TTail>(nint n, in TOp op, bool streaming)
         where TV : struct, IFloatVector<TV>
@@ -38,13 +49,21 @@ internal static unsafe class Elementwise
         // A period of 0 never wraps: the phase is then unused.
         nint period = local.Period == 0 ? nint.MaxValue : local.Period;
         nint i = 0, phase = 0;
-        // Stryker disable once all : equivalent, which stores are non-temporal changes speed only; both kinds store the same bits.
-        bool streamHere = streaming && TV.Count > 1 && n >= StreamingPolicy.MinRunLength;
-        if (streamHere)
+        // Where the vectors start changes speed only: a head element gets what its lane would. A
+        // planted tail bug (the verifier's zoo) must hit the same elements wherever the output lies,
+        // or its verdicts would depend on the allocator, so only a correct tail lets a periodic run's head move.
+        // Stryker disable once all : equivalent, where the vectors start changes speed only.
+        bool alignHere = TV.Count > 1 && n >= MinAlignedRun && (streaming || (local.Period != 0 && TTail.Runs && TTail.Step == 1));
+        if (alignHere)
         {
             nuint alignment = (nuint)(TV.Count * sizeof(float)) - 1;
             for (; i < n && ((nuint)(output + i) & alignment) != 0; i++, phase = Advance(phase, 1, period))
                 Scalar.Store(output + i, local.Compute<Scalar>(i, phase));
+        }
+
+        // Stryker disable once all : equivalent, which stores are non-temporal changes speed only; both kinds store the same bits.
+        if (streaming && alignHere)
+        {
             for (; i <= n - TV.Count; i += TV.Count, phase = Advance(phase, TV.Count, period))
                 TV.StoreNonTemporal(output + i, local.Compute<TV>(i, phase));
         }

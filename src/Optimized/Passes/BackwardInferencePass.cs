@@ -15,6 +15,8 @@ internal readonly unsafe struct BackwardInferencePass<TG>(
 {
     private readonly TensorShape shape = shape;
 
+    public float* Output => dx;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Prepare(in Scratch scratch) => ChannelParameters.PrepareWithInvStd(this, runningVariance, options.Epsilon, scratch);
 

@@ -17,6 +17,8 @@ internal readonly unsafe struct BackwardTrainingPass<TG>(
 {
     private readonly TensorShape shape = shape;
 
+    public float* Output => dx;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Prepare(in Scratch scratch)
     {

@@ -8,6 +8,8 @@ namespace BatchNorm.Optimized.Passes;
 internal readonly unsafe struct ForwardInferencePass(
     float* x, float* y, float* gamma, float* beta, float* runningMean, float* runningVariance, BatchNormOptions options) : IBatchNormPass, IInvStdPreparation
 {
+    public float* Output => y;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Prepare(in Scratch scratch) => ChannelParameters.PrepareWithInvStd(this, runningVariance, options.Epsilon, scratch);
 

@@ -18,6 +18,8 @@ internal readonly unsafe struct ForwardTrainingPass(
 {
     private readonly TensorShape shape = shape;
 
+    public float* Output => y;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Prepare(in Scratch scratch)
     {

@@ -12,6 +12,9 @@ internal unsafe interface IBatchNormPass
     /// <summary>Every channel, before the data: the reduction's centers and any coefficient known up front.</summary>
     void Prepare(in Scratch scratch);
 
+    /// <summary>The element-wise output (y or dx), whose alignment the coefficient table follows (<see cref="Scratch.Coefficients"/>).</summary>
+    float* Output { get; }
+
     /// <summary>Element-wise over a run starting at offset; <paramref name="streaming"/> stores the output non-temporally.</summary>
     void ApplyRun<TV, TC, TTail>(nint offset, nint length, in TC coefficients, bool streaming)
         where TV : struct, IFloatVector<TV>

@@ -25,7 +25,7 @@ internal static unsafe class PassDriver
     {
         // Stryker disable once all : equivalent, the streaming threshold changes which stores are non-temporal, not what they store.
         var job = new ApplyJob<TP, TV, TTail>(pass, Partition.For(shape), StreamingPolicy.Streams(shape.ElementCount), degreeOfParallelism);
-        WithScratch(shape.C, partialCount: 0, ref job);
+        WithScratch(shape.C, partialCount: 0, pass.Output, ref job);
     }
 
     /// <summary>Runs a pass with a reduction: prepare, reduce every chunk, finalize every channel, apply every chunk.</summary>
@@ -39,7 +39,7 @@ internal static unsafe class PassDriver
         var plan = Partition.For(shape);
         // Stryker disable once all : equivalent, the streaming threshold changes which stores are non-temporal, not what they store.
         var job = new ReduceJob<TP, TV, TW, TTail>(pass, plan, StreamingPolicy.Streams(shape.ElementCount), degreeOfParallelism);
-        WithScratch(shape.C, shape.C * plan.Chunks, ref job);
+        WithScratch(shape.C, shape.C * plan.Chunks, pass.Output, ref job);
     }
 
     /// <summary>What runs once the call's scratch is rented and pinned.</summary>
@@ -49,7 +49,7 @@ internal static unsafe class PassDriver
     }
 
     /// <summary>Rents the O(C) scratch (centers and two sets of partial sums in double, the coefficient table in float), pins it for the job, returns it.</summary>
-    private static void WithScratch<TJob>(int c, int partialCount, ref TJob job) where TJob : struct, IScratchUser
+    private static void WithScratch<TJob>(int c, int partialCount, float* output, ref TJob job) where TJob : struct, IScratchUser
     {
         double[] doubles = ArrayPool<double>.Shared.Rent(c + 2 * partialCount);
         float[] floats = ArrayPool<float>.Shared.Rent(Scratch.TableFloats(c));
@@ -58,7 +58,7 @@ internal static unsafe class PassDriver
             fixed (double* d = doubles)
             fixed (float* f = floats)
             {
-                job.Run(new Scratch(d, d + c, d + c + partialCount, Scratch.AlignTable(f), c));
+                job.Run(new Scratch(d, d + c, d + c + partialCount, Scratch.Coefficients(f, output), c));
             }
         }
         finally
