@@ -4,25 +4,28 @@ namespace BatchNorm.Optimized;
 
 /// <summary>
 /// When outputs are stored non-temporally (bypassing the caches; within such an output, runs
-/// shorter than <see cref="Loops.Elementwise.MinAlignedRun"/> are stored normally). An output that cannot stay in the last-level cache beside its input gains nothing from being
-/// written through it and evicts the input a training step reads twice (the reduction, then the
-/// apply), while one that can stay there is read back from the cache by the next layer (and by
-/// the next call of a benchmark); non-temporal stores pay off only over many whole cache lines.
-/// Which stores are non-temporal changes speed only, never the bits stored.
+/// shorter than <see cref="Loops.Elementwise.MinAlignedRun"/> are stored normally). A call whose
+/// data (the tensors it reads and the one it writes) fits in the last-level cache writes through
+/// it: the output is then read back from the cache (by the next layer, or the next call of a
+/// benchmark), and the inputs a reducing pass reads twice (the reduction, then the apply) stay.
+/// A call whose data does not fit gains nothing from the cache on its output, whose lines would
+/// only evict the inputs. Which stores are non-temporal changes speed only, never the bits stored.
 /// </summary>
 internal static class StreamingPolicy
 {
     /// <summary>
-    /// Outputs at least this large stream: half the last-level cache (Linux sysfs; 32 MiB assumed
-    /// where it cannot be read), kept within 8 to 64 MiB. Measured on an AMD EPYC with 32 MiB of L3,
-    /// 2 threads: at 8 MiB the 12.8 MiB outputs of 8x32x112x112 and 64x256x14x14 streamed and were
-    /// 10-30% slower than through the cache (inference 0.39 against 0.30 ms), while the 25.7 MiB
-    /// outputs of 32x64x56x56 were 20-35% faster streamed (inference 1.07 against 1.46 ms).
+    /// Calls whose data is at least this large stream: the last-level cache (Linux sysfs; 32 MiB
+    /// assumed where it cannot be read), kept within 16 to 128 MiB. Measured on an AMD EPYC with
+    /// 32 MiB of L3, 2 threads, against the earlier rule (outputs of 8 MiB or more): the forward
+    /// passes of 8x32x112x112 and 64x256x14x14 (12.8 MiB in, 12.8 MiB out) were 10-30% slower
+    /// streamed (inference 0.39 against 0.30 ms), those of 32x64x56x56 (25.7 MiB each) 20-35%
+    /// faster streamed (inference 1.07 against 1.46 ms), and the backward of 64x256x14x14
+    /// channels-last (38.4 MiB) 1.13 of oneDNN's time streamed, 1.36 not.
     /// </summary>
-    public static readonly long MinOutputBytes = Math.Clamp(LastLevelCacheBytes() / 2, 8L << 20, 64L << 20);
+    public static readonly long MinDataBytes = Math.Clamp(LastLevelCacheBytes(), 16L << 20, 128L << 20);
 
-    /// <summary>True when an output of this many floats streams.</summary>
-    public static bool Streams(long elements) => elements * sizeof(float) >= MinOutputBytes;
+    /// <summary>True when a call that reads <paramref name="inputTensors"/> tensors of this many floats and writes one streams.</summary>
+    public static bool Streams(long elements, int inputTensors) => (inputTensors + 1) * elements * sizeof(float) >= MinDataBytes;
 
     /// <summary>The largest cache CPU 0 reports in sysfs ("32768K"), or 32 MiB when none can be read.</summary>
     private static long LastLevelCacheBytes()

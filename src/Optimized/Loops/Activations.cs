@@ -30,6 +30,9 @@ internal readonly struct ReluActivation : IActivation
 /// </summary>
 internal interface IGradientSource<TSelf> where TSelf : struct, IGradientSource<TSelf>
 {
+    /// <summary>How many tensors it reads.</summary>
+    static abstract int Tensors { get; }
+
     /// <summary>The same source, starting <paramref name="offset"/> elements further on.</summary>
     TSelf At(nint offset);
 
@@ -40,6 +43,8 @@ internal interface IGradientSource<TSelf> where TSelf : struct, IGradientSource<
 /// <summary>dy as it is.</summary>
 internal readonly unsafe struct Ungated(float* dy) : IGradientSource<Ungated>
 {
+    public static int Tensors => 1;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Ungated At(nint offset) => new(dy + offset);
 
@@ -50,6 +55,8 @@ internal readonly unsafe struct Ungated(float* dy) : IGradientSource<Ungated>
 /// <summary>ReLU's backward from the forward output: 0 where y ≤ 0, else dy (a NaN y passes dy). Exact: it only selects.</summary>
 internal readonly unsafe struct ReluGated(float* dy, float* forwardY) : IGradientSource<ReluGated>
 {
+    public static int Tensors => 2;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReluGated At(nint offset) => new(dy + offset, forwardY + offset);
 

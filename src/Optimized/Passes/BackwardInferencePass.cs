@@ -17,6 +17,8 @@ internal readonly unsafe struct BackwardInferencePass<TG>(
 
     public float* Output => dx;
 
+    public int InputTensors => 1 + TG.Tensors;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Prepare(in Scratch scratch) => ChannelParameters.PrepareWithInvStd(this, runningVariance, options.Epsilon, scratch);
 

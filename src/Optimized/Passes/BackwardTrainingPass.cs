@@ -19,6 +19,8 @@ internal readonly unsafe struct BackwardTrainingPass<TG>(
 
     public float* Output => dx;
 
+    public int InputTensors => 1 + TG.Tensors;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Prepare(in Scratch scratch)
     {

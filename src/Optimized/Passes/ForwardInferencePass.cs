@@ -10,6 +10,8 @@ internal readonly unsafe struct ForwardInferencePass(
 {
     public float* Output => y;
 
+    public int InputTensors => 1;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Prepare(in Scratch scratch) => ChannelParameters.PrepareWithInvStd(this, runningVariance, options.Epsilon, scratch);
 

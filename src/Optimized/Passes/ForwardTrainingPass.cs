@@ -20,6 +20,8 @@ internal readonly unsafe struct ForwardTrainingPass(
 
     public float* Output => y;
 
+    public int InputTensors => 1;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Prepare(in Scratch scratch)
     {

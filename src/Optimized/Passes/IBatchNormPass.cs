@@ -15,6 +15,9 @@ internal unsafe interface IBatchNormPass
     /// <summary>The element-wise output (y or dx), whose alignment the coefficient table follows (<see cref="Scratch.Coefficients"/>).</summary>
     float* Output { get; }
 
+    /// <summary>How many tensors of the data's size the pass reads (x; x and dy; x, dy and the forward's y): with its output, the call's data (<see cref="StreamingPolicy"/>).</summary>
+    int InputTensors { get; }
+
     /// <summary>Element-wise over a run starting at offset; <paramref name="streaming"/> stores the output non-temporally.</summary>
     void ApplyRun<TV, TC, TTail>(nint offset, nint length, in TC coefficients, bool streaming)
         where TV : struct, IFloatVector<TV>

@@ -24,7 +24,7 @@ internal static unsafe class PassDriver
         where TTail : struct, IElementwiseTail
     {
         // Stryker disable once all : equivalent, the streaming threshold changes which stores are non-temporal, not what they store.
-        var job = new ApplyJob<TP, TV, TTail>(pass, Partition.For(shape), StreamingPolicy.Streams(shape.ElementCount), degreeOfParallelism);
+        var job = new ApplyJob<TP, TV, TTail>(pass, Partition.For(shape), StreamingPolicy.Streams(shape.ElementCount, pass.InputTensors), degreeOfParallelism);
         WithScratch(shape.C, partialCount: 0, pass.Output, ref job);
     }
 
@@ -38,7 +38,7 @@ internal static unsafe class PassDriver
     {
         var plan = Partition.For(shape);
         // Stryker disable once all : equivalent, the streaming threshold changes which stores are non-temporal, not what they store.
-        var job = new ReduceJob<TP, TV, TW, TTail>(pass, plan, StreamingPolicy.Streams(shape.ElementCount), degreeOfParallelism);
+        var job = new ReduceJob<TP, TV, TW, TTail>(pass, plan, StreamingPolicy.Streams(shape.ElementCount, pass.InputTensors), degreeOfParallelism);
         WithScratch(shape.C, shape.C * plan.Chunks, pass.Output, ref job);
     }
 
