@@ -3,7 +3,7 @@ using BatchNorm.Optimized.Simd;
 
 namespace BatchNorm.Optimized.Loops;
 
-/// <summary>What <see cref="NormalizeOperation{TC, TA}"/> applies before it stores y: one type per <see cref="Activation"/>, so each compiles to its own loop.</summary>
+/// <summary>What <see cref="NormalizeOperation{TC, TA, TM}"/> applies before it stores y: one type per <see cref="Activation"/>, so each compiles to its own loop.</summary>
 internal interface IActivation
 {
     static abstract TV Apply<TV>(TV value) where TV : struct, IFloatVector<TV>;
@@ -67,16 +67,17 @@ internal readonly unsafe struct ReluGated(float* dy, float* forwardY) : IGradien
 /// <summary>The forward passes' apply step, with the options' activation chosen once per run.</summary>
 internal static unsafe class Normalization
 {
-    /// <summary>y[0..length) from x[0..length) with <see cref="NormalizeOperation{TC, TA}"/>.</summary>
+    /// <summary>y[0..length) from x[0..length) with <see cref="NormalizeOperation{TC, TA, TM}"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Run<TV, TC, TTail>(float* x, float* y, nint length, in TC coefficients, bool streaming, Activation activation)
+    public static void Run<TV, TC, TTail, TM>(float* x, float* y, nint length, in TC coefficients, bool streaming, Activation activation)
         where TV : struct, IFloatVector<TV>
         where TC : struct, ICoefficients
         where TTail : struct, IElementwiseTail
+        where TM : struct, IMeanForm
     {
         if (activation == Activation.Relu)
-            Elementwise.Run<TV, NormalizeOperation<TC, ReluActivation>, TTail>(length, new NormalizeOperation<TC, ReluActivation>(x, y, coefficients), streaming);
+            Elementwise.Run<TV, NormalizeOperation<TC, ReluActivation, TM>, TTail>(length, new NormalizeOperation<TC, ReluActivation, TM>(x, y, coefficients), streaming);
         else
-            Elementwise.Run<TV, NormalizeOperation<TC, NoActivation>, TTail>(length, new NormalizeOperation<TC, NoActivation>(x, y, coefficients), streaming);
+            Elementwise.Run<TV, NormalizeOperation<TC, NoActivation, TM>, TTail>(length, new NormalizeOperation<TC, NoActivation, TM>(x, y, coefficients), streaming);
     }
 }

@@ -88,7 +88,7 @@ internal static unsafe class Elementwise
     }
 }
 
-/// <summary>The coefficient slots of <see cref="NormalizeOperation{TC, TA}"/>.</summary>
+/// <summary>The coefficient slots of <see cref="NormalizeOperation{TC, TA, TM}"/>.</summary>
 internal static class NormalizeSlots
 {
     /// <summary>The mean's leading float (hi).</summary>
@@ -104,14 +104,35 @@ internal static class NormalizeSlots
     public const int Shift = 3;
 }
 
+/// <summary>How <see cref="NormalizeOperation{TC, TA, TM}"/> holds the mean: one type per form, so each compiles to its own loop.</summary>
+internal interface IMeanForm
+{
+    /// <summary>True when the mean has a low part (<see cref="NormalizeSlots.MeanLow"/>) to subtract.</summary>
+    static abstract bool HasLow { get; }
+}
+
+/// <summary>A mean computed in double: the float pair hi + lo.</summary>
+internal readonly struct MeanPair : IMeanForm
+{
+    public static bool HasLow => true;
+}
+
+/// <summary>A mean that is a float already (the running mean): hi alone, its lo is 0 and (x - hi) - 0 is x - hi, so the subtraction is left out.</summary>
+internal readonly struct MeanFloat : IMeanForm
+{
+    public static bool HasLow => false;
+}
+
 /// <summary>
 /// y = activation(((x - hi) - lo) * a + b), coefficients (hi, lo, a, b). The mean is the float pair
 /// hi + lo, so x - mean is formed to within a rounding of its own size even when the mean dwarfs the
-/// spread; the multiply-add rounds once, and ReLU is exact.
+/// spread; the multiply-add rounds once, and ReLU is exact. With <see cref="MeanFloat"/>, lo is
+/// neither loaded nor subtracted.
 /// </summary>
-internal readonly unsafe struct NormalizeOperation<TC, TA>(float* x, float* y, TC coefficients) : IElementwiseOperation
+internal readonly unsafe struct NormalizeOperation<TC, TA, TM>(float* x, float* y, TC coefficients) : IElementwiseOperation
     where TC : struct, ICoefficients
     where TA : struct, IActivation
+    where TM : struct, IMeanForm
 {
     public float* Output => y;
 
@@ -120,7 +141,9 @@ internal readonly unsafe struct NormalizeOperation<TC, TA>(float* x, float* y, T
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TV Compute<TV>(nint i, nint phase) where TV : struct, IFloatVector<TV>
     {
-        TV centered = TV.Subtract(TV.Subtract(TV.Load(x + i), coefficients.Get<TV>(NormalizeSlots.MeanHigh, phase)), coefficients.Get<TV>(NormalizeSlots.MeanLow, phase));
+        TV centered = TV.Subtract(TV.Load(x + i), coefficients.Get<TV>(NormalizeSlots.MeanHigh, phase));
+        if (TM.HasLow)
+            centered = TV.Subtract(centered, coefficients.Get<TV>(NormalizeSlots.MeanLow, phase));
         return TA.Apply(TV.MultiplyAdd(centered, coefficients.Get<TV>(NormalizeSlots.Scale, phase), coefficients.Get<TV>(NormalizeSlots.Shift, phase)));
     }
 }

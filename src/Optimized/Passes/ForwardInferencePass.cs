@@ -4,7 +4,7 @@ using BatchNorm.Optimized.Simd;
 
 namespace BatchNorm.Optimized.Passes;
 
-/// <summary>Inference forward: y = activation((x - running mean) * (gamma * istd) + beta), no reduction.</summary>
+/// <summary>Inference forward: y = activation((x - running mean) * (gamma * istd) + beta), no reduction; the running mean is a float, so its apply has no low part (<see cref="MeanFloat"/>).</summary>
 internal readonly unsafe struct ForwardInferencePass(
     float* x, float* y, float* gamma, float* beta, float* runningMean, float* runningVariance, BatchNormOptions options) : IBatchNormPass, IInvStdPreparation
 {
@@ -19,7 +19,6 @@ internal readonly unsafe struct ForwardInferencePass(
     public void Prepare(int c, double invStd, in Scratch scratch)
     {
         scratch.SetCoefficient(NormalizeSlots.MeanHigh, c, runningMean[c]);
-        scratch.SetCoefficient(NormalizeSlots.MeanLow, c, 0f);
         scratch.SetCoefficient(NormalizeSlots.Scale, c, (float)(ChannelParameters.At(gamma, c, 1.0) * invStd));
         scratch.SetCoefficient(NormalizeSlots.Shift, c, (float)ChannelParameters.At(beta, c, 0.0));
     }
@@ -28,5 +27,5 @@ internal readonly unsafe struct ForwardInferencePass(
         where TV : struct, IFloatVector<TV>
         where TC : struct, ICoefficients
         where TTail : struct, IElementwiseTail =>
-        Normalization.Run<TV, TC, TTail>(x + offset, y + offset, length, coefficients, streaming, options.Activation);
+        Normalization.Run<TV, TC, TTail, MeanFloat>(x + offset, y + offset, length, coefficients, streaming, options.Activation);
 }

@@ -116,5 +116,5 @@ internal readonly unsafe struct ForwardTrainingPass(
         where TV : struct, IFloatVector<TV>
         where TC : struct, ICoefficients
         where TTail : struct, IElementwiseTail =>
-        Normalization.Run<TV, TC, TTail>(x + offset, y + offset, length, coefficients, streaming, options.Activation);
+        Normalization.Run<TV, TC, TTail, MeanPair>(x + offset, y + offset, length, coefficients, streaming, options.Activation);
 }
