@@ -11,6 +11,14 @@ internal enum Traversal
 
     /// <summary>Channels-last (and any S = 1 tensor, whose layouts are the same memory): a task is a range of rows of C channels.</summary>
     Rows,
+
+    /// <summary>
+    /// Channels-first with long runs, without a reduction: a task is a range of elements in memory
+    /// order, cut into runs where a channel ends. With nothing to keep in cache between phases, walking memory in
+    /// order serves the prefetchers best (8x32x112x112 inference, 2 threads: 0.21 ms in channel
+    /// runs, 0.13 for the same loop over halves of the tensor).
+    /// </summary>
+    Elements,
 }
 
 /// <summary>
@@ -50,8 +58,14 @@ internal readonly record struct Partition(Traversal Traversal, int N, int C, int
     /// <summary>True when each channel-runs task holds a whole channel.</summary>
     public bool ChannelPerTask => Traversal == Traversal.ChannelRuns && Chunks == 1;
 
-    /// <summary>Units a chunk range counts: values of a channel, samples, or rows.</summary>
-    public long Units => Traversal == Traversal.SampleRuns ? N : M;
+    /// <summary>Units a chunk range counts: values of a channel, samples, rows, or elements.</summary>
+    public long Units => Traversal switch
+    {
+        Traversal.SampleRuns => N,
+        Traversal.Elements => (long)M * C,
+        Traversal.ChannelRuns or Traversal.Rows => M,
+        _ => throw new InvalidOperationException($"no units for traversal {Traversal}"),
+    };
 
     public static Partition For(in TensorShape shape)
     {
@@ -69,6 +83,22 @@ internal readonly record struct Partition(Traversal Traversal, int N, int C, int
         // of each channel) when that leaves fewer than MinTasks tasks.
         long rowChunks = Math.Max(CeilDiv(total, RowChunkElements), Math.Min(MinTasks, Math.Min(total / MinChunk, m / MinValuesPerPartial)));
         return new Partition(traversal, shape.N, shape.C, shape.S, (int)Math.Clamp(rowChunks, 1, units));
+    }
+
+    /// <summary>
+    /// The partition of a pass without a reduction: where <see cref="For"/> walks channel runs, memory-order
+    /// chunks of about <see cref="RowChunkElements"/> (more, down to <see cref="MinChunk"/>, when
+    /// that leaves fewer than <see cref="MinTasks"/> tasks); otherwise <see cref="For"/>'s partition,
+    /// which walks memory in order already.
+    /// </summary>
+    public static Partition ForApply(in TensorShape shape)
+    {
+        var plan = For(shape);
+        if (plan.Traversal != Traversal.ChannelRuns)
+            return plan;
+        long total = shape.ElementCount;
+        long chunks = Math.Max(CeilDiv(total, RowChunkElements), Math.Min(MinTasks, total / MinChunk));
+        return new Partition(Traversal.Elements, shape.N, shape.C, shape.S, (int)Math.Clamp(chunks, 1, total));
     }
 
     /// <summary>Chunk k's range [start, end) of units.</summary>

@@ -105,5 +105,33 @@ public class PartitionTests
         }
     }
 
+    [Fact]
+    public void WithoutAReductionChannelRunsBecomeMemoryOrderChunksAndTheRestIsUnchanged()
+    {
+        foreach (var shape in Grid())
+        {
+            var reducing = Partition.For(shape);
+            var plan = Partition.ForApply(shape);
+            if (reducing.Traversal != Traversal.ChannelRuns)
+            {
+                Assert.Equal(reducing, plan);
+                continue;
+            }
+
+            long total = shape.ElementCount;
+            string where = $"{shape}: {plan.Traversal} in {plan.Chunks} chunks";
+            Assert.Equal(Traversal.Elements, plan.Traversal);
+            Assert.Equal(total, plan.Units);
+            Assert.Equal(plan.Chunks, plan.Tasks);
+            Assert.Equal(0, plan.ChunkRange(0).Start);
+            Assert.Equal(total, plan.ChunkRange(plan.Chunks - 1).End);
+            for (int k = 1; k < plan.Chunks; k++)
+                Assert.Equal(plan.ChunkRange(k - 1).End, plan.ChunkRange(k).Start);
+            Assert.True(CeilDiv(total, plan.Chunks) <= Partition.RowChunkElements, $"{where}: too large");
+            Assert.True(plan.Chunks == 1 || total / plan.Chunks >= Partition.MinChunk, $"{where}: too small");
+            Assert.True(plan.Tasks >= Math.Min(Partition.MinTasks, total / Partition.MinChunk), $"{where}: cores left idle");
+        }
+    }
+
     private static long CeilDiv(long a, long b) => (a + b - 1) / b;
 }

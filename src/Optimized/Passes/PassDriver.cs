@@ -24,7 +24,7 @@ internal static unsafe class PassDriver
         where TTail : struct, IElementwiseTail
     {
         // Stryker disable once all : equivalent, the streaming threshold changes which stores are non-temporal, not what they store.
-        var job = new ApplyJob<TP, TV, TTail>(pass, Partition.For(shape), StreamingPolicy.Streams(shape.ElementCount, pass.InputTensors), degreeOfParallelism);
+        var job = new ApplyJob<TP, TV, TTail>(pass, Partition.ForApply(shape), StreamingPolicy.Streams(shape.ElementCount, pass.InputTensors), degreeOfParallelism);
         WithScratch(shape.C, partialCount: 0, pass.Output, ref job);
     }
 
@@ -264,6 +264,22 @@ internal static unsafe class PassDriver
                     {
                         for (int c = 0; c < plan.C; c++)
                             pass.ApplyRun<TV, UniformCoefficients, TTail>((nint)(((n * plan.C) + c) * plan.S), plan.S, Uniform(c), streaming);
+                    }
+
+                    break;
+                case Traversal.Elements:
+                    (long from, long to) = plan.ChunkRange(task);
+                    // Element e is value e mod S of row e / S, which is channel (e / S) mod C; the
+                    // divisions once per task, then each run starts a row (and the next channel).
+                    long row = Math.DivRem(from, plan.S, out long inRow);
+                    int channel = (int)(row % plan.C);
+                    while (from < to)
+                    {
+                        long length = Math.Min(plan.S - inRow, to - from);
+                        pass.ApplyRun<TV, UniformCoefficients, TTail>((nint)from, (nint)length, Uniform(channel), streaming);
+                        from += length;
+                        inRow = 0;
+                        channel = channel + 1 == plan.C ? 0 : channel + 1;
                     }
 
                     break;
