@@ -68,29 +68,37 @@ internal readonly unsafe struct ForwardTrainingPass(
     public void FinalizeBlock(int c0, int count, double* sums, double* squares, in Scratch scratch)
     {
         int j = 0;
-        if (Vector.IsHardwareAccelerated && count >= Vector<double>.Count)
+        if (Vector.IsHardwareAccelerated)
         {
-            int vectors = count - (count % Vector<double>.Count);
-            double* means = stackalloc double[vectors], variances = stackalloc double[vectors], invStds = stackalloc double[vectors];
+            double* means = stackalloc double[StatisticsBlock], variances = stackalloc double[StatisticsBlock], invStds = stackalloc double[StatisticsBlock];
             var m = new Vector<double>(shape.M);
             var epsilon = new Vector<double>(options.Epsilon);
-            for (; j < vectors; j += Vector<double>.Count)
+            while (j <= count - Vector<double>.Count)
             {
-                var sum = Vector.Load(sums + j);
-                var difference = (Vector.Load(squares + j) - (sum * sum / m)) / m;
-                // Math.Max(0, v) lane by lane: v where v > 0 or v is NaN, else +0.
-                var variance = Vector.ConditionalSelect(Vector.GreaterThan(difference, Vector<double>.Zero) | ~Vector.Equals(difference, difference), difference, Vector<double>.Zero);
-                Vector.Store(Vector.Load(scratch.Centers + c0 + j) + (sum / m), means + j);
-                Vector.Store(variance, variances + j);
-                Vector.Store(ChannelParameters.InvStd(variance, epsilon), invStds + j);
-            }
+                int block = Math.Min(StatisticsBlock, count - j);
+                block -= block % Vector<double>.Count;
+                for (int k = 0; k < block; k += Vector<double>.Count)
+                {
+                    var sum = Vector.Load(sums + j + k);
+                    var difference = (Vector.Load(squares + j + k) - (sum * sum / m)) / m;
+                    // Math.Max(0, v) lane by lane: v where v > 0 or v is NaN, else +0.
+                    var variance = Vector.ConditionalSelect(Vector.GreaterThan(difference, Vector<double>.Zero) | ~Vector.Equals(difference, difference), difference, Vector<double>.Zero);
+                    Vector.Store(Vector.Load(scratch.Centers + c0 + j + k) + (sum / m), means + k);
+                    Vector.Store(variance, variances + k);
+                    Vector.Store(ChannelParameters.InvStd(variance, epsilon), invStds + k);
+                }
 
-            for (int k = 0; k < vectors; k++)
-                Publish(c0 + k, means[k], variances[k], invStds[k], scratch);
+                for (int k = 0; k < block; k++)
+                    Publish(c0 + j + k, means[k], variances[k], invStds[k], scratch);
+                j += block;
+            }
         }
 
         ChannelParameters.FinalizeEach(this, c0 + j, count - j, sums + j, squares + j, scratch);
     }
+
+    /// <summary>Channels whose statistics <see cref="FinalizeBlock"/> buffers at a time.</summary>
+    private const int StatisticsBlock = 64;
 
     /// <summary>Writes channel c's statistics, running statistics and apply coefficients.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

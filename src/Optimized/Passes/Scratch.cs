@@ -16,7 +16,7 @@ internal readonly unsafe struct Scratch(double* centers, double* firstPartials, 
     /// <summary>The table's alignment in floats: one 512-bit vector (64 bytes).</summary>
     public const int Alignment = 16;
 
-    /// <summary>Floats from one coefficient array to the next: C plus the wrap, rounded up to <see cref="Alignment"/> so every array starts aligned.</summary>
+    /// <summary>Floats from one coefficient array to the next: C plus the wrap, rounded up to <see cref="Alignment"/> so every array starts at the same offset from a 64-byte boundary.</summary>
     public static int Stride(int c) => (c + Wrap + Alignment - 1) / Alignment * Alignment;
 
     /// <summary>Floats to rent for the table: four arrays, room to align the first and room to skew them.</summary>
