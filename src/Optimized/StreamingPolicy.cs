@@ -15,14 +15,15 @@ internal static class StreamingPolicy
 {
     /// <summary>
     /// Calls whose data is at least this large stream: the last-level cache (Linux sysfs; 32 MiB
-    /// assumed where it cannot be read), kept within 16 to 128 MiB. Measured on an AMD EPYC with
+    /// assumed where it cannot be read), kept within 16 to 64 MiB (the bound also caps the tensor the
+    /// streamed-path test has to build and check). Measured on an AMD EPYC with
     /// 32 MiB of L3, 2 threads, against the earlier rule (outputs of 8 MiB or more): the forward
     /// passes of 8x32x112x112 and 64x256x14x14 (12.8 MiB in, 12.8 MiB out) were 10-30% slower
     /// streamed (inference 0.39 against 0.30 ms), those of 32x64x56x56 (25.7 MiB each) 20-35%
     /// faster streamed (inference 1.07 against 1.46 ms), and the backward of 64x256x14x14
     /// channels-last (38.4 MiB) 1.13 of oneDNN's time streamed, 1.36 not.
     /// </summary>
-    public static readonly long MinDataBytes = Math.Clamp(LastLevelCacheBytes(), 16L << 20, 128L << 20);
+    public static readonly long MinDataBytes = Math.Clamp(LastLevelCacheBytes(), 16L << 20, 64L << 20);
 
     /// <summary>True when a call that reads <paramref name="inputTensors"/> tensors of this many floats and writes one streams.</summary>
     public static bool Streams(long elements, int inputTensors) => (inputTensors + 1) * elements * sizeof(float) >= MinDataBytes;
