@@ -3,14 +3,14 @@ using BatchNorm.Harness.Cases;
 
 namespace BatchNorm.Cli;
 
-/// <summary><c>--activation none|relu</c>, shared by the commands that build a suite (verify, export).</summary>
+/// <summary><c>--activation none|relu</c>, shared by the commands that build a suite (verify, export) and bench.</summary>
 internal static class ActivationOption
 {
-    public static Option<string> Create()
+    public static Option<string> Create(string description = "What the kernel fuses after the affine step: none (plain batch norm) or relu (y = max(y, 0); the backward takes the forward's y). relu runs every case fused, named relu/...")
     {
         var option = new Option<string>("--activation")
         {
-            Description = "What the kernel fuses after the affine step: none (plain batch norm) or relu (y = max(y, 0); the backward takes the forward's y). relu runs every case fused, named relu/...",
+            Description = description,
             DefaultValueFactory = _ => Activation.None.Short(),
         };
         option.AcceptOnlyFromAmong([.. Enum.GetValues<Activation>().Select(a => a.Short())]);

@@ -39,6 +39,22 @@ public class BenchAnchorTests
         Assert.Equal((double)fastest["ratio"]!, (double)cell["ratio"]!);
     }
 
+    [Fact]
+    public void ACellSaysItsActivation()
+    {
+        Assert.Equal("none", (string)Cell("--anchor", "none")["activation"]!);
+        Assert.Equal("relu", (string)Cell("--anchor", "none", "--activation", "relu")["activation"]!);
+    }
+
+    [RequiresTorchAndOneDnnFact]
+    public void UnderAFusedReluBothAnchorsAreTimedWithIt()
+    {
+        var cell = Cell("--anchor", "onednn", "--anchor", "pytorch", "--activation", "relu");
+        Assert.Equal("relu", (string)cell["activation"]!);
+        Assert.Equal(2, cell["anchors"]!.AsArray().Count);
+        Assert.All(cell["anchors"]!.AsArray(), a => Assert.True((double)a!["anchor_ms"]! > 0));
+    }
+
     /// <summary>One small cell (dense 64x50, inference forward) as bench's jsonl.</summary>
     private static JsonObject Cell(params string[] anchors)
     {

@@ -64,6 +64,8 @@ public class CliTests
             { ["bench", "--runs", "0"], "--runs 0: must be from 11 to 100000." },
             { ["bench", "--threads", "0"], "--threads 0: must be from 1 to 1024." },
             { ["bench", "--anchor", "no-such-kernel"], "no kernel is named 'no-such-kernel'" },
+            { ["bench", "--kernel", "faulty:tail-skipped", "--activation", "relu", "--anchor", "none"], "--activation relu: kernel faulty:tail-skipped does not fuse it" },
+            { ["bench", "--activation", "gelu"], "Argument 'gelu' not recognized" },
             { ["verify", "--shard", "4/3"], "--shard 4/3: must be K/N with 1 <= K <= N" },
             { ["verify", "--shard", "1,3"], "--shard 1,3: must be K/N" },
             { ["verify", "--shard", "1/2", "--update-baseline"], "--shard 1/2: cannot be combined with --update-baseline" },

@@ -13,7 +13,7 @@ internal interface IBenchAnchor : IDisposable
     string Name { get; }
 
     /// <summary>Readies one cell (warmed up) and returns the timer of one call of it, in seconds.</summary>
-    Func<double> Cell(PassWorkload workload, BenchShape shape, Layout layout, string pass, BatchNormPass batchNormPass);
+    Func<double> Cell(PassWorkload workload, BenchShape shape, Layout layout, string pass, BatchNormPass batchNormPass, Activation activation);
 }
 
 /// <summary>A kernel bnverify runs in process (oneDNN): timed on the very buffers ours uses.</summary>
@@ -21,7 +21,10 @@ internal sealed class KernelAnchor(IBatchNormKernel kernel) : IBenchAnchor
 {
     public string Name => kernel.Name;
 
-    public Func<double> Cell(PassWorkload workload, BenchShape shape, Layout layout, string pass, BatchNormPass batchNormPass)
+    /// <summary>The kernel, which bench asks whether it fuses the activation before anything is timed.</summary>
+    public IBatchNormKernel Kernel => kernel;
+
+    public Func<double> Cell(PassWorkload workload, BenchShape shape, Layout layout, string pass, BatchNormPass batchNormPass, Activation activation)
     {
         var once = Timing.Timer(() => workload.RunWith(kernel, batchNormPass));
         Timing.WarmUp(once);
@@ -34,7 +37,8 @@ internal sealed class KernelAnchor(IBatchNormKernel kernel) : IBenchAnchor
 }
 
 /// <summary>
-/// PyTorch's CPU batch norm (F.batch_norm, autograd for backward) in one helper process,
+/// PyTorch's CPU batch norm (F.batch_norm, autograd for backward; with a ReLU, F.relu after it, as
+/// PyTorch runs the pair unfused) in one helper process,
 /// tools/bench/torch_anchor.py, on tensors of its own with the same shape, layout and threads. Each
 /// round asks for one call and reads back the time PyTorch measured around it, so the pipe's latency
 /// is not in the figure.
@@ -76,10 +80,10 @@ internal sealed class PyTorchAnchor : IBenchAnchor
         return new PyTorchAnchor(process, first);
     }
 
-    public Func<double> Cell(PassWorkload workload, BenchShape shape, Layout layout, string pass, BatchNormPass batchNormPass)
+    public Func<double> Cell(PassWorkload workload, BenchShape shape, Layout layout, string pass, BatchNormPass batchNormPass, Activation activation)
     {
         var s = shape.In(layout);
-        Ask(string.Create(CultureInfo.InvariantCulture, $"cell {s.N} {s.C} {s.S} {layout.Short()} {pass}"), "ready");
+        Ask(string.Create(CultureInfo.InvariantCulture, $"cell {s.N} {s.C} {s.S} {layout.Short()} {pass} {activation.Short()}"), $"ready {activation.Short()}");
         return () => double.Parse(Ask("run", null), NumberStyles.Float, CultureInfo.InvariantCulture);
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using BatchNorm.Cli.Bench;
+using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Kernels;
 using Spectre.Console;
 
@@ -34,22 +35,28 @@ internal static class BenchCommand
             AllowMultipleArgumentsPerToken = true,
         };
         shapes.AcceptOnlyFromAmong([.. BenchShape.Defaults.Select(s => s.Name)]);
+        var activation = ActivationOption.Create("What the timed kernels and anchors fuse after the affine step: none, or relu (oneDNN's fused primitive; PyTorch's F.relu after its batch norm, unfused as PyTorch runs it; the backward takes the forward's y). Cells are named relu/PASS in the table.");
         var passes = new Option<string[]>("--pass") { Description = "Only these passes (repeatable): fwd_train, fwd_infer, backward. Default: all.", AllowMultipleArgumentsPerToken = true };
         passes.AcceptOnlyFromAmong(BenchmarkRunner.Passes);
         var command = new Command("bench", "Time kernels on the benchmark shapes: median ms, effective GB/s, the fraction of a same-size streaming probe, and the median ratio to an anchor timed in the same rounds.")
         {
-            layout, threads, format, runs, kernels, anchor, shapes, passes,
+            layout, threads, format, runs, kernels, anchor, shapes, passes, activation,
         };
         command.SetAction(parse => Run(parse.GetValue(layout)!, parse.GetValue(threads), parse.GetValue(format) == "jsonl", parse.GetValue(runs), parse.GetValue(kernels)!,
-            parse.GetValue(anchor) ?? [], parse.GetValue(shapes) ?? [], parse.GetValue(passes) ?? []));
+            parse.GetValue(anchor) ?? [], parse.GetValue(shapes) ?? [], parse.GetValue(passes) ?? [], ActivationOption.Parse(parse.GetValue(activation)!)));
         return command;
     }
 
-    private static int Run(string layoutName, int threads, bool jsonl, int runs, string[] kernelNames, string[] anchorNames, string[] shapeNames, string[] passNames)
+    private static int Run(string layoutName, int threads, bool jsonl, int runs, string[] kernelNames, string[] anchorNames, string[] shapeNames, string[] passNames, Activation activation)
     {
         // An unknown kernel name throws ArgumentException naming it: exit 2 before anything is timed.
         var kernels = kernelNames.Select(name => KernelCatalog.Create(name, threads)).ToList();
         using var anchors = Anchors(anchorNames, threads);
+        foreach (var kernel in kernels.Concat(anchors.List.OfType<KernelAnchor>().Select(a => a.Kernel)))
+        {
+            if (!kernel.Supports(activation))
+                throw new UsageException($"--activation {activation.Short()}: kernel {kernel.Name} does not fuse it (IBatchNormKernel.Supports is false).");
+        }
 
         Layout[] layouts = layoutName switch
         {
@@ -61,7 +68,7 @@ internal static class BenchCommand
         var shapes = BenchShape.Defaults.Where(s => shapeNames.Length == 0 || shapeNames.Contains(s.Name));
         var passes = BenchmarkRunner.Passes.Where(p => passNames.Length == 0 || passNames.Contains(p));
         var cells = (from kernel in kernels from l in layouts from shape in shapes from pass in passes select (kernel, l, shape, pass)).ToList();
-        var runner = new BenchmarkRunner(threads, runs, anchors.List);
+        var runner = new BenchmarkRunner(threads, runs, anchors.List, activation);
         var console = ConsoleOutput.Create();
         var rows = new List<BenchRow>();
         void MeasureAll(Action<BenchRow> done)

@@ -11,14 +11,14 @@ namespace BatchNorm.Cli.Bench;
 /// <param name="High">The 75th percentile: with <paramref name="Low"/>, the spread.</param>
 internal sealed record AnchorRatio(string Anchor, double AnchorMs, double Ratio, double Low, double High);
 
-/// <summary>One timed cell: a kernel, layout, shape and pass, and its ratio to each anchor timed in the same rounds.</summary>
-internal sealed record BenchRow(string Kernel, string Layout, string Shape, string Pass, double Ms, double Gbps, double Roofline, IReadOnlyList<AnchorRatio> Versus)
+/// <summary>One timed cell: a kernel, layout, shape, pass and activation, and its ratio to each anchor timed in the same rounds.</summary>
+internal sealed record BenchRow(string Kernel, string Layout, string Shape, string Pass, string Activation, double Ms, double Gbps, double Roofline, IReadOnlyList<AnchorRatio> Versus)
 {
     /// <summary>The anchor to beat: the fastest one timed, or null when none was.</summary>
     public AnchorRatio? Best => Versus.MinBy(v => v.AnchorMs);
 
     /// <summary>
-    /// One JSON object: kernel, layout, shape, pass, ms, gbps, roofline; anchor, anchor_ms, ratio,
+    /// One JSON object: kernel, layout, shape, pass, activation (none or relu), ms, gbps, roofline; anchor, anchor_ms, ratio,
     /// ratio_p25, ratio_p75 of the best (fastest) anchor, null when none was timed; and anchors, every
     /// anchor's figures under the same names.
     /// </summary>
@@ -28,6 +28,7 @@ internal sealed record BenchRow(string Kernel, string Layout, string Shape, stri
         ["layout"] = Layout,
         ["shape"] = Shape,
         ["pass"] = Pass,
+        ["activation"] = Activation,
         ["ms"] = Math.Round(Ms, 4),
         ["gbps"] = Math.Round(Gbps, 2),
         ["roofline"] = Math.Round(Roofline, 3),
@@ -46,10 +47,10 @@ internal sealed record BenchRow(string Kernel, string Layout, string Shape, stri
         }).ToArray(),
     });
 
-    /// <summary>The table's cells: kernel to roofline, then for each anchor its ms and ratio (p25-p75).</summary>
+    /// <summary>The table's cells: kernel to roofline (the pass named relu/... under a fused ReLU, as verify names its cases), then for each anchor its ms and ratio (p25-p75).</summary>
     public string[] Cells() =>
     [
-        Kernel, Layout, Shape, Pass, Ms.ToString("0.000", CultureInfo.InvariantCulture), Gbps.ToString("0.0", CultureInfo.InvariantCulture),
+        Kernel, Layout, Shape, Activation == "none" ? Pass : $"{Activation}/{Pass}", Ms.ToString("0.000", CultureInfo.InvariantCulture), Gbps.ToString("0.0", CultureInfo.InvariantCulture),
         Roofline.ToString("0.00", CultureInfo.InvariantCulture),
         .. Versus.SelectMany(v => new[]
         {

@@ -5,7 +5,7 @@ using BatchNorm.Harness.Kernels;
 namespace BatchNorm.Cli.Bench;
 
 /// <summary>Times kernels on the benchmark shapes: fwd_train, fwd_infer and (training) backward.</summary>
-internal sealed class BenchmarkRunner(int threads, int runs, IReadOnlyList<IBenchAnchor> anchors)
+internal sealed class BenchmarkRunner(int threads, int runs, IReadOnlyList<IBenchAnchor> anchors, Activation activation = Activation.None)
 {
     private readonly Dictionary<(int Length, int Inputs), double> probes = [];
 
@@ -16,7 +16,7 @@ internal sealed class BenchmarkRunner(int threads, int runs, IReadOnlyList<IBenc
     {
         var shape = benchShape.In(layout);
         int n = shape.ElementCount;
-        var workload = new PassWorkload(kernel, shape);
+        var workload = new PassWorkload(kernel, shape, activation: activation);
         var batchNormPass = pass switch
         {
             "fwd_train" => BatchNormPass.ForwardTraining,
@@ -29,7 +29,7 @@ internal sealed class BenchmarkRunner(int threads, int runs, IReadOnlyList<IBenc
         Timing.WarmUp(ours);
         var others = anchors.Where(a => a.Name != kernel.Name).ToArray();
         var timers = new List<Func<double>> { ours };
-        timers.AddRange(others.Select(a => a.Cell(workload, benchShape, layout, pass, batchNormPass)));
+        timers.AddRange(others.Select(a => a.Cell(workload, benchShape, layout, pass, batchNormPass, activation)));
         double[][] rounds = Timing.Rounds(timers, runs);
         double seconds = Timing.Median(rounds[0]);
         var versus = others.Select((a, i) =>
@@ -43,6 +43,6 @@ internal sealed class BenchmarkRunner(int threads, int runs, IReadOnlyList<IBenc
         if (!probes.TryGetValue((n, inputs), out double probe))
             probes[(n, inputs)] = probe = StreamingProbe.BytesPerSecond(n, inputs, threads, runs);
         double bytesPerSecond = bytes / seconds;
-        return new BenchRow(kernel.Name, layout.Short(), benchShape.Name, pass, seconds * 1e3, bytesPerSecond / 1e9, bytesPerSecond / probe, versus);
+        return new BenchRow(kernel.Name, layout.Short(), benchShape.Name, pass, activation.Short(), seconds * 1e3, bytesPerSecond / 1e9, bytesPerSecond / probe, versus);
     }
 }

@@ -8,18 +8,21 @@ namespace BatchNorm.Harness.Benchmarks;
 /// them: the workload that benchmarks time and the allocation test repeats. x, dy, gamma and beta
 /// are standard normal draws from a fixed seed; one training forward at construction fills the
 /// batch statistics, which inference then uses as its running statistics and backward as its
-/// saved ones, so every pass runs on realistic values. <see cref="Run"/> allocates nothing.
+/// saved ones, so every pass runs on realistic values. With a fused ReLU the forward passes apply
+/// it and the backward passes take that first forward's y as their forwardY.
+/// <see cref="Run"/> allocates nothing.
 /// </summary>
 internal sealed class PassWorkload
 {
     private readonly IBatchNormKernel kernel;
     private readonly TensorShape shape;
-    private readonly BatchNormOptions options = BatchNormOptions.PyTorch;
+    private readonly BatchNormOptions options;
 
-    public PassWorkload(IBatchNormKernel kernel, in TensorShape shape, int seed = 1)
+    public PassWorkload(IBatchNormKernel kernel, in TensorShape shape, int seed = 1, Activation activation = Activation.None)
     {
         this.kernel = kernel;
         this.shape = shape;
+        options = BatchNormOptions.PyTorch with { Activation = activation };
         int n = shape.ElementCount, c = shape.C;
         var random = new Random(seed);
         (X, Dy, Gamma, Beta) = (Normal(n, random), Normal(n, random), Normal(c, random), Normal(c, random));
@@ -27,7 +30,11 @@ internal sealed class PassWorkload
         (BatchMean, BatchVariance, BatchInvStd, DGamma, DBeta) = (new float[c], new float[c], new float[c], new float[c], new float[c]);
         (RunningMean, RunningVariance) = (new float[c], Enumerable.Repeat(1f, c).ToArray());
         Run(BatchNormPass.ForwardTraining);
+        ForwardY = activation == Activation.Relu ? (float[])Y.Clone() : [];
     }
+
+    /// <summary>The first training forward's y under a fused ReLU (the backward passes' forwardY); empty without one.</summary>
+    public float[] ForwardY { get; }
 
     public float[] X { get; }
 
@@ -93,6 +100,7 @@ internal sealed class PassWorkload
                 {
                     X = X,
                     Dy = Dy,
+                    ForwardY = ForwardY,
                     Gamma = Gamma,
                     SavedMean = BatchMean,
                     SavedInvStd = BatchInvStd,
@@ -106,6 +114,7 @@ internal sealed class PassWorkload
                 {
                     X = X,
                     Dy = Dy,
+                    ForwardY = ForwardY,
                     Gamma = Gamma,
                     RunningMean = BatchMean,
                     RunningVariance = BatchVariance,
