@@ -19,6 +19,9 @@ internal readonly unsafe struct ForwardInferencePass(
     public void Prepare(int c, double invStd, in Scratch scratch)
     {
         scratch.SetCoefficient(NormalizeSlots.MeanHigh, c, runningMean[c]);
+        // Its apply (MeanFloat) never reads the low part; written anyway, so no slot of the table
+        // holds what the pool's array held before.
+        scratch.SetCoefficient(NormalizeSlots.MeanLow, c, 0f);
         scratch.SetCoefficient(NormalizeSlots.Scale, c, (float)(ChannelParameters.At(gamma, c, 1.0) * invStd));
         scratch.SetCoefficient(NormalizeSlots.Shift, c, (float)ChannelParameters.At(beta, c, 0.0));
     }

@@ -265,28 +265,11 @@ internal static unsafe class PassDriver
                     break;
                 case Traversal.SampleRuns:
                     (long first, long last) = plan.ChunkRange(task);
-                    for (long n = first; n < last; n++)
-                    {
-                        for (int c = 0; c < plan.C; c++)
-                            pass.ApplyRun<TV, UniformCoefficients, TTail>((nint)(((n * plan.C) + c) * plan.S), plan.S, Uniform(c), streaming);
-                    }
-
+                    InMemoryOrder(first * plan.C * plan.S, last * plan.C * plan.S);
                     break;
                 case Traversal.Elements:
                     (long from, long to) = plan.ChunkRange(task);
-                    // Element e is value e mod S of row e / S, which is channel (e / S) mod C; the
-                    // divisions once per task, then each run starts a row (and the next channel).
-                    long row = Math.DivRem(from, plan.S, out long inRow);
-                    int channel = (int)(row % plan.C);
-                    while (from < to)
-                    {
-                        long length = Math.Min(plan.S - inRow, to - from);
-                        pass.ApplyRun<TV, UniformCoefficients, TTail>((nint)from, (nint)length, Uniform(channel), streaming);
-                        from += length;
-                        inRow = 0;
-                        channel = channel + 1 == plan.C ? 0 : channel + 1;
-                    }
-
+                    InMemoryOrder(from, to);
                     break;
                 case Traversal.Rows:
                     // The chunk's rows are contiguous: one run, whose element i is channel i mod C.
@@ -304,6 +287,26 @@ internal static unsafe class PassDriver
             // Stryker disable once all : not observable by a test on x86 (see above).
             if (streaming && System.Runtime.Intrinsics.X86.Sse.IsSupported)
                 System.Runtime.Intrinsics.X86.Sse.StoreFence();
+        }
+
+        /// <summary>
+        /// Channels-first elements [from, to) in memory order, one run per row (a channel of a sample)
+        /// or part of one. Element e is value e mod S of row e / S, which is channel (e / S) mod C:
+        /// the divisions once, then each further run starts a row, of the next channel.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void InMemoryOrder(long from, long to)
+        {
+            long row = Math.DivRem(from, plan.S, out long inRow);
+            int channel = (int)(row % plan.C);
+            while (from < to)
+            {
+                long length = Math.Min(plan.S - inRow, to - from);
+                pass.ApplyRun<TV, UniformCoefficients, TTail>((nint)from, (nint)length, Uniform(channel), streaming);
+                from += length;
+                inRow = 0;
+                channel = channel + 1 == plan.C ? 0 : channel + 1;
+            }
         }
 
         private UniformCoefficients Uniform(int c) =>
