@@ -38,6 +38,9 @@ internal interface IGradientSource<TSelf> where TSelf : struct, IGradientSource<
 
     /// <summary>The TV.Count gradients starting at element i.</summary>
     TV Load<TV>(nint i) where TV : struct, IFloatVector<TV>;
+
+    /// <summary>Prefetches the lines of the <paramref name="count"/> gradients starting at element i (every tensor it reads).</summary>
+    void Prefetch(nint i, int count);
 }
 
 /// <summary>dy as it is.</summary>
@@ -50,6 +53,9 @@ internal readonly unsafe struct Ungated(float* dy) : IGradientSource<Ungated>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TV Load<TV>(nint i) where TV : struct, IFloatVector<TV> => TV.Load(dy + i);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Prefetch(nint i, int count) => CacheLines.Prefetch(dy + i, count);
 }
 
 /// <summary>ReLU's backward from the forward output: 0 where y ≤ 0, else dy (a NaN y passes dy). Exact: it only selects.</summary>
@@ -62,6 +68,13 @@ internal readonly unsafe struct ReluGated(float* dy, float* forwardY) : IGradien
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TV Load<TV>(nint i) where TV : struct, IFloatVector<TV> => TV.ZeroWhereClamped(TV.Load(dy + i), TV.Load(forwardY + i));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Prefetch(nint i, int count)
+    {
+        CacheLines.Prefetch(dy + i, count);
+        CacheLines.Prefetch(forwardY + i, count);
+    }
 }
 
 /// <summary>The forward passes' apply step, with the options' activation chosen once per run.</summary>

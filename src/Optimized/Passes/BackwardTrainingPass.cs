@@ -36,10 +36,10 @@ internal readonly unsafe struct BackwardTrainingPass<TG>(
         where TW : struct, IDoubleAccumulator<TW, TV> =>
         Reductions.RowGradients<TV, TW, TG>(x + offset, dy.At(offset), length, center, ref first, ref second);
 
-    public void ReduceRows<TV, TW>(nint offset, int rows, double* centers, double* first, double* second)
+    public void ReduceRows<TV, TW>(nint offset, int rows, double* centers, double* first, double* second, RowsWalk walk)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV> =>
-        Reductions.ColumnGradients<TV, TW, TG>(x + offset, dy.At(offset), shape.C, rows, centers, first, second);
+        Reductions.ColumnGradients<TV, TW, TG>(x + offset, dy.At(offset), shape.C, rows, centers, first, second, walk);
 
     /// <summary><see cref="Finalize"/> for channels [c0, c0 + count), channel by channel.</summary>
     public void FinalizeBlock(int c0, int count, double* sumsDy, double* sumsDyDeviation, in Scratch scratch) =>

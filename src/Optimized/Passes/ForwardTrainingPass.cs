@@ -40,10 +40,10 @@ internal readonly unsafe struct ForwardTrainingPass(
         where TW : struct, IDoubleAccumulator<TW, TV> =>
         Reductions.RowDeviations<TV, TW>(x + offset, length, center, ref first, ref second);
 
-    public void ReduceRows<TV, TW>(nint offset, int rows, double* centers, double* first, double* second)
+    public void ReduceRows<TV, TW>(nint offset, int rows, double* centers, double* first, double* second, RowsWalk walk)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV> =>
-        Reductions.ColumnDeviations<TV, TW>(x + offset, shape.C, rows, centers, first, second);
+        Reductions.ColumnDeviations<TV, TW>(x + offset, shape.C, rows, centers, first, second, walk);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Finalize(int c, double sum, double squares, in Scratch scratch)

@@ -43,8 +43,8 @@ internal unsafe interface IReducingPass : IBatchNormPass
     /// </summary>
     int RowBlock { get; }
 
-    /// <summary>Channels-last: adds consecutive rows (C channels each, from offset) into the per-channel sums.</summary>
-    void ReduceRows<TV, TW>(nint offset, int rows, double* centers, double* first, double* second)
+    /// <summary>Channels-last: adds consecutive rows (C channels each, from offset) into the per-channel sums, in the given walk.</summary>
+    void ReduceRows<TV, TW>(nint offset, int rows, double* centers, double* first, double* second, RowsWalk walk)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>;
 

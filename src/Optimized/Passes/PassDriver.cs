@@ -43,7 +43,10 @@ internal static unsafe class PassDriver
     {
         var plan = Partition.For(shape);
         // Stryker disable once all : equivalent, the streaming threshold changes which stores are non-temporal, not what they store.
-        var job = new ReduceJob<TP, TV, TW, TTail>(pass, plan, StreamingPolicy.Streams(shape.ElementCount, pass.InputTensors), degreeOfParallelism);
+        bool streaming = StreamingPolicy.Streams(shape.ElementCount, pass.InputTensors);
+        // Stryker disable once all : equivalent, every walk gives the same bits (tested walk by walk).
+        var walk = RowsWalkPolicy.For(pass.InputTensors, shape.C, shape.ElementCount);
+        var job = new ReduceJob<TP, TV, TW, TTail>(pass, plan, streaming, walk, degreeOfParallelism);
         WithScratch(shape.C, shape.C * plan.Chunks, pass.Output, ref job);
     }
 
@@ -87,7 +90,7 @@ internal static unsafe class PassDriver
         }
     }
 
-    private readonly struct ReduceJob<TP, TV, TW, TTail>(TP pass, Partition plan, bool streaming, int degreeOfParallelism) : IScratchUser
+    private readonly struct ReduceJob<TP, TV, TW, TTail>(TP pass, Partition plan, bool streaming, RowsWalk walk, int degreeOfParallelism) : IScratchUser
         where TP : struct, IReducingPass
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
@@ -96,7 +99,7 @@ internal static unsafe class PassDriver
         public void Run(in Scratch scratch)
         {
             pass.Prepare(scratch);
-            var body = new Body<TP, TV, TW, TTail>(pass, plan, scratch, new ApplyBody<TP, TV, TTail>(pass, plan, scratch, streaming));
+            var body = new Body<TP, TV, TW, TTail>(pass, plan, walk, scratch, new ApplyBody<TP, TV, TTail>(pass, plan, scratch, streaming));
             if (plan.ChannelPerTask)
             {
                 Parallel(Phase.Whole, plan.C, degreeOfParallelism, body);
@@ -139,7 +142,7 @@ internal static unsafe class PassDriver
     }
 
     /// <summary>The task bodies of every phase of a reducing pass over one partition and scratch.</summary>
-    private readonly struct Body<TP, TV, TW, TTail>(TP pass, Partition plan, Scratch scratch, ApplyBody<TP, TV, TTail> apply)
+    private readonly struct Body<TP, TV, TW, TTail>(TP pass, Partition plan, RowsWalk walk, Scratch scratch, ApplyBody<TP, TV, TTail> apply)
         where TP : struct, IReducingPass
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
@@ -201,7 +204,7 @@ internal static unsafe class PassDriver
             if (plan.Traversal == Traversal.Rows)
             {
                 for (long row = start; row < end; row += pass.RowBlock)
-                    pass.ReduceRows<TV, TW>((nint)(row * plan.C), (int)Math.Min(pass.RowBlock, end - row), scratch.Centers, firsts, seconds);
+                    pass.ReduceRows<TV, TW>((nint)(row * plan.C), (int)Math.Min(pass.RowBlock, end - row), scratch.Centers, firsts, seconds, walk);
                 return;
             }
 

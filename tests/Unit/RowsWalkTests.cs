@@ -1,0 +1,176 @@
+using BatchNorm.Optimized;
+using BatchNorm.Optimized.Loops;
+using BatchNorm.Optimized.Simd;
+using Xunit;
+
+namespace BatchNorm.Tests.Unit;
+
+/// <summary>
+/// The channels-last reduction walks, each against the definition its documentation gives: every
+/// channel's sums run row after row in double, starting from what the accumulators held, bit for
+/// bit the same in every walk and at every width. The kernel tests reach a walk only through the
+/// policy's choice for their shape; these reach every walk with channel counts that leave every
+/// kind of tail (no full vector, a single vector, an odd vector, lanes over) and row counts that
+/// leave panels over.
+/// </summary>
+public unsafe class RowsWalkTests
+{
+    private static readonly int[] Channels = [1, 3, 16, 17, 40, 130];
+    private static readonly int[] RowCounts = [1, 3, 4, 5, 9];
+
+    /// <summary>Every supported width with every walk, by name (the types are internal).</summary>
+    public static TheoryData<string, string> WidthsAndWalks()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var width in VectorWidths.Supported)
+        {
+            foreach (var walk in Enum.GetValues<RowsWalk>())
+                data.Add(width.ToString(), walk.ToString());
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(WidthsAndWalks))]
+    public void DeviationSumsAreEachChannelsRowsAddedInOrder(string widthName, string walkName)
+    {
+        var (width, walk) = (Enum.Parse<VectorWidth>(widthName), Enum.Parse<RowsWalk>(walkName));
+        foreach (int c in Channels)
+        {
+            foreach (int rows in RowCounts)
+            {
+                var (x, _, centers, first, second) = Draw(c, rows, seed: (c * 31) + rows);
+                var (expectedFirst, expectedSecond) = ((double[])first.Clone(), (double[])second.Clone());
+                for (int r = 0; r < rows; r++)
+                {
+                    for (int j = 0; j < c; j++)
+                    {
+                        double d = (double)x[(r * c) + j] - centers[j];
+                        expectedFirst[j] += d;
+                        expectedSecond[j] = Math.FusedMultiplyAdd(d, d, expectedSecond[j]);
+                    }
+                }
+
+                fixed (float* px = x)
+                fixed (double* pc = centers, pf = first, ps = second)
+                {
+                    Deviations(width, px, c, rows, pc, pf, ps, walk);
+                }
+
+                AssertSameBits(expectedFirst, first, $"{width} {walk} C={c} rows={rows} sum");
+                AssertSameBits(expectedSecond, second, $"{width} {walk} C={c} rows={rows} squares");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(WidthsAndWalks))]
+    public void GradientSumsAreEachChannelsRowsAddedInOrder(string widthName, string walkName)
+    {
+        var (width, walk) = (Enum.Parse<VectorWidth>(widthName), Enum.Parse<RowsWalk>(walkName));
+        foreach (int c in Channels)
+        {
+            foreach (int rows in RowCounts)
+            {
+                var (x, dy, centers, first, second) = Draw(c, rows, seed: (c * 37) + rows);
+                var (expectedFirst, expectedSecond) = ((double[])first.Clone(), (double[])second.Clone());
+                for (int r = 0; r < rows; r++)
+                {
+                    for (int j = 0; j < c; j++)
+                    {
+                        double g = dy[(r * c) + j];
+                        expectedFirst[j] += g;
+                        expectedSecond[j] = Math.FusedMultiplyAdd(g, (double)x[(r * c) + j] - centers[j], expectedSecond[j]);
+                    }
+                }
+
+                fixed (float* px = x, pdy = dy)
+                fixed (double* pc = centers, pf = first, ps = second)
+                {
+                    Gradients(width, px, pdy, c, rows, pc, pf, ps, walk);
+                }
+
+                AssertSameBits(expectedFirst, first, $"{width} {walk} C={c} rows={rows} sumDy");
+                AssertSameBits(expectedSecond, second, $"{width} {walk} C={c} rows={rows} sumDyDeviation");
+            }
+        }
+    }
+
+    [Fact]
+    public void NarrowRowsWalkTheColumnsAndWideRowsTheWalkTheirInputsAndSizeCallFor()
+    {
+        long cached = StreamingPolicy.MinDataBytes / 2 / sizeof(float) / 4;
+        long uncached = StreamingPolicy.MinDataBytes / sizeof(float);
+        int wide = RowsWalkPolicy.MinWideRow;
+        Assert.Equal(RowsWalk.Columns, RowsWalkPolicy.For(1, wide - 1, uncached));
+        Assert.Equal(RowsWalk.Columns, RowsWalkPolicy.For(2, wide - 1, uncached));
+        Assert.Equal(RowsWalk.Columns, RowsWalkPolicy.For(1, wide, cached));
+        Assert.Equal(RowsWalk.PrefetchedColumns, RowsWalkPolicy.For(1, wide, uncached));
+        Assert.Equal(RowsWalk.Panels, RowsWalkPolicy.For(2, wide, cached));
+        Assert.Equal(RowsWalk.Panels, RowsWalkPolicy.For(3, wide, cached / 2));
+        Assert.Equal(RowsWalk.Rows, RowsWalkPolicy.For(2, wide, uncached));
+        Assert.Equal(RowsWalk.Rows, RowsWalkPolicy.For(3, wide, uncached));
+    }
+
+    private static (float[] X, float[] Dy, double[] Centers, double[] First, double[] Second) Draw(int c, int rows, int seed)
+    {
+        var random = new Random(seed);
+        float[] Floats(int n) => Enumerable.Range(0, n).Select(_ => (float)((random.NextDouble() * 8) - 3)).ToArray();
+        double[] Doubles(int n) => Enumerable.Range(0, n).Select(_ => (random.NextDouble() * 4) - 2).ToArray();
+
+        // Tensors longer than the block, so a walk that reads a row too many reads values that change its sums.
+        return (Floats((rows + 2) * c), Floats((rows + 2) * c), Doubles(c), Doubles(c), Doubles(c));
+    }
+
+    private static void AssertSameBits(double[] expected, double[] actual, string what)
+    {
+        for (int j = 0; j < expected.Length; j++)
+            Assert.True(BitConverter.DoubleToInt64Bits(expected[j]) == BitConverter.DoubleToInt64Bits(actual[j]), $"{what}, channel {j}: expected {expected[j]:R}, got {actual[j]:R}");
+    }
+
+    private static void Deviations(VectorWidth width, float* x, int c, int rows, double* centers, double* first, double* second, RowsWalk walk)
+    {
+        switch (width)
+        {
+            case VectorWidth.Scalar:
+                Reductions.ColumnDeviations<Scalar, Scalar.Wide>(x, c, rows, centers, first, second, walk);
+                break;
+            case VectorWidth.Bits128:
+                Reductions.ColumnDeviations<V128, V128.Wide>(x, c, rows, centers, first, second, walk);
+                break;
+            case VectorWidth.Bits256:
+                Reductions.ColumnDeviations<V256, V256.Wide>(x, c, rows, centers, first, second, walk);
+                break;
+            case VectorWidth.Bits512:
+                Reductions.ColumnDeviations<V512, V512.Wide>(x, c, rows, centers, first, second, walk);
+                break;
+            case VectorWidth.Auto:
+            default:
+                throw new ArgumentOutOfRangeException(nameof(width), width, "a concrete width");
+        }
+    }
+
+    private static void Gradients(VectorWidth width, float* x, float* dy, int c, int rows, double* centers, double* first, double* second, RowsWalk walk)
+    {
+        var source = new Ungated(dy);
+        switch (width)
+        {
+            case VectorWidth.Scalar:
+                Reductions.ColumnGradients<Scalar, Scalar.Wide, Ungated>(x, source, c, rows, centers, first, second, walk);
+                break;
+            case VectorWidth.Bits128:
+                Reductions.ColumnGradients<V128, V128.Wide, Ungated>(x, source, c, rows, centers, first, second, walk);
+                break;
+            case VectorWidth.Bits256:
+                Reductions.ColumnGradients<V256, V256.Wide, Ungated>(x, source, c, rows, centers, first, second, walk);
+                break;
+            case VectorWidth.Bits512:
+                Reductions.ColumnGradients<V512, V512.Wide, Ungated>(x, source, c, rows, centers, first, second, walk);
+                break;
+            case VectorWidth.Auto:
+            default:
+                throw new ArgumentOutOfRangeException(nameof(width), width, "a concrete width");
+        }
+    }
+}
