@@ -5,8 +5,19 @@ namespace BatchNorm.Cli.Bench;
 /// <summary>Wall times of repeated calls: the median of one action, or two actions interleaved round by round.</summary>
 internal static class Timing
 {
-    /// <summary>Untimed calls each participant makes right before its timed call in a round, so it is timed warm, as in back-to-back layers.</summary>
+    /// <summary>Untimed calls each participant makes right before its timed call in a round, so it is timed warm, as in back-to-back layers (at least this many, and for at least <see cref="WarmMillisecondsPerRound"/>).</summary>
     public const int WarmCallsPerRound = 2;
+
+    /// <summary>
+    /// How long each participant's untimed calls in a round last at least. After the pause between
+    /// participants the machine needs a few milliseconds to come back to speed, whoever runs: one
+    /// thread of the 64x256x14x14 channels-last inference forward took 1.43, 1.26, 1.14, 1.09, 1.07
+    /// ms in the five calls after a 60 ms pause, against 1.0 back to back (AMD EPYC, KVM). A fixed
+    /// count of warm calls gives a participant warm-up in proportion to its own speed, so the faster
+    /// one was timed on a colder machine: with 2 calls, 64x256x14x14 channels-last inference measured
+    /// 0.96-1.03 of PyTorch's time; with 5 ms for every participant, 0.62-0.99.
+    /// </summary>
+    public const double WarmMillisecondsPerRound = 5;
 
     /// <summary>
     /// The pause between participants: longer than OpenMP's threads (oneDNN's, PyTorch's) and the
@@ -17,8 +28,9 @@ internal static class Timing
     public const int QuiesceMilliseconds = 60;
 
     /// <summary>
-    /// Times participants round by round (each in turn: <see cref="WarmCallsPerRound"/> untimed calls,
-    /// one timed, then a pause of <see cref="QuiesceMilliseconds"/>), after they were warmed up, so
+    /// Times participants round by round (each in turn: untimed calls, at least <see cref="WarmCallsPerRound"/>
+    /// of them and for at least <see cref="WarmMillisecondsPerRound"/>, one timed call, then a pause of
+    /// <see cref="QuiesceMilliseconds"/>), after they were warmed up, so
     /// slow and fast periods of a shared machine fall on all alike; returns each round's seconds for
     /// each participant. A participant is a timer of one call.
     /// </summary>
@@ -29,7 +41,8 @@ internal static class Timing
         {
             for (int p = 0; p < participants.Count; p++)
             {
-                for (int w = 0; w < WarmCallsPerRound; w++)
+                long warm = Stopwatch.GetTimestamp();
+                for (int w = 0; w < WarmCallsPerRound || Stopwatch.GetElapsedTime(warm).TotalMilliseconds < WarmMillisecondsPerRound; w++)
                     participants[p]();
                 seconds[p][i] = participants[p]();
                 if (participants.Count > 1)
