@@ -169,7 +169,11 @@ internal static unsafe class PassDriver
                         Finalize(c);
                     break;
                 case Phase.Apply:
-                    apply.Run(task);
+                    // Last chunk first: the reduction has just read the last chunks, whose lines are
+                    // the likeliest still to be in cache (64x256x14x14 channels-last, 2 threads, in one
+                    // process against first-to-last: training forward 1.65 -> 1.49 ms, backward 2.49 -> 2.28;
+                    // 32x64x56x56 channels-last backward 3.68 -> 3.18).
+                    apply.Run(plan.Tasks - 1 - task);
                     break;
                 case Phase.Whole:
                     // A whole channel in one task: its values are still in cache for the apply.
