@@ -31,6 +31,9 @@ internal static class RowsWalkPolicy
     /// </summary>
     public const int MinWideRow = 128;
 
+    /// <summary>True when a partition walks rows of at least <see cref="MinWideRow"/> channels.</summary>
+    public static bool IsWide(in Partition plan) => plan.Traversal == Traversal.Rows && plan.C >= MinWideRow;
+
     /// <summary>
     /// The walk for a reduction over <paramref name="inputTensors"/> tensors of <paramref name="elements"/>
     /// floats with <paramref name="c"/> channels, by a call that also writes one tensor. Measured on an
@@ -54,8 +57,7 @@ internal static class RowsWalkPolicy
     {
         if (c < MinWideRow)
             return RowsWalk.Columns;
-        bool cached = (inputTensors + 1) * elements * sizeof(float) < StreamingPolicy.MinDataBytes / 2;
-        return (inputTensors, cached) switch
+        return (inputTensors, StreamingPolicy.Cached(elements, inputTensors)) switch
         {
             (1, true) => RowsWalk.Columns,
             (1, false) => RowsWalk.PrefetchedColumns,

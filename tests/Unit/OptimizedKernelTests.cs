@@ -222,11 +222,17 @@ public class OptimizedKernelRarePathTests
     [InlineData(Layout.ChannelsLast)]
     public void OutputsLargeEnoughToStreamAreStreamedAndStillAgree(Layout layout)
     {
-        // 2 x 64 x S floats: the smallest tensor a forward pass (x in, y out) stores non-temporally on this machine; a backward reads more, so it streams too.
-        int s = (int)(StreamingPolicy.MinDataBytes / sizeof(float) / 2 / (2 * 64));
-        Assert.True(StreamingPolicy.Streams(2L * 64 * s, inputTensors: 1));
+        // 2 x 128 x S floats: the smallest tensor a forward pass (x in, y out) stores non-temporally on
+        // this machine at any C; a backward reads more, so it streams too. 128 channels make
+        // channels-last rows wide, so the reductions there take their uncached walks (prefetched
+        // columns forward, rows backward).
+        int c = RowsWalkPolicy.MinWideRow;
+        int s = (int)(StreamingPolicy.MinDataBytes / sizeof(float) / 2 / (2 * c));
+        Assert.True(StreamingPolicy.Streams(2L * c * s, inputTensors: 1, wideRows: false));
+        Assert.Equal(RowsWalk.PrefetchedColumns, RowsWalkPolicy.For(1, c, 2L * c * s));
+        Assert.Equal(RowsWalk.Rows, RowsWalkPolicy.For(2, c, 2L * c * s));
         foreach (var pass in KernelCases.AllPasses)
-            KernelCases.AssertPasses(KernelCases.OptimizedAt("optimized"), KernelCases.Case("streamed", 2, 64, s, layout, pass));
+            KernelCases.AssertPasses(KernelCases.OptimizedAt("optimized"), KernelCases.Case("streamed", 2, c, s, layout, pass));
     }
 
     [Theory]

@@ -113,6 +113,22 @@ public unsafe class RowsWalkTests
         Assert.Equal(RowsWalk.Rows, RowsWalkPolicy.For(3, wide, uncached));
     }
 
+    [Fact]
+    public void WideChannelsLastRowsStreamFromHalfTheDataOtherTensorsDo()
+    {
+        // Elements of one tensor for a forward call (two tensors) of exactly half, and of all, the bound.
+        long half = StreamingPolicy.MinDataBytes / 2 / 2 / sizeof(float), full = 2 * half;
+        Assert.False(StreamingPolicy.Streams(half - 16, inputTensors: 1, wideRows: true));
+        Assert.True(StreamingPolicy.Streams(half, inputTensors: 1, wideRows: true));
+        Assert.False(StreamingPolicy.Streams(half, inputTensors: 1, wideRows: false));
+        Assert.False(StreamingPolicy.Streams(full - 16, inputTensors: 1, wideRows: false));
+        Assert.True(StreamingPolicy.Streams(full, inputTensors: 1, wideRows: false));
+        Assert.True(RowsWalkPolicy.IsWide(Partition.For(new TensorShape(4, RowsWalkPolicy.MinWideRow, 3, Layout.ChannelsLast))));
+        Assert.True(RowsWalkPolicy.IsWide(Partition.For(new TensorShape(4, RowsWalkPolicy.MinWideRow, 1, Layout.ChannelsFirst))));
+        Assert.False(RowsWalkPolicy.IsWide(Partition.For(new TensorShape(4, RowsWalkPolicy.MinWideRow - 1, 3, Layout.ChannelsLast))));
+        Assert.False(RowsWalkPolicy.IsWide(Partition.For(new TensorShape(4, RowsWalkPolicy.MinWideRow, 3, Layout.ChannelsFirst))));
+    }
+
     private static (float[] X, float[] Dy, double[] Centers, double[] First, double[] Second) Draw(int c, int rows, int seed)
     {
         var random = new Random(seed);

@@ -28,8 +28,9 @@ internal static unsafe class PassDriver
         where TV : struct, IFloatVector<TV>
         where TTail : struct, IElementwiseTail
     {
+        var plan = Partition.ForApply(shape);
         // Stryker disable once all : equivalent, the streaming threshold changes which stores are non-temporal, not what they store.
-        var job = new ApplyJob<TP, TV, TTail>(pass, Partition.ForApply(shape), StreamingPolicy.Streams(shape.ElementCount, pass.InputTensors), degreeOfParallelism);
+        var job = new ApplyJob<TP, TV, TTail>(pass, plan, StreamingPolicy.Streams(shape.ElementCount, pass.InputTensors, RowsWalkPolicy.IsWide(plan)), degreeOfParallelism);
         WithScratch(shape.C, partialCount: 0, pass.Output, ref job);
     }
 
@@ -43,7 +44,7 @@ internal static unsafe class PassDriver
     {
         var plan = Partition.For(shape);
         // Stryker disable once all : equivalent, the streaming threshold changes which stores are non-temporal, not what they store.
-        bool streaming = StreamingPolicy.Streams(shape.ElementCount, pass.InputTensors);
+        bool streaming = StreamingPolicy.Streams(shape.ElementCount, pass.InputTensors, RowsWalkPolicy.IsWide(plan));
         // Stryker disable once all : equivalent, every walk gives the same bits (tested walk by walk).
         var walk = RowsWalkPolicy.For(pass.InputTensors, shape.C, shape.ElementCount);
         var job = new ReduceJob<TP, TV, TW, TTail>(pass, plan, streaming, walk, degreeOfParallelism);
