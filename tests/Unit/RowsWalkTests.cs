@@ -33,69 +33,29 @@ public unsafe class RowsWalkTests
 
     [Theory]
     [MemberData(nameof(WidthsAndWalks))]
-    public void DeviationSumsAreEachChannelsRowsAddedInOrder(string widthName, string walkName)
-    {
-        var (width, walk) = (Enum.Parse<VectorWidth>(widthName), Enum.Parse<RowsWalk>(walkName));
-        foreach (int c in Channels)
-        {
-            foreach (int rows in RowCounts)
+    public void DeviationSumsAreEachChannelsRowsAddedInOrder(string widthName, string walkName) =>
+        AssertEveryBlockMatches(
+            widthName,
+            walkName,
+            seedBase: 31,
+            ("sum", "squares"),
+            (x, _, center, sum, squares) =>
             {
-                var (x, _, centers, first, second) = Draw(c, rows, seed: (c * 31) + rows);
-                var (expectedFirst, expectedSecond) = ((double[])first.Clone(), (double[])second.Clone());
-                for (int r = 0; r < rows; r++)
-                {
-                    for (int j = 0; j < c; j++)
-                    {
-                        double d = (double)x[(r * c) + j] - centers[j];
-                        expectedFirst[j] += d;
-                        expectedSecond[j] = Math.FusedMultiplyAdd(d, d, expectedSecond[j]);
-                    }
-                }
-
-                fixed (float* px = x)
-                fixed (double* pc = centers, pf = first, ps = second)
-                {
-                    Deviations(width, px, c, rows, pc, pf, ps, walk);
-                }
-
-                AssertSameBits(expectedFirst, first, $"{width} {walk} C={c} rows={rows} sum");
-                AssertSameBits(expectedSecond, second, $"{width} {walk} C={c} rows={rows} squares");
-            }
-        }
-    }
+                double d = x - center;
+                return (sum + d, Math.FusedMultiplyAdd(d, d, squares));
+            },
+            Deviations);
 
     [Theory]
     [MemberData(nameof(WidthsAndWalks))]
-    public void GradientSumsAreEachChannelsRowsAddedInOrder(string widthName, string walkName)
-    {
-        var (width, walk) = (Enum.Parse<VectorWidth>(widthName), Enum.Parse<RowsWalk>(walkName));
-        foreach (int c in Channels)
-        {
-            foreach (int rows in RowCounts)
-            {
-                var (x, dy, centers, first, second) = Draw(c, rows, seed: (c * 37) + rows);
-                var (expectedFirst, expectedSecond) = ((double[])first.Clone(), (double[])second.Clone());
-                for (int r = 0; r < rows; r++)
-                {
-                    for (int j = 0; j < c; j++)
-                    {
-                        double g = dy[(r * c) + j];
-                        expectedFirst[j] += g;
-                        expectedSecond[j] = Math.FusedMultiplyAdd(g, (double)x[(r * c) + j] - centers[j], expectedSecond[j]);
-                    }
-                }
-
-                fixed (float* px = x, pdy = dy)
-                fixed (double* pc = centers, pf = first, ps = second)
-                {
-                    Gradients(width, px, pdy, c, rows, pc, pf, ps, walk);
-                }
-
-                AssertSameBits(expectedFirst, first, $"{width} {walk} C={c} rows={rows} sumDy");
-                AssertSameBits(expectedSecond, second, $"{width} {walk} C={c} rows={rows} sumDyDeviation");
-            }
-        }
-    }
+    public void GradientSumsAreEachChannelsRowsAddedInOrder(string widthName, string walkName) =>
+        AssertEveryBlockMatches(
+            widthName,
+            walkName,
+            seedBase: 37,
+            ("sumDy", "sumDyDeviation"),
+            (x, dy, mean, sumDy, sumDyDeviation) => (sumDy + dy, Math.FusedMultiplyAdd(dy, x - mean, sumDyDeviation)),
+            Gradients);
 
     [Fact]
     public void NarrowRowsWalkTheColumnsAndWideRowsTheWalkTheirInputsAndSizeCallFor()
@@ -129,6 +89,44 @@ public unsafe class RowsWalkTests
         Assert.False(RowsWalkPolicy.IsWide(Partition.For(new TensorShape(4, RowsWalkPolicy.MinWideRow, 3, Layout.ChannelsFirst))));
     }
 
+    /// <summary>One row's step of a channel's two sums, from x, dy (both widened) and the channel's center.</summary>
+    private delegate (double First, double Second) RowStep(double x, double dy, double center, double first, double second);
+
+    /// <summary>A walk's reduction of one block at one width.</summary>
+    private delegate void BlockReduction(VectorWidth width, float* x, float* dy, int c, int rows, double* centers, double* first, double* second, RowsWalk walk);
+
+    /// <summary>
+    /// For every channel count and row count: draws a block, runs the reduction in the walk, and
+    /// checks each channel's two sums bit for bit against the step applied row after row from the
+    /// accumulators' starting values.
+    /// </summary>
+    private static void AssertEveryBlockMatches(string widthName, string walkName, int seedBase, (string First, string Second) names, RowStep step, BlockReduction reduce)
+    {
+        var (width, walk) = (Enum.Parse<VectorWidth>(widthName), Enum.Parse<RowsWalk>(walkName));
+        foreach (int c in Channels)
+        {
+            foreach (int rows in RowCounts)
+            {
+                var (x, dy, centers, first, second) = Draw(c, rows, seed: (c * seedBase) + rows);
+                var (expectedFirst, expectedSecond) = ((double[])first.Clone(), (double[])second.Clone());
+                for (int r = 0; r < rows; r++)
+                {
+                    for (int j = 0; j < c; j++)
+                        (expectedFirst[j], expectedSecond[j]) = step(x[(r * c) + j], dy[(r * c) + j], centers[j], expectedFirst[j], expectedSecond[j]);
+                }
+
+                fixed (float* px = x, pdy = dy)
+                fixed (double* pc = centers, pf = first, ps = second)
+                {
+                    reduce(width, px, pdy, c, rows, pc, pf, ps, walk);
+                }
+
+                AssertSameBits(expectedFirst, first, $"{width} {walk} C={c} rows={rows} {names.First}");
+                AssertSameBits(expectedSecond, second, $"{width} {walk} C={c} rows={rows} {names.Second}");
+            }
+        }
+    }
+
     private static (float[] X, float[] Dy, double[] Centers, double[] First, double[] Second) Draw(int c, int rows, int seed)
     {
         var random = new Random(seed);
@@ -145,7 +143,8 @@ public unsafe class RowsWalkTests
             Assert.True(BitConverter.DoubleToInt64Bits(expected[j]) == BitConverter.DoubleToInt64Bits(actual[j]), $"{what}, channel {j}: expected {expected[j]:R}, got {actual[j]:R}");
     }
 
-    private static void Deviations(VectorWidth width, float* x, int c, int rows, double* centers, double* first, double* second, RowsWalk walk)
+    /// <summary>The deviation sums read x alone; the gradient tensor is there to match <see cref="BlockReduction"/>.</summary>
+    private static void Deviations(VectorWidth width, float* x, float* unusedDy, int c, int rows, double* centers, double* first, double* second, RowsWalk walk)
     {
         switch (width)
         {
