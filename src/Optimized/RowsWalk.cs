@@ -35,8 +35,9 @@ internal static class RowsWalkPolicy
     public static bool IsWide(in Partition plan) => plan.Traversal == Traversal.Rows && plan.C >= MinWideRow;
 
     /// <summary>
-    /// The walk for a reduction over <paramref name="inputTensors"/> tensors of <paramref name="elements"/>
-    /// floats with <paramref name="c"/> channels, by a call that also writes one tensor. Measured on an
+    /// The walk for a reduction over <paramref name="plan"/>'s rows in <paramref name="inputTensors"/>
+    /// tensors, by a call that also writes one tensor (a partition that does not walk rows reduces
+    /// no rows: <see cref="RowsWalk.Columns"/>, unused). Measured on an
     /// AMD EPYC (Zen 4, 2 threads, 32 MiB L3, AVX-512 and AVX2 alike), each walk against the others in
     /// the same process, round by round:
     /// <list type="bullet">
@@ -53,11 +54,11 @@ internal static class RowsWalkPolicy
     /// 0.17 in rows, 0.16 in panels).</item>
     /// </list>
     /// </summary>
-    public static RowsWalk For(int inputTensors, int c, long elements)
+    public static RowsWalk For(in Partition plan, int inputTensors)
     {
-        if (c < MinWideRow)
+        if (!IsWide(plan))
             return RowsWalk.Columns;
-        return (inputTensors, StreamingPolicy.Cached(elements, inputTensors)) switch
+        return (inputTensors, StreamingPolicy.Cached((long)plan.M * plan.C, inputTensors)) switch
         {
             (1, true) => RowsWalk.Columns,
             (1, false) => RowsWalk.PrefetchedColumns,

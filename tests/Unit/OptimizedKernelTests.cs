@@ -229,8 +229,9 @@ public class OptimizedKernelRarePathTests
         int c = RowsWalkPolicy.MinWideRow;
         int s = (int)(StreamingPolicy.MinDataBytes / sizeof(float) / 2 / (2 * c));
         Assert.True(StreamingPolicy.Streams(2L * c * s, inputTensors: 1, wideRows: false));
-        Assert.Equal(RowsWalk.PrefetchedColumns, RowsWalkPolicy.For(1, c, 2L * c * s));
-        Assert.Equal(RowsWalk.Rows, RowsWalkPolicy.For(2, c, 2L * c * s));
+        var rows = Partition.For(new TensorShape(2, c, s, Layout.ChannelsLast));
+        Assert.Equal(RowsWalk.PrefetchedColumns, RowsWalkPolicy.For(rows, inputTensors: 1));
+        Assert.Equal(RowsWalk.Rows, RowsWalkPolicy.For(rows, inputTensors: 2));
         foreach (var pass in KernelCases.AllPasses)
             KernelCases.AssertPasses(KernelCases.OptimizedAt("optimized"), KernelCases.Case("streamed", 2, c, s, layout, pass));
     }

@@ -63,14 +63,20 @@ public unsafe class RowsWalkTests
         long cached = StreamingPolicy.MinDataBytes / 2 / sizeof(float) / 4;
         long uncached = StreamingPolicy.MinDataBytes / sizeof(float);
         int wide = RowsWalkPolicy.MinWideRow;
-        Assert.Equal(RowsWalk.Columns, RowsWalkPolicy.For(1, wide - 1, uncached));
-        Assert.Equal(RowsWalk.Columns, RowsWalkPolicy.For(2, wide - 1, uncached));
-        Assert.Equal(RowsWalk.Columns, RowsWalkPolicy.For(1, wide, cached));
-        Assert.Equal(RowsWalk.PrefetchedColumns, RowsWalkPolicy.For(1, wide, uncached));
-        Assert.Equal(RowsWalk.Panels, RowsWalkPolicy.For(2, wide, cached));
-        Assert.Equal(RowsWalk.Panels, RowsWalkPolicy.For(3, wide, cached / 2));
-        Assert.Equal(RowsWalk.Rows, RowsWalkPolicy.For(2, wide, uncached));
-        Assert.Equal(RowsWalk.Rows, RowsWalkPolicy.For(3, wide, uncached));
+        Assert.Equal(RowsWalk.Columns, RowsWalkPolicy.For(Rows(wide - 1, uncached), 1));
+        Assert.Equal(RowsWalk.Columns, RowsWalkPolicy.For(Rows(wide - 1, uncached), 2));
+        Assert.Equal(RowsWalk.Columns, RowsWalkPolicy.For(Rows(wide, cached), 1));
+        Assert.Equal(RowsWalk.PrefetchedColumns, RowsWalkPolicy.For(Rows(wide, uncached), 1));
+        Assert.Equal(RowsWalk.Panels, RowsWalkPolicy.For(Rows(wide, cached), 2));
+        Assert.Equal(RowsWalk.Panels, RowsWalkPolicy.For(Rows(wide, cached / 2), 3));
+        Assert.Equal(RowsWalk.Rows, RowsWalkPolicy.For(Rows(wide, uncached), 2));
+        Assert.Equal(RowsWalk.Rows, RowsWalkPolicy.For(Rows(wide, uncached), 3));
+
+        // Channels-first rows of one channel's values are not channels-last rows, however many channels.
+        Assert.Equal(RowsWalk.Columns, RowsWalkPolicy.For(Partition.For(new TensorShape(64, wide, 4096, Layout.ChannelsFirst)), 2));
+
+        // The rows partition of about this many elements in rows of c channels.
+        static Partition Rows(int c, long elements) => Partition.For(new TensorShape((int)(elements / c), c, 1, Layout.ChannelsLast));
     }
 
     [Fact]

@@ -46,7 +46,7 @@ internal static unsafe class PassDriver
         // Stryker disable once all : equivalent, the streaming threshold changes which stores are non-temporal, not what they store.
         bool streaming = StreamingPolicy.Streams(shape.ElementCount, pass.InputTensors, RowsWalkPolicy.IsWide(plan));
         // Stryker disable once all : equivalent, every walk gives the same bits (tested walk by walk).
-        var walk = RowsWalkPolicy.For(pass.InputTensors, shape.C, shape.ElementCount);
+        var walk = RowsWalkPolicy.For(plan, pass.InputTensors);
         var job = new ReduceJob<TP, TV, TW, TTail>(pass, plan, streaming, walk, degreeOfParallelism);
         WithScratch(shape.C, shape.C * plan.Chunks, pass.Output, ref job);
     }
