@@ -12,10 +12,11 @@ internal static class CheckCommand
         var directory = new Argument<DirectoryInfo>("DIR") { Description = "A folder 'bnverify export' wrote, with the program's outputs beside each case's inputs." };
         var label = new Option<string>("--kernel") { Description = "The kernel's name in the reports.", DefaultValueFactory = _ => "external" };
         var caseName = new Option<string?>("--case") { Description = "Check only this case (or every case whose name starts with it followed by '/')." };
+        var contract = ContractOption.Create("The contract to hold the outputs to; default: the manifest's (export --contract), else float-pairwise/rounded-centre/folded.");
         var report = new RunReport.Options();
         var command = new Command("check", "Verify the outputs a program wrote into an exported suite. Exit 0: all passed; 1: a case failed (a missing output fails its case); 2: bad usage or no usable manifest.")
         {
-            directory, label, caseName,
+            directory, label, caseName, contract,
         };
         report.AddTo(command);
         command.SetAction(parse =>
@@ -38,7 +39,8 @@ internal static class CheckCommand
             }
 
             string kernel = parse.GetValue(label)!;
-            var results = chosen.Select(i => ExportCheck.Check(root, manifest, manifest.Cases[i], cases[i], kernel) with
+            var declared = parse.GetValue(contract);
+            var results = chosen.Select(i => ExportCheck.Check(root, manifest, manifest.Cases[i], cases[i], kernel, declared) with
             {
                 ReproduceWith = $"{Invocation.Bnverify} check {root} --case {cases[i].Name}",
             }).ToList();

@@ -52,9 +52,10 @@ internal static class CompareCommand
         var junit = new Option<FileInfo?>("--junit") { Description = "Write JUnit XML." };
         var inputs = InputFlags.Select(f => (f.Key, Option: new Option<FileInfo?>(f.Flag) { Description = f.Description })).ToArray();
         var outputs = OutputFlags.Select(f => (f.Key, Option: new Option<FileInfo?>(f.Flag) { Description = f.Description })).ToArray();
+        var contract = ContractOption.Create("How the kernel that produced the outputs computes; default: float-pairwise/rounded-centre/folded.");
         var command = new Command("compare", "Verify batch norm tensors produced elsewhere (.npy) against the reference, with verify's tolerance model and exit codes.")
         {
-            x, layout, mode, pass, convention, eps, momentum, json, junit,
+            x, layout, mode, pass, convention, eps, momentum, contract, json, junit,
         };
         foreach (var option in inputs.Select(i => i.Option).Concat(outputs.Select(o => o.Option)))
             command.Options.Add(option);
@@ -83,6 +84,7 @@ internal static class CompareCommand
                 Options = defaults with { Epsilon = parse.GetValue(eps) ?? defaults.Epsilon, Momentum = parse.GetValue(momentum) ?? defaults.Momentum },
                 Inputs = Paths(parse, inputs).Append(new(BatchNormInput.X, parse.GetValue(x)!.FullName)).ToDictionary(),
                 Outputs = Paths(parse, outputs).ToDictionary(),
+                Contract = parse.GetValue(contract) ?? NumericalContract.Default,
             };
             return Run(run, parse.GetValue(json), parse.GetValue(junit));
         });

@@ -28,9 +28,10 @@ internal static class ExportCommand
             Description = "Training backward without saved statistics: the program computes its own from x (as autograd does) and check admits their float rounding.",
         };
         var shard = RunReport.ShardOption();
+        var contract = ContractOption.Create("Record the contract the program's kernel declares in manifest.json, so check holds it to that contract's bounds.");
         var command = new Command("export", "Write a suite's inputs (.npy) and manifest.json into DIR; a program runs its kernel on them and writes the outputs beside them; 'bnverify check DIR' verifies them.")
         {
-            directory, suite, activation, precision, seed, caseName, ownStatistics, shard,
+            directory, suite, activation, precision, seed, caseName, ownStatistics, shard, contract,
         };
         command.SetAction(parse =>
         {
@@ -43,7 +44,7 @@ internal static class ExportCommand
                 cases = Verifier.Shard(cases, k, n);
             bool own = parse.GetValue(ownStatistics);
             cases = cases.Select(c => own && c.Pass == BatchNormPass.BackwardTraining ? c with { SavedStatisticsFromKernel = true } : c).ToArray();
-            var manifest = new ExportManifest(chosen, parse.GetValue(seed), parse.GetValue(shard), own, cases.Select(ExportManifest.Describe).ToArray());
+            var manifest = new ExportManifest(chosen, parse.GetValue(seed), parse.GetValue(shard), own, cases.Select(ExportManifest.Describe).ToArray()) { Contract = parse.GetValue(contract) };
             string root = parse.GetValue(directory)!.FullName;
             SuiteExport.Write(root, manifest, cases);
             Console.WriteLine($"Exported {cases.Count} cases of suite {parse.GetValue(suite)} to {root}; run your kernel on each case's inputs, then: bnverify check {root}");

@@ -14,7 +14,7 @@ internal static class VerifyCommand
 {
     /// <summary>Everything <c>verify</c> was asked to do.</summary>
     private sealed record VerifyOptions(string? Kernel, FileInfo? KernelAssembly, Suite Suite, Activation Activation, int Seed, string? Case, int Threads,
-        FileInfo? Baseline, bool UpdateBaseline, string? ExpectWidth, RunReport Report)
+        FileInfo? Baseline, bool UpdateBaseline, string? ExpectWidth, NumericalContract? Contract, RunReport Report)
     {
         public string SuiteName => Suite.ToString().ToLowerInvariant();
 
@@ -45,16 +45,17 @@ internal static class VerifyCommand
             Description = "Fail (exit 1) unless the optimized kernel resolves to this width: scalar, 128, 256 or 512. For CI runs that restrict the hardware.",
         };
         expectWidth.AcceptOnlyFromAmong("scalar", "128", "256", "512");
+        var contract = ContractOption.Create("Judge the kernel by this contract instead of the one it declares (IBatchNormKernel.Contract; undeclared: float-pairwise/rounded-centre/folded).");
         var report = new RunReport.Options();
         var command = new Command("verify", "Verify a kernel against the double-precision reference on a battery of cases. Exit 0: all passed; 1: a case failed or was mistrusted; 2: bad usage.")
         {
-            kernel, kernelAssembly, suite, activation, seed, caseName, threads, baseline, update, expectWidth,
+            kernel, kernelAssembly, suite, activation, seed, caseName, threads, baseline, update, expectWidth, contract,
         };
         report.AddTo(command);
         command.SetAction(parse => Run(new VerifyOptions(
             parse.GetValue(kernel), parse.GetValue(kernelAssembly), parse.GetValue(suite) == "full" ? Suite.Full : Suite.Quick,
             ActivationOption.Parse(parse.GetValue(activation)!), parse.GetValue(seed), parse.GetValue(caseName),
-            parse.GetValue(threads), parse.GetValue(baseline), parse.GetValue(update), parse.GetValue(expectWidth),
+            parse.GetValue(threads), parse.GetValue(baseline), parse.GetValue(update), parse.GetValue(expectWidth), parse.GetValue(contract),
             report.Bind(parse, parse.GetValue(suite)!, parse.GetValue(seed)))));
         return command;
     }
@@ -84,7 +85,9 @@ internal static class VerifyCommand
         if (CheckWidth(console, kernel, options) is { } exit)
             return exit;
 
-        var results = RunWithProgress(console, kernel, cases, options.Seed)
+        var contract = options.Contract ?? Contracts.Of(kernel);
+        console.WriteLine($"{kernel.Name} is judged by contract {contract}{(options.Contract is not null ? " (--contract)" : kernel.Contract is null ? " (the default: it declares none)" : " (its declared contract)")}.");
+        var results = RunWithProgress(console, kernel, cases, options.Seed, contract)
             .Select(r => options.KernelAssembly is { } assembly ? r with { ReproduceWith = $"{r.Reproducer} --kernel-assembly {assembly.FullName}" } : r)
             .Select(r => options.UpdateBaseline ? r : r with { Regressions = baseline.Regressions(options.Suite, r) })
             .ToList();
@@ -130,10 +133,10 @@ internal static class VerifyCommand
         return null;
     }
 
-    private static IReadOnlyList<CaseResult> RunWithProgress(IAnsiConsole console, IBatchNormKernel kernel, IReadOnlyList<VerificationCase> cases, int seed)
+    private static IReadOnlyList<CaseResult> RunWithProgress(IAnsiConsole console, IBatchNormKernel kernel, IReadOnlyList<VerificationCase> cases, int seed, NumericalContract contract)
     {
         if (!console.Profile.Capabilities.Interactive)
-            return Verifier.Run(kernel, cases, seed);
+            return Verifier.Run(kernel, cases, seed, contract: contract);
         IReadOnlyList<CaseResult> results = [];
         console.Progress().Start(context =>
         {
@@ -142,7 +145,7 @@ internal static class VerifyCommand
             {
                 task.Description = $"verify {kernel.Name}: {r.Case.Name}";
                 task.Increment(1);
-            });
+            }, contract);
         });
         return results;
     }

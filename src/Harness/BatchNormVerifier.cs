@@ -33,6 +33,9 @@ public static class BatchNormVerifier
     {
         ArgumentNullException.ThrowIfNull(kernel);
         settings ??= new VerificationSettings();
+        var contract = settings.Contract ?? Contracts.Of(kernel);
+        if (contract.Inconsistency is { } problem)
+            throw new ArgumentException($"Contract {contract}: {problem}.", nameof(settings));
         if (!kernel.Supports(settings.Activation))
             throw new ArgumentException($"Activation {settings.Activation}: kernel {kernel.Name} does not fuse it (IBatchNormKernel.Supports is false).", nameof(settings));
         var cases = Verifier.Select(suite, settings.Case, settings.Activation, kernel.Precision);
@@ -45,15 +48,17 @@ public static class BatchNormVerifier
             cases = Verifier.Shard(cases, k, n);
         }
 
-        var results = Verifier.Run(kernel, cases, settings.Seed)
+        var results = Verifier.Run(kernel, cases, settings.Seed, contract: contract)
             .Select(r => r with { ReproduceWith = Reproducer(suite, settings, r.Case.Name) })
             .ToList();
-        return new VerificationReport(kernel.Name, suite, settings.Seed, settings.Shard, results);
+        return new VerificationReport(kernel.Name, suite, settings.Seed, settings.Shard, results, contract);
     }
 
     private static string Reproducer(Suite suite, VerificationSettings settings, string caseName)
     {
         string activation = settings.Activation == Activation.None ? "" : $"Activation = Activation.{settings.Activation}, ";
+        if (settings.Contract is { } contract)
+            activation += $"Contract = NumericalContract.Parse(\"{contract}\"), ";
         return string.Create(CultureInfo.InvariantCulture,
             $"BatchNormVerifier.Verify(kernel, Suite.{suite}, new VerificationSettings {{ {activation}Case = \"{caseName}\", Seed = {settings.Seed} }})");
     }

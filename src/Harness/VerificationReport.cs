@@ -7,9 +7,10 @@ namespace BatchNorm.Harness;
 /// <summary>What <see cref="BatchNormVerifier.Verify"/> found: one outcome per case, and the text <c>bnverify verify</c> prints for them.</summary>
 public sealed class VerificationReport
 {
-    internal VerificationReport(string kernel, Suite suite, int seed, (int K, int N)? shard, IReadOnlyList<CaseResult> results)
+    internal VerificationReport(string kernel, Suite suite, int seed, (int K, int N)? shard, IReadOnlyList<CaseResult> results, NumericalContract contract)
     {
         Kernel = kernel;
+        Contract = contract;
         Shard = shard;
         Suite = suite;
         Seed = seed;
@@ -22,6 +23,9 @@ public sealed class VerificationReport
     public string Kernel { get; }
 
     public Suite Suite { get; }
+
+    /// <summary>The numerical contract every case was judged by.</summary>
+    public NumericalContract Contract { get; }
 
     public int Seed { get; }
 

@@ -13,6 +13,12 @@ public sealed record VerificationSettings
     /// </summary>
     public Activation Activation { get; init; } = Activation.None;
 
+    /// <summary>
+    /// The contract to judge the kernel by instead of the one it declares (<see cref="Kernels.IBatchNormKernel.Contract"/>);
+    /// null to use the kernel's (or <see cref="NumericalContract.Default"/> when it declares none).
+    /// </summary>
+    public NumericalContract? Contract { get; init; }
+
     /// <summary>Only this case, or every case whose name starts with it followed by '/'; null for all.</summary>
     public string? Case { get; init; }
 

@@ -168,7 +168,7 @@ public class OptimizedKernelTests
                 var @case = Case("large-mean", 16, 8, 64, layout, BatchNormPass.ForwardTraining, k => k with { Values = ValueFamily.Uniform, Offset = 1e4, Spread = 1e-2 });
                 var inputs = CaseInputs.Draw(@case, 3);
                 var run = KernelRun.Execute(OptimizedAt(width), @case, inputs);
-                var expected = BatchNorm.Harness.Comparison.ExpectedOutputs.Compute(@case, inputs).Single(o => o.Name == BatchNormOutput.Y);
+                var expected = BatchNorm.Harness.Comparison.ExpectedOutputs.Compute(@case, inputs, BatchNorm.Harness.Kernels.Contracts.Of(OptimizedAt(width))).Single(o => o.Name == BatchNormOutput.Y);
                 float[] y = run.Outputs[BatchNormOutput.Y];
                 for (int i = 0; i < y.Length; i++)
                 {
@@ -247,7 +247,7 @@ public class OptimizedKernelRarePathTests
             inputs.X[@case.Shape.IndexOf(0, 1, 0)] = float.PositiveInfinity;
             inputs.X[@case.Shape.IndexOf(0, 2, 0)] = float.NegativeInfinity;
             var run = KernelRun.Execute(KernelCases.OptimizedAt(width), @case, inputs);
-            var expected = BatchNorm.Harness.Comparison.ExpectedOutputs.Compute(@case, inputs);
+            var expected = BatchNorm.Harness.Comparison.ExpectedOutputs.Compute(@case, inputs, BatchNorm.Harness.Kernels.Contracts.Of(KernelCases.OptimizedAt(width)));
             foreach (var output in expected)
             {
                 var comparison = BatchNorm.Harness.Comparison.OutputComparison.Compare(output, run.Outputs[output.Name], @case.Shape);

@@ -242,7 +242,7 @@ public sealed class PyTorchFixtureTests : IDisposable
     private static ExpectedOutput Expected(PyTorchFixture fixture, BatchNormOutput output)
     {
         var (@case, inputs) = ExternalComparison.Load(fixture.Run);
-        return ExpectedOutputs.Compute(@case, inputs).Single(o => o.Name == output);
+        return ExpectedOutputs.Compute(@case, inputs, fixture.Run.Contract).Single(o => o.Name == output);
     }
 
     /// <summary>The bound each element's residual is held to, fitted on PyTorch's clean output.</summary>

@@ -74,7 +74,7 @@ public class VerifierTests
 
     private static long LargestExpected(CaseResult result, OutputComparison output)
     {
-        var expected = ExpectedOutputs.Compute(result.Case, CaseInputs.Draw(result.Case, result.SuiteSeed)).Single(o => o.Name == output.Output);
+        var expected = ExpectedOutputs.Compute(result.Case, CaseInputs.Draw(result.Case, result.SuiteSeed), result.Contract).Single(o => o.Name == output.Output);
         return Array.IndexOf(expected.Values, expected.Values.Where(double.IsFinite).MaxBy(Math.Abs));
     }
 

@@ -11,30 +11,42 @@ namespace BatchNorm.Harness.Comparison;
 /// of a reduced <see cref="Precision"/> has no model: each element is held to its bound plus half
 /// the format's gap at the kernel's value.
 /// </summary>
+/// <param name="Name">The output.</param>
+/// <param name="Values">The reference's values, in double.</param>
+/// <param name="Bounds">Each element's bound (for y and dx the model's combined bound).</param>
+/// <param name="Model">The structured model of y or dx; null for per-channel outputs and reduced-precision data.</param>
+/// <param name="Precision">The format the kernel stores this output in.</param>
+/// <param name="InfinityMayBeNaN">
+/// True where the contract lets a correct kernel give NaN for an infinite expected value: a Welford
+/// update forms x - mean, which is inf - inf once the running mean is infinite, so its mean (and the
+/// running mean it feeds) of a channel holding an infinity is NaN (docs/tolerances.md, "Contracts").
+/// </param>
 internal sealed record ExpectedOutput(BatchNormOutput Name, double[] Values, double[] Bounds, AffineErrorModel? Model = null,
-    DataPrecision Precision = DataPrecision.Float32)
+    DataPrecision Precision = DataPrecision.Float32, bool InfinityMayBeNaN = false)
 {
     public bool PerChannel => !Name.IsElementwise();
 }
 
 /// <summary>
-/// Runs the reference on a case's float inputs (widened exactly to double) and attaches the
-/// tolerance model's bounds. Exactness rules, where the bound is 0:
-/// a channel whose variance is exactly 0 (M = 1, a constant channel) must give its mean, a zero
-/// variance and y = beta exactly; M = 1 backward gives dx = 0, dgamma = 0, dbeta = dy exactly; a
-/// channel with dy all zero gives dx = 0 and zero parameter gradients exactly; an
-/// <see cref="ValueFamily.ExactPairs"/> case must give its mean and variance exactly.
+/// Runs the reference on a case's float inputs (widened exactly to double) and attaches the bounds
+/// the kernel's numerical contract gives. Exactness rules, where the bound is 0:
+/// a channel whose variance is exactly 0 must give its mean and a zero variance exactly where the
+/// contract makes its mean exact (M = 1, double sums, Welford), and then y = beta exactly when it
+/// applies them centred; M = 1 backward gives dx = 0, dgamma = 0, dbeta = dy exactly; a channel with
+/// dy all zero gives dx = 0 and zero parameter gradients exactly; an <see cref="ValueFamily.ExactPairs"/>
+/// case must give its mean and variance exactly unless the contract is a float Welford (whose updates divide).
 /// </summary>
 internal static class ExpectedOutputs
 {
-    public static IReadOnlyList<ExpectedOutput> Compute(VerificationCase @case, CaseInputs inputs)
+    /// <summary>The expected outputs of <paramref name="case"/> on <paramref name="inputs"/> with the bounds of <paramref name="contract"/>.</summary>
+    public static IReadOnlyList<ExpectedOutput> Compute(VerificationCase @case, CaseInputs inputs, NumericalContract contract)
     {
         var outputs = @case.Pass switch
         {
-            BatchNormPass.ForwardTraining => ForwardTraining(@case, inputs),
-            BatchNormPass.ForwardInference => ForwardInference(@case, inputs),
-            BatchNormPass.BackwardTraining => BackwardTraining(@case, inputs),
-            BatchNormPass.BackwardInference => BackwardInference(@case, inputs),
+            BatchNormPass.ForwardTraining => ForwardTraining(@case, inputs, contract),
+            BatchNormPass.ForwardInference => ForwardInference(@case, inputs, contract),
+            BatchNormPass.BackwardTraining => BackwardTraining(@case, inputs, contract),
+            BatchNormPass.BackwardInference => BackwardInference(@case, inputs, contract),
             _ => throw new ArgumentOutOfRangeException(nameof(@case), @case.Pass, "not a batch norm pass"),
         };
         return @case.Precision == DataPrecision.Float32 ? outputs : outputs.Select(o => Stored(o, @case.Precision)).ToArray();
@@ -52,10 +64,15 @@ internal static class ExpectedOutputs
     private static ExpectedOutput Stored(ExpectedOutput output, DataPrecision precision) =>
         output.PerChannel ? output : output with { Model = null, Precision = precision };
 
-    /// <summary>The batch statistics of x in double, and how far a float kernel's may be from them.</summary>
-    private sealed record Statistics(double[] Mean, double[] Variance, double[] InvStd, double[] MeanBound, double[] VarianceBound, double[] InvStdBound);
+    /// <summary>
+    /// The batch statistics of x in double, and how far a kernel's may be from them under its contract:
+    /// the mean it returns (MeanBound) and the centre it subtracts (CentreBound), the variance, istd;
+    /// ExactMean where the contract makes a zero-variance channel's mean exact.
+    /// </summary>
+    private sealed record Statistics(double[] Mean, double[] Variance, double[] InvStd, double[] MeanBound, double[] CentreBound, double[] VarianceBound, double[] InvStdBound,
+        bool[] ExactMean);
 
-    private static Statistics BatchStatistics(in TensorShape shape, BatchNormOptions options, double[] x, bool exactStatistics)
+    private static Statistics BatchStatistics(in TensorShape shape, BatchNormOptions options, double[] x, bool exactStatistics, NumericalContract contract)
     {
         int c = shape.C;
         double[] mean = new double[c], variance = new double[c], invStd = new double[c];
@@ -67,21 +84,35 @@ internal static class ExpectedOutputs
             BatchVariance = variance,
             BatchInvStd = invStd,
         });
-        double[] meanBound = new double[c], varBound = new double[c], invStdBound = new double[c];
+        // Exact-pairs data makes every float sum exact in any order, and the statistics floats; a float Welford update divides, so not there.
+        bool exactByConstruction = exactStatistics && !(contract.Statistics == StatisticsForm.Welford && contract.Sums != Accumulation.Double);
+        double[] meanBound = new double[c], centreBound = new double[c], varBound = new double[c], invStdBound = new double[c];
+        bool[] exactMean = new bool[c];
         for (int ch = 0; ch < c; ch++)
         {
-            double meanAbs = shape.ChannelOffsets(ch).Average(i => Math.Abs(x[i]));
-            bool exact = variance[ch] == 0 || exactStatistics;
-            double sound = ToleranceModel.Mean(shape.M, mean[ch], meanAbs);
-            meanBound[ch] = exact ? 0 : sound;
-            varBound[ch] = exact ? 0 : ToleranceModel.Variance(shape.M, variance[ch], sound);
+            double meanAbs = 0, maxAbs = 0, min = double.PositiveInfinity, max = double.NegativeInfinity;
+            foreach (int i in shape.ChannelOffsets(ch))
+            {
+                meanAbs += Math.Abs(x[i]);
+                maxAbs = Math.Max(maxAbs, Math.Abs(x[i]));
+                min = Math.Min(min, x[i]);
+                max = Math.Max(max, x[i]);
+            }
+
+            var data = new ToleranceModel.ChannelData(shape.M, mean[ch], variance[ch], meanAbs / shape.M, maxAbs, max - min);
+            var bound = ToleranceModel.Mean(contract, data);
+            exactMean[ch] = bound.Exact;
+            bool exact = bound.Exact || exactByConstruction;
+            meanBound[ch] = exact ? 0 : bound.Output;
+            centreBound[ch] = exact ? 0 : bound.Centre;
+            varBound[ch] = exact ? 0 : ToleranceModel.Variance(contract, data, bound);
             invStdBound[ch] = ToleranceModel.InvStd(invStd[ch], variance[ch], options.Epsilon, varBound[ch]);
         }
 
-        return new Statistics(mean, variance, invStd, meanBound, varBound, invStdBound);
+        return new Statistics(mean, variance, invStd, meanBound, centreBound, varBound, invStdBound, exactMean);
     }
 
-    private static IReadOnlyList<ExpectedOutput> ForwardTraining(VerificationCase @case, CaseInputs inputs)
+    private static IReadOnlyList<ExpectedOutput> ForwardTraining(VerificationCase @case, CaseInputs inputs, NumericalContract contract)
     {
         var shape = @case.Shape;
         var options = @case.Options;
@@ -89,7 +120,7 @@ internal static class ExpectedOutputs
         double[] x = Widen(inputs.X), gamma = Widen(inputs.Gamma), beta = Widen(inputs.Beta);
         double[] y = new double[x.Length];
         double[] runMean = Widen(inputs.RunningMean), runVar = Widen(inputs.RunningVariance);
-        var stats = BatchStatistics(shape, options, x, @case.Values == ValueFamily.ExactPairs);
+        var stats = BatchStatistics(shape, options, x, @case.Values == ValueFamily.ExactPairs, contract);
         ReferenceBatchNorm.ForwardTraining(shape, options with { Activation = Activation.None }, new ForwardTrainingTensors<double>
         {
             X = x,
@@ -103,10 +134,10 @@ internal static class ExpectedOutputs
             RunningVariance = @case.WithRunningStats ? runVar : [],
         });
 
-        var model = StructuredBounds.Y(shape, x, y,
+        var model = StructuredBounds.Y(shape, x, y, contract.Apply,
             ch => new StructuredBounds.YChannel(ChannelParameter.ScaleAt<double>(gamma, ch), ChannelParameter.ShiftAt<double>(beta, ch), stats.Mean[ch], stats.InvStd[ch],
-                stats.MeanBound[ch], stats.InvStdBound[ch] / stats.InvStd[ch]),
-            ch => stats.Variance[ch] == 0);
+                stats.CentreBound[ch], stats.InvStdBound[ch] / stats.InvStd[ch]),
+            ch => stats.ExactMean[ch]);
         (y, model) = Activate(options.Activation, shape, y, model);
         double[] runMeanBound = new double[c], runVarBound = new double[c];
         double w = RunningStatsRule.BatchWeight(options.Convention, options.Momentum);
@@ -119,16 +150,17 @@ internal static class ExpectedOutputs
 
         if (@case.Values == ValueFamily.ExactPairs)
             RequireFloats(stats.Mean, stats.Variance);
+        bool welford = contract.Statistics == StatisticsForm.Welford;
         var outputs = new List<ExpectedOutput>
         {
             Elementwise(BatchNormOutput.Y, shape, y, model),
-            new(BatchNormOutput.BatchMean, stats.Mean, stats.MeanBound),
+            new(BatchNormOutput.BatchMean, stats.Mean, stats.MeanBound, InfinityMayBeNaN: welford),
             new(BatchNormOutput.BatchVariance, stats.Variance, stats.VarianceBound),
             new(BatchNormOutput.BatchInvStd, stats.InvStd, stats.InvStdBound),
         };
         if (@case.WithRunningStats)
         {
-            outputs.Add(new(BatchNormOutput.RunningMean, runMean, runMeanBound));
+            outputs.Add(new(BatchNormOutput.RunningMean, runMean, runMeanBound, InfinityMayBeNaN: welford));
             outputs.Add(new(BatchNormOutput.RunningVariance, runVar, runVarBound));
         }
 
@@ -138,7 +170,7 @@ internal static class ExpectedOutputs
     /// <summary>istd from an exact running variance: add, sqrt, divide, each rounding once (a relative bound of 3u).</summary>
     private static readonly double InferenceInvStdBound = 3 * ToleranceModel.U;
 
-    private static IReadOnlyList<ExpectedOutput> ForwardInference(VerificationCase @case, CaseInputs inputs)
+    private static IReadOnlyList<ExpectedOutput> ForwardInference(VerificationCase @case, CaseInputs inputs, NumericalContract contract)
     {
         var shape = @case.Shape;
         double[] x = Widen(inputs.X), gamma = Widen(inputs.Gamma), beta = Widen(inputs.Beta), y = new double[x.Length];
@@ -151,7 +183,7 @@ internal static class ExpectedOutputs
             RunningVariance = Widen(inputs.RunningVariance),
             Y = y,
         });
-        var model = StructuredBounds.Y(shape, x, y,
+        var model = StructuredBounds.Y(shape, x, y, contract.Apply,
             ch => new StructuredBounds.YChannel(ChannelParameter.ScaleAt<double>(gamma, ch), ChannelParameter.ShiftAt<double>(beta, ch), inputs.RunningMean[ch],
                 ReferenceBatchNorm.InvStd(inputs.RunningVariance[ch], @case.Options.Epsilon), CentreBound: 0, InferenceInvStdBound),
             _ => false);
@@ -159,7 +191,7 @@ internal static class ExpectedOutputs
         return [Elementwise(BatchNormOutput.Y, shape, y, model)];
     }
 
-    private static IReadOnlyList<ExpectedOutput> BackwardTraining(VerificationCase @case, CaseInputs inputs)
+    private static IReadOnlyList<ExpectedOutput> BackwardTraining(VerificationCase @case, CaseInputs inputs, NumericalContract contract)
     {
         var shape = @case.Shape;
         int c = shape.C;
@@ -168,7 +200,7 @@ internal static class ExpectedOutputs
         if (@case.SavedStatisticsFromKernel)
         {
             // The kernel's own saved statistics are unknown: use exact ones and admit its rounding.
-            var stats = BatchStatistics(shape, @case.Options, x, exactStatistics: false);
+            var stats = BatchStatistics(shape, @case.Options, x, exactStatistics: false, contract);
             (mean, invStd, meanBound) = (stats.Mean, stats.InvStd, stats.MeanBound);
             invStdRelative = stats.InvStd.Select((v, ch) => stats.InvStdBound[ch] / v).ToArray();
         }
@@ -189,15 +221,15 @@ internal static class ExpectedOutputs
             DGamma = dgamma,
             DBeta = dbeta,
         });
-        var (dgammaBound, dbetaBound, exact) = ParameterGradientBounds(shape, x, dy, dgamma, dbeta, mean, invStd, meanBound, invStdRelative, termRoundings: 3, training: true);
-        var model = StructuredBounds.TrainingDx(shape, x, dy, dx,
+        var (dgammaBound, dbetaBound, exact) = ParameterGradientBounds(contract, shape, x, dy, dgamma, dbeta, mean, invStd, meanBound, invStdRelative, termRoundings: 3, training: true);
+        var model = StructuredBounds.TrainingDx(shape, x, dy, dx, contract.Apply,
             ch => new StructuredBounds.DxChannel(ChannelParameter.ScaleAt<double>(gamma, ch), mean[ch], invStd[ch], dbeta[ch], dgamma[ch], dbetaBound[ch], dgammaBound[ch],
                 meanBound[ch], invStdRelative[ch]),
             ch => exact[ch]);
         return [Elementwise(BatchNormOutput.Dx, shape, dx, model), new(BatchNormOutput.DGamma, dgamma, dgammaBound), new(BatchNormOutput.DBeta, dbeta, dbetaBound)];
     }
 
-    private static IReadOnlyList<ExpectedOutput> BackwardInference(VerificationCase @case, CaseInputs inputs)
+    private static IReadOnlyList<ExpectedOutput> BackwardInference(VerificationCase @case, CaseInputs inputs, NumericalContract contract)
     {
         var shape = @case.Shape;
         int c = shape.C;
@@ -215,7 +247,7 @@ internal static class ExpectedOutputs
             DBeta = dbeta,
         });
         double[] invStd = Array.ConvertAll(inputs.RunningVariance, v => ReferenceBatchNorm.InvStd(v, @case.Options.Epsilon));
-        var (dgammaBound, dbetaBound, exact) = ParameterGradientBounds(shape, x, dy, dgamma, dbeta, mean, invStd, new double[c], new double[c], termRoundings: 5, training: false);
+        var (dgammaBound, dbetaBound, exact) = ParameterGradientBounds(contract, shape, x, dy, dgamma, dbeta, mean, invStd, new double[c], new double[c], termRoundings: 5, training: false);
         var model = StructuredBounds.InferenceDx(shape, dy, dx, ch => ChannelParameter.ScaleAt<double>(gamma, ch), ch => invStd[ch], ch => exact[ch]);
         return [Elementwise(BatchNormOutput.Dx, shape, dx, model), new(BatchNormOutput.DGamma, dgamma, dgammaBound), new(BatchNormOutput.DBeta, dbeta, dbetaBound)];
     }
@@ -226,7 +258,7 @@ internal static class ExpectedOutputs
     /// relative), its xhat' = xhat (1+ρ) - E_m istd (1+ρ) moves dgamma by ρ|dgamma| + istd (1+ρ) E_m |dbeta|
     /// and the sum's terms by the same factors.
     /// </summary>
-    private static (double[] DGamma, double[] DBeta, bool[] Exact) ParameterGradientBounds(in TensorShape shape, double[] x, double[] dy, double[] dgamma, double[] dbeta,
+    private static (double[] DGamma, double[] DBeta, bool[] Exact) ParameterGradientBounds(NumericalContract contract, in TensorShape shape, double[] x, double[] dy, double[] dgamma, double[] dbeta,
         double[] mean, double[] invStd, double[] meanBound, double[] invStdRelative, int termRoundings, bool training)
     {
         int c = shape.C;
@@ -244,10 +276,10 @@ internal static class ExpectedOutputs
 
             double rho = invStdRelative[ch], em = meanBound[ch];
             exact[ch] = sumAbsDy == 0 || (training && m == 1);
-            dbetaBound[ch] = exact[ch] ? 0 : ToleranceModel.DBeta(m, sumAbsDy, dbeta[ch]);
+            dbetaBound[ch] = exact[ch] ? 0 : ToleranceModel.DBeta(contract, m, sumAbsDy, dbeta[ch]);
             double terms = (1 + rho) * (sumAbsDyXhat + (invStd[ch] * em * sumAbsDy));
             dgammaBound[ch] = exact[ch] ? 0
-                : ToleranceModel.DGamma(m, terms, dgamma[ch], termRoundings) + (rho * Math.Abs(dgamma[ch])) + (invStd[ch] * (1 + rho) * em * Math.Abs(dbeta[ch]));
+                : ToleranceModel.DGamma(contract, m, terms, dgamma[ch], termRoundings) + (rho * Math.Abs(dgamma[ch])) + (invStd[ch] * (1 + rho) * em * Math.Abs(dbeta[ch]));
         }
 
         return (dgammaBound, dbetaBound, exact);

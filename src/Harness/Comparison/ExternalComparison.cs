@@ -18,6 +18,9 @@ internal sealed record ExternalRun
 
     /// <summary>Output .npy paths to check; any of the pass's outputs.</summary>
     public required IReadOnlyDictionary<BatchNormOutput, string> Outputs { get; init; }
+
+    /// <summary>The contract the producing kernel declares (<c>compare --contract</c>); default <see cref="NumericalContract.Default"/>.</summary>
+    public NumericalContract Contract { get; init; } = NumericalContract.Default;
 }
 
 /// <summary>
@@ -41,7 +44,7 @@ internal static class ExternalComparison
         }
 
         var comparisons = new List<OutputComparison>();
-        foreach (var expected in ExpectedOutputs.Compute(@case, inputs))
+        foreach (var expected in ExpectedOutputs.Compute(@case, inputs, run.Contract))
         {
             if (Read(run.Outputs, expected.Name) is not { } actual)
                 continue;
@@ -51,7 +54,7 @@ internal static class ExternalComparison
 
         if (comparisons.Count == 0)
             throw new InvalidDataException($"no output to check: give at least one of the {run.Pass} outputs.");
-        return new CaseResult { Case = @case, Kernel = "external", SuiteSeed = 0, Outputs = comparisons };
+        return new CaseResult { Case = @case, Kernel = "external", SuiteSeed = 0, Contract = run.Contract, Outputs = comparisons };
     }
 
     /// <summary>The case and inputs the given files describe, as the reference will see them.</summary>

@@ -70,7 +70,8 @@ internal sealed record OutputComparison
 
     /// <summary>
     /// Compares actual with expected. Where the expected value, rounded to float, is NaN or
-    /// infinite, the actual value must be the same (NaN for NaN, the same infinity); otherwise it
+    /// infinite, the actual value must be the same (NaN for NaN, the same infinity, or NaN where
+    /// <see cref="ExpectedOutput.InfinityMayBeNaN"/>); otherwise it
     /// must be finite. Finite elements are then held to the structured model when the output has
     /// one (each channel's systematic part and each element's residual within their bounds), or to
     /// their own bound.
@@ -95,7 +96,7 @@ internal sealed record OutputComparison
                 tally.Scale = Math.Max(tally.Scale, Math.Abs(e));
             if (!float.IsFinite(ef) || !float.IsFinite(a))
             {
-                bool same = float.IsNaN(ef) ? float.IsNaN(a) : a == ef;
+                bool same = float.IsNaN(ef) ? float.IsNaN(a) : a == ef || (expected.InfinityMayBeNaN && float.IsInfinity(ef) && float.IsNaN(a));
                 if (!same)
                 {
                     tally.NonFinite++;

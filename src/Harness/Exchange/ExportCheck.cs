@@ -25,12 +25,16 @@ internal static class ExportCheck
         return ExportManifest.Parse(File.ReadAllText(path), path);
     }
 
-    /// <summary>Checks one case; a missing, unreadable or mis-sized output is a violation of that case, never an exception.</summary>
-    public static CaseResult Check(string root, ExportManifest manifest, ExportedCase exported, VerificationCase @case, string kernel)
+    /// <summary>
+    /// Checks one case under <paramref name="contract"/> (default: the manifest's, else <see cref="NumericalContract.Default"/>);
+    /// a missing, unreadable or mis-sized output is a violation of that case, never an exception.
+    /// </summary>
+    public static CaseResult Check(string root, ExportManifest manifest, ExportedCase exported, VerificationCase @case, string kernel, NumericalContract? contract = null)
     {
         var clock = Stopwatch.StartNew();
+        contract ??= manifest.Contract ?? NumericalContract.Default;
         var inputs = CaseInputs.Draw(@case, manifest.Seed);
-        var expected = ExpectedOutputs.Compute(@case, inputs);
+        var expected = ExpectedOutputs.Compute(@case, inputs, contract);
         string folder = Path.Combine(root, exported.Directory);
         var violations = new List<string>();
 
@@ -55,7 +59,7 @@ internal static class ExportCheck
         }
 
         // CompareOutputs names an expected output the program did not write as well; the line above has said why.
-        return CaseRunner.Judge(kernel, @case, manifest.Seed, expected.Where(e => outputs.ContainsKey(e.Name)).ToArray(), outputs, violations, clock);
+        return CaseRunner.Judge(kernel, @case, manifest.Seed, contract, expected.Where(e => outputs.ContainsKey(e.Name)).ToArray(), outputs, violations, clock);
     }
 
     /// <summary>A float32 .npy of <paramref name="length"/> elements, or null with the reason.</summary>

@@ -28,6 +28,9 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
 {
     public const string FileName = "manifest.json";
 
+    /// <summary>The numerical contract the program's kernel declares (<c>export --contract</c>), or null: check then holds it to <see cref="NumericalContract.Default"/> unless told another.</summary>
+    public NumericalContract? Contract { get; init; }
+
     /// <summary>The format's name and version; a reader refuses any other.</summary>
     public const string Format = "bnverify-suite/1";
 
@@ -87,8 +90,10 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
             ["seed"] = Seed,
             ["shard"] = Shard is var (k, n) ? string.Create(CultureInfo.InvariantCulture, $"{k}/{n}") : null,
             ["saved_statistics"] = OwnStatistics ? "own" : "given",
-            ["cases"] = cases,
         };
+        if (Contract is not null)
+            root["contract"] = Contract.ToString();
+        root["cases"] = cases;
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
 
@@ -128,6 +133,20 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
         };
         (int, int)? shard = root["shard"] is null ? null
             : Verifier.ParseShard(Text(root, "shard", path)) ?? throw new InvalidDataException($"{path}: shard \"{Text(root, "shard", path)}\" is not K/N with 1 <= K <= N.");
+        NumericalContract? contract = null;
+        if (root["contract"] is not null)
+        {
+            string text = Text(root, "contract", path);
+            try
+            {
+                contract = NumericalContract.Parse(text);
+            }
+            catch (FormatException e)
+            {
+                throw new InvalidDataException($"{path}: contract \"{text}\": {e.Message}", e);
+            }
+        }
+
         if (root["cases"] is not JsonArray array)
             throw new InvalidDataException($"{path}: cases must be an array.");
 
@@ -157,7 +176,7 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
             suiteCases.Add(@case);
         }
 
-        return (new ExportManifest(suite, seed, shard, own, cases), suiteCases);
+        return (new ExportManifest(suite, seed, shard, own, cases) { Contract = contract }, suiteCases);
     }
 
     /// <summary>How a case of the suite is exported.</summary>

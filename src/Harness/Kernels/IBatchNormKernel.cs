@@ -24,6 +24,15 @@ public interface IBatchNormKernel
     /// </summary>
     DataPrecision Precision => DataPrecision.Float32;
 
+    /// <summary>
+    /// How it computes (its sums, its statistics, how it applies them): the verifier derives its bounds from
+    /// this, so a kernel that declares an accurate contract is held to tight bounds, and one that uses a
+    /// less accurate but legitimate algorithm (float Welford, a fold without FMA) is not failed for it.
+    /// Null (the default) means undeclared: the kernel is held to <see cref="NumericalContract.Default"/>,
+    /// and <c>verify</c> says which tighter contract it met (docs/tolerances.md, "Contracts").
+    /// </summary>
+    NumericalContract? Contract => null;
+
     /// <summary>Training forward with the running-statistics update.</summary>
     void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t);
 

@@ -22,6 +22,7 @@ internal static class KernelCatalog
 
             names.AddRange(ReducedPrecisions.Select(OptimizedName));
             names.Add("scalar-float");
+            names.AddRange(AlgorithmExamples);
             if (OneDnn.OneDnnNative.Available)
                 names.AddRange(OneDnnNames);
             names.AddRange(FaultyKernels.Names.Concat(FaultyReluKernels.Names).Concat(FaultyPrecisionKernels.Names).Select(n => FaultyKernels.Prefix + n));
@@ -32,7 +33,7 @@ internal static class KernelCatalog
     /// <summary>Every name bnverify knows on any machine: <see cref="Names"/> plus the widths this machine does not accelerate.</summary>
     public static IReadOnlyList<string> AllNames =>
         ["optimized", .. ForcedWidths.Select(OptimizedName), .. ReducedPrecisions.Select(OptimizedName),
-         "scalar-float", .. OneDnnNames, .. FaultyKernels.Names.Concat(FaultyReluKernels.Names).Concat(FaultyPrecisionKernels.Names).Select(n => FaultyKernels.Prefix + n)];
+         "scalar-float", .. AlgorithmExamples, .. OneDnnNames, .. FaultyKernels.Names.Concat(FaultyReluKernels.Names).Concat(FaultyPrecisionKernels.Names).Select(n => FaultyKernels.Prefix + n)];
 
     /// <summary>oneDNN's CPU batch normalization, in process (needs libdnnl.so.2).</summary>
     public const string OneDnnName = "onednn";
@@ -78,6 +79,8 @@ internal static class KernelCatalog
 
         if (name.StartsWith(FaultyKernels.Prefix, StringComparison.Ordinal))
             return FaultyKernels.Create(name[FaultyKernels.Prefix.Length..]);
+        if (name.StartsWith(Algorithms.AlgorithmKernel.Prefix, StringComparison.Ordinal))
+            return new Algorithms.AlgorithmKernel(ParseContract(name[Algorithms.AlgorithmKernel.Prefix.Length..], name));
         foreach (var width in ForcedWidths)
         {
             if (name == OptimizedName(width))
@@ -90,6 +93,25 @@ internal static class KernelCatalog
 
         throw new ArgumentException($"no kernel is named '{name}'; known: {string.Join(", ", Names)}.", nameof(name));
     }
+
+    private static NumericalContract ParseContract(string text, string name)
+    {
+        try
+        {
+            return NumericalContract.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException($"kernel '{name}': {e.Message}", nameof(name), e);
+        }
+    }
+
+    /// <summary>Examples of <c>algorithm:CONTRACT</c> names, one per common algorithm; any contract may follow the prefix.</summary>
+    public static readonly IReadOnlyList<string> AlgorithmExamples =
+    [
+        "algorithm:double/two-pass/centred", "algorithm:float-pairwise/two-pass/folded", "algorithm:float-lanes:16/rounded-centre/folded-fma",
+        "algorithm:float-blocked:64/welford/folded-fma", "algorithm:float-sequential/two-pass/folded",
+    ];
 
     /// <summary>The data formats the optimized kernel also stores in, each a kernel of its own: optimized-bf16, optimized-fp16.</summary>
     private static readonly DataPrecision[] ReducedPrecisions = [DataPrecision.BFloat16, DataPrecision.Float16];

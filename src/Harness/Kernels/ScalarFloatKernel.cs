@@ -10,6 +10,9 @@ internal sealed class ScalarFloatKernel : IBatchNormKernel
 {
     public string Name => "scalar-float";
 
+    /// <summary>Sums in double, the mean rounded to float before x - mean is formed (variance and y), y = (x - mean)·scale + shift.</summary>
+    public NumericalContract Contract { get; } = new(Accumulation.Double, StatisticsForm.RoundedCentre, ApplyForm.Centred);
+
     /// <summary>Every activation: ReLU after the affine step, dy gated by the forward's y.</summary>
     public bool Supports(Activation activation) => Enum.IsDefined(activation);
 

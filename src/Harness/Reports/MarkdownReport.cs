@@ -15,7 +15,7 @@ internal static class MarkdownReport
 {
     /// <summary>A bounds-table row; the formula text lives next to the bound's code and is escaped for Markdown here.</summary>
     private static void Row(StringBuilder md, string output, string formula, string exactWhen) =>
-        md.AppendLine($"| {output} | {formula.Replace("|", "\\|", StringComparison.Ordinal)} | {exactWhen} |");
+        md.AppendLine($"| {output} | {formula.Replace("|", "\\|", StringComparison.Ordinal)} | {exactWhen.Replace("|", "\\|", StringComparison.Ordinal)} |");
 
     public static string Render(string kernel, string suite, int seed, IReadOnlyList<CaseResult> results)
     {
@@ -28,20 +28,24 @@ internal static class MarkdownReport
         md.AppendLine();
         md.AppendLine("## Bounds");
         md.AppendLine();
-        md.AppendLine($"u = 2^-24 = {ReportFormat.RoundTrip(ToleranceModel.U)} (float unit roundoff); g(M) = (ceil(log2 M) + 2) u (a pairwise-or-better sum of M terms);");
+        string contracts = string.Join(", ", results.Select(r => r.Contract.ToString()).Distinct());
+        md.AppendLine($"Every bound follows the kernel's numerical contract, here **{contracts}** (how it sums, forms its statistics and applies them;");
+        md.AppendLine("[docs/tolerances.md](docs/tolerances.md), \"Contracts\"); the formulas below are each contract's, with the contract's parts in brackets.");
+        md.AppendLine();
+        md.AppendLine($"u = 2^-24 = {ReportFormat.RoundTrip(ToleranceModel.U)} (float unit roundoff); F(M) the contract's sum factor ((depth(M) + 2) u in float, depth = ceil(log2 M) pairwise; (M + 1) 2^-53 in double);");
         md.AppendLine($"t = 2^-146 = {ReportFormat.RoundTrip(ToleranceModel.Underflow)} (underflow slack). Per channel: mean, var, istd = 1/sqrt(var + eps), m1 = mean |x|,");
         md.AppendLine("xhat = (x - mean) istd, k1 = gamma istd. A bound of 0 means exactness is required.");
         md.AppendLine();
         md.AppendLine("| output | bound | exact when |");
         md.AppendLine("|---|---|---|");
-        Row(md, "batch mean", ToleranceModel.MeanFormula, "var = 0 (M = 1, constant channel); exact-pairs cases");
+        Row(md, "batch mean", ToleranceModel.MeanFormula, "var = 0 and M = 1, double sums or Welford; exact-pairs cases (not float Welford)");
         Row(md, "batch variance", ToleranceModel.VarianceFormula, "as batch mean");
         Row(md, "batch istd", ToleranceModel.InvStdFormula, "");
         Row(md, "y, per channel (structured)", "error = c_1 + c_xhat xhat + residual; K = |gamma| istd, E_m = E_mean (training) or 0 (inference), rho = E_istd/istd (training) or 3u (inference)", "");
-        Row(md, "y: systematic", StructuredBounds.YSystematicFormula + ", each plus the fit's perturbation bound", "var = 0: |y - beta| <= S u (3 K |x| + 2|beta|) + t (a folded kernel's roundings; the mean must be exact)");
+        Row(md, "y: systematic", StructuredBounds.YSystematicFormula + ", each plus the fit's perturbation bound", "exact mean, var = 0: y = beta (centred), |y - beta| <= S u (3 K |x| + 2|beta|) + t (folded; 2 K |x| with an FMA)");
         Row(md, "y: residual", StructuredBounds.YResidualFormula + ", plus the fit's perturbation bound", "as above");
         Row(md, "running mean, variance", ToleranceModel.RunningFormula, "");
-        Row(md, "dbeta", ToleranceModel.DBetaFormula, "dy = 0; M = 1 (training)");
+        Row(md, "dbeta", ToleranceModel.DBetaFormula, "dy = 0; M = 1 (training; dx within S u K |dy| folded with an FMA)");
         Row(md, "dgamma", ToleranceModel.DGammaFormula, "as dbeta");
         Row(md, "dx (training), structured", "error = c_1 + c_dy dy + c_xhat xhat + residual, K = |k1|, P = (1+rho)^2; " + StructuredBounds.TrainingDxSystematicFormula +
             "; residual " + StructuredBounds.TrainingDxResidualFormula, "as dbeta");

@@ -15,8 +15,9 @@ internal static class TextReport
         int mistrusted = results.Count(r => r.Verdict == Verdict.Mistrusted);
         string sharded = shard is var (k, n) ? string.Create(CultureInfo.InvariantCulture, $", shard {k}/{n}") : "";
         string worst = results.Count == 0 ? "-" : ReportFormat.Short(results.Max(r => r.WorstRatio));
+        string contract = results.Count == 0 ? "" : $"; contract {string.Join(", ", results.Select(r => r.Contract.ToString()).Distinct())}";
         return string.Create(CultureInfo.InvariantCulture,
-            $"{kernel}, suite {suite}{sharded}, seed {seed}: {passed} passed, {failed} failed, {mistrusted} mistrusted; worst headroom {worst}.");
+            $"{kernel}, suite {suite}{sharded}, seed {seed}: {passed} passed, {failed} failed, {mistrusted} mistrusted; worst headroom {worst}{contract}.");
     }
 
     /// <summary>

@@ -12,6 +12,9 @@ internal sealed record CaseResult
 
     public required int SuiteSeed { get; init; }
 
+    /// <summary>The numerical contract whose bounds the case was judged by.</summary>
+    public required NumericalContract Contract { get; init; }
+
     public required IReadOnlyList<OutputComparison> Outputs { get; init; }
 
     public IReadOnlyList<string> Violations { get; init; } = [];

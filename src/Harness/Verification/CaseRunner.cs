@@ -21,11 +21,13 @@ internal static class CaseRunner
     /// </summary>
     public const double MistrustReluZeroFraction = 0.7;
 
-    public static CaseResult Run(IBatchNormKernel kernel, VerificationCase @case, int suiteSeed)
+    /// <summary>Runs <paramref name="case"/> on <paramref name="kernel"/> and judges it under <paramref name="contract"/> (default: the kernel's own, <see cref="Contracts.Of"/>).</summary>
+    public static CaseResult Run(IBatchNormKernel kernel, VerificationCase @case, int suiteSeed, NumericalContract? contract = null)
     {
         var clock = Stopwatch.StartNew();
+        contract ??= Contracts.Of(kernel);
         var inputs = CaseInputs.Draw(@case, suiteSeed);
-        var expected = ExpectedOutputs.Compute(@case, inputs);
+        var expected = ExpectedOutputs.Compute(@case, inputs, contract);
         var first = KernelRun.Execute(kernel, @case, inputs);
         var second = KernelRun.Execute(kernel, @case, inputs);
 
@@ -37,14 +39,14 @@ internal static class CaseRunner
                 violations.Add($"{name.Name()}: two runs on the same input differ in bits, first at element {differ} (nondeterministic)");
         }
 
-        return Judge(kernel.Name, @case, suiteSeed, expected, first.Outputs, violations, clock);
+        return Judge(kernel.Name, @case, suiteSeed, contract, expected, first.Outputs, violations, clock);
     }
 
     /// <summary>
     /// The compare and judge steps on outputs from anywhere (a kernel run, or files a program wrote):
     /// every expected output compared, the violations found so far kept, mistrust decided.
     /// </summary>
-    public static CaseResult Judge(string kernel, VerificationCase @case, int suiteSeed, IReadOnlyList<ExpectedOutput> expected,
+    public static CaseResult Judge(string kernel, VerificationCase @case, int suiteSeed, NumericalContract contract, IReadOnlyList<ExpectedOutput> expected,
         IReadOnlyDictionary<BatchNormOutput, float[]> outputs, List<string> violations, Stopwatch clock)
     {
         var comparisons = CompareOutputs(expected, outputs, @case.Shape, violations);
@@ -54,6 +56,7 @@ internal static class CaseRunner
             Case = @case,
             Kernel = kernel,
             SuiteSeed = suiteSeed,
+            Contract = contract,
             Outputs = comparisons,
             Violations = violations,
             MistrustReason = Mistrust(@case, comparisons),

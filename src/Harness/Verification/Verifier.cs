@@ -54,13 +54,14 @@ internal static class Verifier
         return cases.Where(c => VerificationCase.NameHash(c.Name) % (uint)n == (uint)(k - 1)).ToArray();
     }
 
-    /// <summary>Runs the cases in order, reporting each result as it completes.</summary>
-    public static IReadOnlyList<CaseResult> Run(IBatchNormKernel kernel, IReadOnlyList<VerificationCase> cases, int seed, Action<CaseResult>? progress = null)
+    /// <summary>Runs the cases in order under <paramref name="contract"/> (default: the kernel's own), reporting each result as it completes.</summary>
+    public static IReadOnlyList<CaseResult> Run(IBatchNormKernel kernel, IReadOnlyList<VerificationCase> cases, int seed, Action<CaseResult>? progress = null,
+        NumericalContract? contract = null)
     {
         var results = new List<CaseResult>(cases.Count);
         foreach (var @case in cases)
         {
-            var result = CaseRunner.Run(kernel, @case, seed);
+            var result = CaseRunner.Run(kernel, @case, seed, contract);
             results.Add(result);
             progress?.Invoke(result);
         }

@@ -40,7 +40,7 @@ internal static class Checks
         var run = KernelRun.Execute(kernel, @case, inputs);
         if (run.Violations.Count > 0)
             throw new LawViolation($"{kernel.Name} {pass}: {string.Join("; ", run.Violations)}");
-        return (run, ExpectedOutputs.Compute(@case, inputs));
+        return (run, ExpectedOutputs.Compute(@case, inputs, Contracts.Of(kernel)));
     }
 
     /// <summary>Asserts two float arrays are bitwise the same (a NaN equals the same NaN).</summary>

@@ -11,10 +11,11 @@ internal static class StructuredBounds
     private static readonly double U = ToleranceModel.U, T = ToleranceModel.Underflow, S = 1 + (4 * ToleranceModel.U);
 
     /// <summary>The formulas of <see cref="Y"/>, as TOLERANCES.md prints them (the fit's perturbation bound is added to each).</summary>
-    public const string YSystematicFormula = "|c_1| <= S (K (1+rho) E_m + 2u K (1+rho)(|mean| + E_m) + u|beta|) + t, |c_xhat| <= S |gamma| (rho + u + rho u) + t";
+    public const string YSystematicFormula = "|c_1| <= S (K (1+rho) E_m + [folded] 2u K (1+rho)(|mean| + E_m) + u|beta|) + t, |c_xhat| <= S |gamma| (rho + u + rho u) + t";
 
     /// <inheritdoc cref="YSystematicFormula"/>
-    public const string YResidualFormula = "S u (max(4K (1+rho)(|x - mean| + E_m), K (1+rho)|x|) + |y| + c-bounds) + t";
+    public const string YResidualFormula = "S u (D_i + |y| + c-bounds) + t; D_i = 4K (1+rho)(|x - mean| + E_m + u|mean|) centred, 0 folded-fma, " +
+        "max(that, K (1+rho)|x|) folded";
 
     /// <summary>The per-channel figures a y model needs.</summary>
     /// <param name="Gamma">Scale (1 when absent).</param>
@@ -26,21 +27,24 @@ internal static class StructuredBounds
     public readonly record struct YChannel(double Gamma, double Beta, double Centre, double InvStd, double CentreBound, double InvStdBound);
 
     /// <summary>
-    /// y = gamma (x - mean) istd + beta, basis (1, xhat). A kernel's float coefficients make
-    /// intercept   C_1    = S (K (1+ρ) E_m + 2u K (1+ρ) (|mean| + E_m) + u |beta|) + t
+    /// y = gamma (x - mean) istd + beta, basis (1, xhat), under the contract's apply form. A kernel's
+    /// float coefficients make
+    /// intercept   C_1    = S (K (1+ρ) E_m + [folded] 2u K (1+ρ) (|mean| + E_m) + u |beta|) + t
     ///                      (the centre's error; folding b' = beta - mean·a rounds mean·a and b')
     /// slope       C_xhat = S |gamma| (ρ + u + ρu) + t    (istd's error; a = gamma·istd rounded)
     /// and each element's own operations round at most
-    /// residual    R_i    = S u (max(4 K (1+ρ)(|x - mean| + E_m), K (1+ρ)|x|) + |y| + C_1 + C_xhat |xhat|) + t
-    /// where 4 K|x - mean| covers (x - m)·a + b with m a float or a float pair, and K|x| covers
-    /// x·a + b' without a fused multiply-add; with one, only the final u|y| remains.
-    /// A channel whose variance is exactly 0 (M = 1, a constant channel) has an exact mean (the batch
-    /// mean's bound is 0 there), so (x - m)·a + b gives y = beta exactly. Folded, y = x·a + b' with
-    /// b' = beta - m·a and m = x cancels only up to the roundings of the fold: a rounded apart from
-    /// the a in b' (u|x a|), the product x·a outside an FMA (u|x a|), b' (u(|beta| + |x a|)), y (u|beta|):
-    /// zero variance: C = 0, R_i = S u (3 K |x| + 2 |beta|) + t.
+    /// residual    R_i    = S u (D_i + |y| + C_1 + C_xhat |xhat|) + t
+    /// with D_i = 4 K (1+ρ)(|x - mean| + E_m + u|mean|) centred ((x - m)·a + b with m a float or a
+    /// float pair, gamma and istd as one product or two), 0 folded with an FMA (y = fma(x, a, b') rounds
+    /// once, on y), and max(the centred term, K (1+ρ)|x|) folded without one (x·a rounds on |x a|; the
+    /// default contract's form admits centred kernels too).
+    /// A channel whose mean the contract makes exact (<paramref name="exact"/>: variance 0) gives, centred,
+    /// (x - m)·a + b = 0·a + b = beta exactly (bound 0); folded, y = x·a + b' with b' = beta - m·a and
+    /// m = x cancels only up to the fold's roundings: a rounded apart from the a in b' (u|x a|, without
+    /// an FMA), the product m·a (u|x a|), b' (u(|beta| + |x a|)), y (u|beta|): C = 0 and
+    /// R_i = S u (3 K |x| + 2 |beta|) + t, with an FMA S u (2 K |x| + 2 |beta|) + t.
     /// </summary>
-    public static AffineErrorModel Y(in TensorShape shape, double[] x, double[] y, Func<int, YChannel> channel, Func<int, bool> exact)
+    public static AffineErrorModel Y(in TensorShape shape, double[] x, double[] y, ApplyForm apply, Func<int, YChannel> channel, Func<int, bool> exact)
     {
         int n = x.Length;
         double[] one = new double[n], xhat = new double[n], residual = new double[n];
@@ -51,20 +55,29 @@ internal static class StructuredBounds
             var ch = channel(c);
             bool zero = exact(c);
             double k = Math.Abs(ch.Gamma) * ch.InvStd, rho = ch.InvStdBound, em = ch.CentreBound;
-            double c1 = S * ((k * (1 + rho) * em) + (2 * U * k * (1 + rho) * (Math.Abs(ch.Centre) + em)) + (U * Math.Abs(ch.Beta))) + T;
+            double fold = apply == ApplyForm.Centred ? 0 : 2 * U * k * (1 + rho) * (Math.Abs(ch.Centre) + em);
+            double c1 = S * ((k * (1 + rho) * em) + fold + (U * Math.Abs(ch.Beta))) + T;
             double cx = (S * Math.Abs(ch.Gamma) * (rho + U + (rho * U))) + T;
             coefficients[c] = zero ? [0, 0] : [c1, cx];
             meanFactor[c] = ch.Gamma * ch.InvStd == 0 ? 0 : -1 / (ch.Gamma * ch.InvStd);
             istdFactor[c] = ch.Gamma == 0 ? 0 : 1 / ch.Gamma;
             centre[c] = ch.Centre;
+            double foldedZero = apply == ApplyForm.FoldedFma ? 2 : 3;
             foreach (int i in shape.ChannelOffsets(c))
             {
                 one[i] = 1;
                 xhat[i] = (x[i] - ch.Centre) * ch.InvStd;
-                double centred = 4 * k * (1 + rho) * (Math.Abs(x[i] - ch.Centre) + em), folded = k * (1 + rho) * Math.Abs(x[i]);
-                residual[i] = zero
-                    ? (S * U * ((3 * k * Math.Abs(x[i])) + (2 * Math.Abs(ch.Beta)))) + T
-                    : (S * U * (Math.Max(centred, folded) + Math.Abs(y[i]) + c1 + (cx * Math.Abs(xhat[i])))) + T;
+                double centred = 4 * k * (1 + rho) * (Math.Abs(x[i] - ch.Centre) + em + (U * Math.Abs(ch.Centre)));
+                double own = apply switch
+                {
+                    ApplyForm.Centred => centred,
+                    ApplyForm.FoldedFma => 0,
+                    ApplyForm.Folded => Math.Max(centred, k * (1 + rho) * Math.Abs(x[i])),
+                    _ => throw new ArgumentOutOfRangeException(nameof(apply), apply, "not an apply form"),
+                };
+                residual[i] = !zero ? (S * U * (own + Math.Abs(y[i]) + c1 + (cx * Math.Abs(xhat[i])))) + T
+                    : apply == ApplyForm.Centred ? 0
+                    : (S * U * ((foldedZero * k * Math.Abs(x[i])) + (2 * Math.Abs(ch.Beta)))) + T;
             }
         }
 
@@ -88,7 +101,9 @@ internal static class StructuredBounds
         "c_xhat <= S K/M ((P(1+3u) - 1)|dgamma| + P(1+3u) E_dgamma) + t";
 
     /// <inheritdoc cref="TrainingDxSystematicFormula"/>
-    public const string TrainingDxResidualFormula = "S u (3K(|dy| + |dbeta|/M) + 4PK|dgamma|/M (|xhat| + istd E_m) + 2PK|dgamma|/M istd|x| + |dx| + c-bounds) + t";
+    public const string TrainingDxResidualFormula = "centred: S u (3K(|dy| + |dbeta|/M) + 4PK|dgamma|/M (|xhat| + istd E_m) + |dx| + c-bounds) + t; " +
+        "folded: the same plus 2PK|dgamma|/M istd|x| inside, and c_1 plus S u (2|B|(|mean| + E_m) + K|dbeta|/M), |B| = PK istd (|dgamma| + E_dgamma)/M; " +
+        "folded-fma: S u (K(1+rho)|dy| + 2(|dx| + c-bounds)) + t, c_1 as folded";
 
     /// <summary>The formulas of <see cref="InferenceDx"/>.</summary>
     public const string InferenceDxFormula = "c_dy <= S 4u K + t; residual S 2u (|dx| + c_dy|dy|) + t";
@@ -111,11 +126,16 @@ internal static class StructuredBounds
     /// constant  C_1    = S K/M ((ρ + 3u)(1+ρ)|dbeta| + (1+ρ) E_dbeta + P istd E_m (|dgamma| + E_dgamma)) + t
     /// dy        C_dy   = S K (ρ + u + ρu) + t
     /// xhat      C_xhat = S K/M ((P (1 + 3u) - 1)|dgamma| + P (1 + 3u) E_dgamma) + t
-    /// residual  R_i    = S u (3K (|dy| + |dbeta|/M) + 4 P K |dgamma|/M (|xhat| + istd E_m) + 2 P K |dgamma|/M istd |x|
-    ///                         + |dx| + C_1 + C_dy |dy| + C_xhat |xhat|) + t
-    /// The 2 P K |dgamma|/M istd |x| term is a kernel that folds dx = A dy + B x + C without a fused multiply-add.
+    /// residual, centred ((dy - mean(dy))·k1 + (x - m)·k2):
+    ///           R_i    = S u (3K (|dy| + |dbeta|/M) + 4 P K |dgamma|/M (|xhat| + istd E_m) + |dx| + C_1 + C_dy |dy| + C_xhat |xhat|) + t
+    /// A folded kernel computes dx = A dy + B x + C with C = -(B·m + A·dbeta/M), whose roundings
+    /// (u|B m| twice, u|A dbeta/M|) are one constant per channel: C_1 grows by S u (2|B|(|m| + E_m) + K|dbeta|/M),
+    /// |B| = P K istd (|dgamma| + E_dgamma)/M. Without an FMA, B·x rounds on |B x|: the residual adds
+    /// 2 P K |dgamma|/M istd |x|. With FMAs, dx = fma(A, dy, fma(B, x, C)) rounds twice, on |B x + C| ≤ |dx| + K|dy|
+    /// and on |dx|: R_i = S u (K (1+ρ)|dy| + 2 (|dx| + C_1 + C_dy |dy| + C_xhat |xhat|)) + t.
+    /// An exact channel (M = 1 in training, or dy all 0) has dx = 0 exactly, or with an FMA within S u K |dy|.
     /// </summary>
-    public static AffineErrorModel TrainingDx(in TensorShape shape, double[] x, double[] dy, double[] dx, Func<int, DxChannel> channel, Func<int, bool> exact)
+    public static AffineErrorModel TrainingDx(in TensorShape shape, double[] x, double[] dy, double[] dx, ApplyForm apply, Func<int, DxChannel> channel, Func<int, bool> exact)
     {
         int n = x.Length;
         long m = shape.M;
@@ -128,7 +148,9 @@ internal static class StructuredBounds
             bool zero = exact(c);
             double k = Math.Abs(ch.Gamma) * ch.InvStd, rho = ch.InvStdBound, em = ch.MeanBound, p = (1 + rho) * (1 + rho);
             double absDb = Math.Abs(ch.DBeta), absDg = Math.Abs(ch.DGamma);
-            double c1 = (S * k / m * (((rho + (3 * U)) * (1 + rho) * absDb) + ((1 + rho) * ch.DBetaBound) + (p * ch.InvStd * em * (absDg + ch.DGammaBound)))) + T;
+            double b = p * k * ch.InvStd * (absDg + ch.DGammaBound) / m;
+            double fold = apply == ApplyForm.Centred ? 0 : S * U * ((2 * b * (Math.Abs(ch.Mean) + em)) + (k * absDb / m));
+            double c1 = (S * k / m * (((rho + (3 * U)) * (1 + rho) * absDb) + ((1 + rho) * ch.DBetaBound) + (p * ch.InvStd * em * (absDg + ch.DGammaBound)))) + fold + T;
             double cdy = (S * k * (rho + U + (rho * U))) + T;
             double cx = (S * k / m * ((((p * (1 + (3 * U))) - 1) * absDg) + (p * (1 + (3 * U)) * ch.DGammaBound))) + T;
             coefficients[c] = zero ? [0, 0, 0] : [c1, cdy, cx];
@@ -141,10 +163,20 @@ internal static class StructuredBounds
                 one[i] = 1;
                 dyBasis[i] = dy[i];
                 xhat[i] = (x[i] - ch.Mean) * ch.InvStd;
-                double elementwise = (3 * k * (Math.Abs(dy[i]) + (absDb / m)))
-                    + (4 * p * k * absDg / m * (Math.Abs(xhat[i]) + (ch.InvStd * em)))
-                    + (2 * p * k * absDg / m * ch.InvStd * Math.Abs(x[i]));
-                residual[i] = zero ? 0 : (S * U * (elementwise + Math.Abs(dx[i]) + c1 + (cdy * Math.Abs(dy[i])) + (cx * Math.Abs(xhat[i])))) + T;
+                double coefficientsAt = c1 + (cdy * Math.Abs(dy[i])) + (cx * Math.Abs(xhat[i]));
+                double centred = (3 * k * (Math.Abs(dy[i]) + (absDb / m))) + (4 * p * k * absDg / m * (Math.Abs(xhat[i]) + (ch.InvStd * em)));
+                double own = apply switch
+                {
+                    ApplyForm.Centred => centred + Math.Abs(dx[i]) + coefficientsAt,
+                    ApplyForm.FoldedFma => (k * (1 + rho) * Math.Abs(dy[i])) + (2 * (Math.Abs(dx[i]) + coefficientsAt)),
+                    ApplyForm.Folded => centred + (2 * p * k * absDg / m * ch.InvStd * Math.Abs(x[i])) + Math.Abs(dx[i]) + coefficientsAt,
+                    _ => throw new ArgumentOutOfRangeException(nameof(apply), apply, "not an apply form"),
+                };
+                // An exact channel (M = 1, or dy = 0) gives dx = 0 exactly, except that a folded kernel with an FMA
+                // computes fma(A, dy, -fl(A dy)): the product's own rounding, u K |dy| (0 where dy is 0).
+                residual[i] = !zero ? (S * U * own) + T
+                    : apply == ApplyForm.FoldedFma ? S * U * k * Math.Abs(dy[i])
+                    : 0;
             }
         }
 
