@@ -13,6 +13,7 @@ var root = new RootCommand("bnverify: numerical verification of batch normalizat
     ExportCommand.Create(),
     CheckCommand.Create(),
     BenchCommand.Create(),
+    ProfileCommand.Create(),
 };
 root.Options.Add(verbose);
 var parse = root.Parse(args);

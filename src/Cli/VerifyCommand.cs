@@ -67,9 +67,7 @@ internal static class VerifyCommand
         string? baselinePath = options.Baseline?.FullName ?? AccuracyBaseline.Locate();
         if (options.UpdateBaseline && baselinePath is not null)
             ReportFiles.Check(("--baseline", new FileInfo(baselinePath)));
-        var kernel = options.KernelAssembly is { } assembly
-            ? UserKernelAssembly.Load(assembly.FullName).Create(options.Kernel)
-            : KernelCatalog.Create(options.Kernel ?? "optimized", options.Threads);
+        var kernel = LoadKernel(options.Kernel, options.KernelAssembly, options.Threads);
         var baseline = baselinePath is null ? AccuracyBaseline.Empty() : AccuracyBaseline.Load(baselinePath);
         if (!kernel.Supports(options.Activation))
             throw new UsageException($"--activation {options.Activation.Short()}: kernel {kernel.Name} does not fuse it (IBatchNormKernel.Supports is false).");
@@ -107,6 +105,10 @@ internal static class VerifyCommand
 
         return allPassed ? ExitCodes.Passed : ExitCodes.Failed;
     }
+
+    /// <summary>The kernel --kernel names, from --kernel-assembly when given (its only kernel when no name is), else the catalog's (default: optimized).</summary>
+    public static IBatchNormKernel LoadKernel(string? name, FileInfo? assembly, int threads) =>
+        assembly is not null ? UserKernelAssembly.Load(assembly.FullName).Create(name) : KernelCatalog.Create(name ?? "optimized", threads);
 
     /// <summary>For a variant's run, how its case names start (a plain name is not one of them); empty for plain float32.</summary>
     public static string CaseNameHint(Activation activation, DataPrecision precision) =>

@@ -67,17 +67,18 @@ internal static class ToleranceModel
         if (exact)
             return new MeanBound(0, 0, true);
         double rounding = U * Math.Abs(d.Mean);
+        double sum = SumFactor(contract, d.M) * d.MeanAbs;
+        double output = rounding + sum + Underflow;
         if (contract.Statistics == StatisticsForm.Welford)
         {
             var (run, merges) = contract.Sums == Accumulation.Double ? (d.M, 0L) : contract.SumShape(d.M);
             double v = SumUnit(contract);
             double welford = S * v * ((((run + 1) / 2.0) + merges) * d.MaxAbs + ((2 + (3.0 * merges)) * d.Range));
-            double total = welford + (contract.Sums == Accumulation.Double ? rounding : 0) + Underflow;
+            // Never below the rounded-centre bound, so the statistics forms nest (two-pass within rounded-centre within Welford).
+            double total = Math.Max(welford + (contract.Sums == Accumulation.Double ? rounding : 0) + Underflow, output);
             return new MeanBound(total, total, false);
         }
 
-        double sum = SumFactor(contract, d.M) * d.MeanAbs;
-        double output = rounding + sum + Underflow;
         bool wideCentre = contract.Statistics == StatisticsForm.TwoPass && contract.Sums == Accumulation.Double;
         return new MeanBound(output, wideCentre ? sum + Underflow : output, false);
     }
@@ -95,22 +96,25 @@ internal static class ToleranceModel
     /// and the running means' errors (at most E_mean) enter to first order through
     /// Σ E (|x_k - a_k| + |x_k - a_{k-1}|) ≤ (1 + √2) E sqrt(M Σ p_k) ≤ 2.42 E M std; each merge level adds
     /// δ² n_a n_b / n with δ within 2E: 2 E M std, and 2v M var for its additions; division and result 2v.
-    /// A zero-variance channel with an exact mean has variance 0 exactly.
+    /// A zero-variance channel with an exact mean has variance 0 exactly. Welford's bounds are never below
+    /// the sums' (rounded-centre) ones, so the statistics forms nest, except on a zero-variance channel, where
+    /// Welford's mean is exact and a float sum's is not.
     /// </summary>
     public static double Variance(NumericalContract contract, ChannelData d, MeanBound mean)
     {
         if (mean.Exact)
             return 0;
+        double em = mean.Centre;
+        double sums = S * (((SumFactor(contract, d.M) + (4 * U)) * (d.Variance + (em * em))) + (em * em)) + Underflow;
         if (contract.Statistics == StatisticsForm.Welford)
         {
             var (run, merges) = contract.Sums == Accumulation.Double ? (d.M, 0L) : contract.SumShape(d.M);
-            double v = SumUnit(contract), e = mean.Centre;
-            double welford = S * (((run + 9 + (2.0 * merges)) * v * d.Variance) + ((2.42 + (2.0 * merges)) * e * Math.Sqrt(d.Variance)) + ((1 + merges) * e * e));
-            return welford + (contract.Sums == Accumulation.Double ? U * d.Variance : 0) + Underflow;
+            double v = SumUnit(contract);
+            double welford = S * (((run + 9 + (2.0 * merges)) * v * d.Variance) + ((2.42 + (2.0 * merges)) * em * Math.Sqrt(d.Variance)) + ((1 + merges) * em * em));
+            return Math.Max(welford + (contract.Sums == Accumulation.Double ? U * d.Variance : 0) + Underflow, sums);
         }
 
-        double em = mean.Centre;
-        return S * (((SumFactor(contract, d.M) + (4 * U)) * (d.Variance + (em * em))) + (em * em)) + Underflow;
+        return sums;
     }
 
     /// <summary>S = 1 + 4u: a slack for products of (1 ± u) factors and second-order terms.</summary>

@@ -133,7 +133,8 @@ internal static class StructuredBounds
     /// |B| = P K istd (|dgamma| + E_dgamma)/M. Without an FMA, B·x rounds on |B x|: the residual adds
     /// 2 P K |dgamma|/M istd |x|. With FMAs, dx = fma(A, dy, fma(B, x, C)) rounds twice, on |B x + C| ≤ |dx| + K|dy|
     /// and on |dx|: R_i = S u (K (1+ρ)|dy| + 2 (|dx| + C_1 + C_dy |dy| + C_xhat |xhat|)) + t.
-    /// An exact channel (M = 1 in training, or dy all 0) has dx = 0 exactly, or with an FMA within S u K |dy|.
+    /// The folded form's residual is the larger of its own and the FMA form's, so it admits every apply form.
+    /// An exact channel (M = 1 in training, or dy all 0) has dx = 0 exactly centred, folded within S u K |dy| (an FMA's rounding of A dy).
     /// </summary>
     public static AffineErrorModel TrainingDx(in TensorShape shape, double[] x, double[] dy, double[] dx, ApplyForm apply, Func<int, DxChannel> channel, Func<int, bool> exact)
     {
@@ -165,18 +166,20 @@ internal static class StructuredBounds
                 xhat[i] = (x[i] - ch.Mean) * ch.InvStd;
                 double coefficientsAt = c1 + (cdy * Math.Abs(dy[i])) + (cx * Math.Abs(xhat[i]));
                 double centred = (3 * k * (Math.Abs(dy[i]) + (absDb / m))) + (4 * p * k * absDg / m * (Math.Abs(xhat[i]) + (ch.InvStd * em)));
+                double fma = (k * (1 + rho) * Math.Abs(dy[i])) + (2 * (Math.Abs(dx[i]) + coefficientsAt));
                 double own = apply switch
                 {
                     ApplyForm.Centred => centred + Math.Abs(dx[i]) + coefficientsAt,
-                    ApplyForm.FoldedFma => (k * (1 + rho) * Math.Abs(dy[i])) + (2 * (Math.Abs(dx[i]) + coefficientsAt)),
-                    ApplyForm.Folded => centred + (2 * p * k * absDg / m * ch.InvStd * Math.Abs(x[i])) + Math.Abs(dx[i]) + coefficientsAt,
+                    ApplyForm.FoldedFma => fma,
+                    // Without an FMA, or any fold at all: it admits the other two forms' kernels as well.
+                    ApplyForm.Folded => Math.Max(centred + (2 * p * k * absDg / m * ch.InvStd * Math.Abs(x[i])) + Math.Abs(dx[i]) + coefficientsAt, fma),
                     _ => throw new ArgumentOutOfRangeException(nameof(apply), apply, "not an apply form"),
                 };
-                // An exact channel (M = 1, or dy = 0) gives dx = 0 exactly, except that a folded kernel with an FMA
+                // An exact channel (M = 1, or dy = 0) gives dx = 0 exactly centred; a folded kernel with an FMA
                 // computes fma(A, dy, -fl(A dy)): the product's own rounding, u K |dy| (0 where dy is 0).
                 residual[i] = !zero ? (S * U * own) + T
-                    : apply == ApplyForm.FoldedFma ? S * U * k * Math.Abs(dy[i])
-                    : 0;
+                    : apply == ApplyForm.Centred ? 0
+                    : S * U * k * Math.Abs(dy[i]);
             }
         }
 
