@@ -30,6 +30,11 @@ so its channels-last kernels are the ones verified. Absent gamma or beta: weight
 gradients still come back, from ones and zeros). A case PyTorch refuses writes no outputs, and check
 reports them missing, with the error printed here.
 
+The numerical contract PyTorch 1.13's CPU kernels were measured to meet (docs/tolerances.md, "Contracts";
+bnverify check with each contract on the quick and full suites) is written to contract.txt beside manifest.json,
+where bnverify check reads it: float sums no worse than 8 lanes each adding every 8th term (its Vectorized<float>
+accumulation), two-pass statistics, y folded as x * a + b' with an FMA.
+
 Needs python3-torch and numpy (Debian: apt-get install python3-torch).
 """
 import json
@@ -39,6 +44,9 @@ import sys
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+# How PyTorch 1.13's CPU batch norm computes, as bnverify's contract syntax (SUMS/STATISTICS/APPLY).
+CONTRACT = "float-lanes:8/two-pass/folded-fma"
 
 
 def load(folder, files, name):
@@ -170,7 +178,9 @@ def main():
         except (RuntimeError, ValueError) as e:   # PyTorch refused the case: no outputs, check reports them missing
             refused += 1
             print(f"{case['name']}: PyTorch refused it: {str(e).splitlines()[0]}", file=sys.stderr)
-    print(f"PyTorch {torch.__version__} ran {len(manifest['cases']) - refused} of {len(manifest['cases'])} cases in {root}")
+    with open(os.path.join(root, "contract.txt"), "w", encoding="utf-8") as f:
+        f.write(CONTRACT + "\n")
+    print(f"PyTorch {torch.__version__} ran {len(manifest['cases']) - refused} of {len(manifest['cases'])} cases in {root} (contract {CONTRACT})")
 
 
 if __name__ == "__main__":

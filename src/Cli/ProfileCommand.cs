@@ -50,7 +50,7 @@ internal static class ProfileCommand
         foreach (var profile in profiles)
         {
             text.AppendLine();
-            string pass = Battery.PassName(profile.Pass);
+            string pass = $"{Battery.PassName(profile.Pass)} {profile.Layout.Short()}";
             if (profile.Tightest is null)
             {
                 text.AppendLine(CultureInfo.InvariantCulture, $"{pass} ({profile.Cases} cases): meets no contract; even the loosest fails {profile.Trials[^1].FirstFailure}.");

@@ -36,7 +36,11 @@ internal sealed record PyTorchFixture(string Name, string Folder, BatchNormPass 
         return new PyTorchFixture(name, folder, pass, layout, options, inputs, outputs);
     }
 
-    public ExternalRun Run => new() { Pass = Pass, Layout = Layout, Options = Options, Inputs = Inputs, Outputs = Outputs };
+    /// <summary>The contract PyTorch 1.13's CPU kernels were measured to meet (examples/pytorch/run_suite.py declares it too).</summary>
+    public static readonly NumericalContract PyTorchContract = NumericalContract.Parse("float-lanes:8/two-pass/folded-fma");
+
+    /// <summary>The fixture as compare takes it, judged by PyTorch's contract.</summary>
+    public ExternalRun Run => new() { Pass = Pass, Layout = Layout, Options = Options, Inputs = Inputs, Outputs = Outputs, Contract = PyTorchContract };
 
     /// <summary>The run without PyTorch's saved statistics: the verifier must admit its own rounding of them.</summary>
     public ExternalRun RunWithoutSavedStatistics => Run with

@@ -15,14 +15,32 @@ namespace BatchNorm.Harness.Exchange;
 /// </summary>
 internal static class ExportCheck
 {
-    /// <summary>Reads <c>manifest.json</c> of an export.</summary>
-    /// <exception cref="InvalidDataException">No manifest, or one <see cref="ExportManifest.Parse"/> refuses.</exception>
+    /// <summary>The file a program that ran an export may write beside the manifest to declare its kernel's contract (one line).</summary>
+    public const string ContractFileName = "contract.txt";
+
+    /// <summary>
+    /// Reads <c>manifest.json</c> of an export; the contract a program declared in <see cref="ContractFileName"/>
+    /// takes the place of the manifest's.
+    /// </summary>
+    /// <exception cref="InvalidDataException">No manifest, one <see cref="ExportManifest.Parse"/> refuses, or a contract file that is not one contract.</exception>
     public static (ExportManifest Manifest, IReadOnlyList<VerificationCase> Cases) Open(string root)
     {
         string path = Path.Combine(root, ExportManifest.FileName);
         if (!File.Exists(path))
             throw new InvalidDataException($"{root}: has no {ExportManifest.FileName}; it is not an exported suite (or its export did not finish).");
-        return ExportManifest.Parse(File.ReadAllText(path), path);
+        var (manifest, cases) = ExportManifest.Parse(File.ReadAllText(path), path);
+        string declared = Path.Combine(root, ContractFileName);
+        if (!File.Exists(declared))
+            return (manifest, cases);
+        string text = File.ReadAllText(declared).Trim();
+        try
+        {
+            return (manifest with { Contract = NumericalContract.Parse(text) }, cases);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException($"{declared}: \"{text}\": {e.Message}", e);
+        }
     }
 
     /// <summary>

@@ -13,13 +13,14 @@ internal sealed record ContractTrial(NumericalContract Contract, int Failed, str
     public bool Met => Failed == 0;
 }
 
-/// <summary>One pass's tightest contract, and how much tighter its bounds are than the default's.</summary>
+/// <summary>One pass's tightest contract in one layout, and how much tighter its bounds are than the default's.</summary>
 /// <param name="Pass">The pass.</param>
+/// <param name="Layout">The layout of its cases (a dense case is channels-last).</param>
 /// <param name="Cases">How many cases of the pass were run.</param>
 /// <param name="Tightest">The tightest contract every case of the pass met, or null when even the loosest failed.</param>
 /// <param name="Shrink">Per output, the median over its elements and cases of (default bound / tightest bound): how many times tighter.</param>
 /// <param name="Trials">Every candidate tried, in order.</param>
-internal sealed record PassProfile(BatchNormPass Pass, int Cases, NumericalContract? Tightest, IReadOnlyList<(BatchNormOutput Output, double Shrink)> Shrink,
+internal sealed record PassProfile(BatchNormPass Pass, Layout Layout, int Cases, NumericalContract? Tightest, IReadOnlyList<(BatchNormOutput Output, double Shrink)> Shrink,
     IReadOnlyList<ContractTrial> Trials);
 
 /// <summary>
@@ -50,7 +51,7 @@ internal static class ContractProfile
     /// <summary>A case, its inputs and the kernel's outputs on them.</summary>
     private sealed record Run(VerificationCase Case, CaseInputs Inputs, IReadOnlyDictionary<BatchNormOutput, float[]> Outputs);
 
-    /// <summary>Profiles <paramref name="kernel"/> on <paramref name="cases"/>, pass by pass, in pass order.</summary>
+    /// <summary>Profiles <paramref name="kernel"/> on <paramref name="cases"/>, pass by pass and layout by layout (a kernel may sum differently in each), in pass order.</summary>
     public static IReadOnlyList<PassProfile> Profile(IBatchNormKernel kernel, IReadOnlyList<VerificationCase> cases, int seed)
     {
         var runs = cases.Select(c =>
@@ -58,10 +59,10 @@ internal static class ContractProfile
             var inputs = CaseInputs.Draw(c, seed);
             return new Run(c, inputs, KernelRun.Execute(kernel, c, inputs).Outputs);
         }).ToList();
-        return runs.GroupBy(r => r.Case.Pass).OrderBy(g => g.Key).Select(g => ProfilePass(g.Key, g.ToList())).ToList();
+        return runs.GroupBy(r => (r.Case.Pass, r.Case.Shape.Layout)).OrderBy(g => g.Key).Select(g => ProfilePass(g.Key.Pass, g.Key.Layout, g.ToList())).ToList();
     }
 
-    private static PassProfile ProfilePass(BatchNormPass pass, List<Run> runs)
+    private static PassProfile ProfilePass(BatchNormPass pass, Layout layout, List<Run> runs)
     {
         var trials = new List<ContractTrial>();
         ContractTrial Try(NumericalContract contract)
@@ -79,7 +80,7 @@ internal static class ContractProfile
         var chosen = sums.SelectMany(s => new[] { s, s with { Statistics = StatisticsForm.RoundedCentre } })
             .Select(Try).FirstOrDefault(t => t.Met)?.Contract;
         if (chosen is null)
-            return new PassProfile(pass, runs.Count, null, [], trials);
+            return new PassProfile(pass, layout, runs.Count, null, [], trials);
 
         foreach (var form in new[] { StatisticsForm.TwoPass, StatisticsForm.RoundedCentre })
         {
@@ -96,7 +97,7 @@ internal static class ContractProfile
         var applied = new[] { ApplyForm.Centred, ApplyForm.FoldedFma }.Select(a => chosen with { Apply = a }).Where(c => Try(c).Met)
             .OrderBy(c => TotalBound(c, runs)).FirstOrDefault();
         chosen = applied ?? chosen;
-        return new PassProfile(pass, runs.Count, chosen, Shrinks(chosen, runs), trials);
+        return new PassProfile(pass, layout, runs.Count, chosen, Shrinks(chosen, runs), trials);
     }
 
     private static ContractTrial Judge(NumericalContract contract, List<Run> runs)

@@ -26,6 +26,14 @@ internal sealed unsafe class OneDnnKernel : IBatchNormKernel
         return (engine, stream);
     });
 
+    /// <summary>
+    /// Measured, not read from oneDNN's source (docs/onednn.md): float sums at least as accurate as 16 lanes each adding
+    /// every 16th term, two-pass statistics, applied centred, in both layouts (bnverify profile: the tightest contract
+    /// its forward training meets in channels-last; in channels-first it meets float-pairwise sums but only with
+    /// Welford's looser variance bound, the long channel's 70u). Its backward meets float-pairwise sums.
+    /// </summary>
+    public NumericalContract Contract { get; } = new(Accumulation.FloatLanes, StatisticsForm.TwoPass, ApplyForm.Centred, 16);
+
     /// <summary>Creates the kernel.</summary>
     /// <exception cref="NotSupportedException">libdnnl.so.2 is not installed; the message gives the install command.</exception>
     public OneDnnKernel(DataPrecision precision = DataPrecision.Float32)
