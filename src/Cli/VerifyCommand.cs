@@ -90,6 +90,7 @@ internal static class VerifyCommand
             .Select(r => options.UpdateBaseline ? r : r with { Regressions = baseline.Regressions(options.Suite, r) })
             .ToList();
         bool allPassed = options.Report.Write(console, kernel.Name, results) == ExitCodes.Passed;
+        ContractHint(kernel, options, results, contract);
         if (options.UpdateBaseline)
         {
             if (!allPassed || baselinePath is null)
@@ -98,7 +99,7 @@ internal static class VerifyCommand
                 return ExitCodes.Failed;
             }
 
-            baseline.Record(options.Suite, kernel.Name, options.Seed, results);
+            baseline.Record(options.Suite, kernel.Name, options.Seed, contract, results);
             baseline.Save(baselinePath);
             console.WriteLine($"Recorded {kernel.Name}'s errors on suite {options.SuiteName} in {baselinePath}.");
         }
@@ -109,6 +110,25 @@ internal static class VerifyCommand
     /// <summary>The kernel --kernel names, from --kernel-assembly when given (its only kernel when no name is), else the catalog's (default: optimized).</summary>
     public static IBatchNormKernel LoadKernel(string? name, FileInfo? assembly, int threads) =>
         assembly is not null ? UserKernelAssembly.Load(assembly.FullName).Create(name) : KernelCatalog.Create(name ?? "optimized", threads);
+
+    /// <summary>
+    /// What the contract profile says about this run, in one line per pass and layout: for a kernel that declares no
+    /// contract and passed, the tighter contract it met (so it can declare it); for cases that failed on their outputs,
+    /// the contract those outputs do meet (a kernel whose sums moved from double to float is named so).
+    /// </summary>
+    private static void ContractHint(IBatchNormKernel kernel, VerifyOptions options, IReadOnlyList<CaseResult> results, NumericalContract contract)
+    {
+        var failedOnOutputs = results.Where(r => r.Outputs.Any(o => !o.Passed)).Select(r => r.Case).ToList();
+        bool undeclared = kernel.Contract is null && options.Contract is null;
+        var cases = failedOnOutputs.Count > 0 ? failedOnOutputs : undeclared ? results.Select(r => r.Case).ToList() : [];
+        if (cases.Count == 0)
+            return;
+        var profiles = ContractProfile.Profile(kernel, cases, options.Seed);
+        string met = string.Join("; ", profiles.Select(p => $"{Battery.PassName(p.Pass)} {p.Layout.Short()} {(p.Tightest is { } t ? t.ToString() : "none")}"));
+        Console.Out.WriteLine(failedOnOutputs.Count > 0
+            ? $"The failing cases' outputs meet, by pass and layout: {met} (judged by {contract}; 'none': they meet no contract, a bug rather than another algorithm)."
+            : $"{kernel.Name} declares no contract; on this run it met, by pass and layout: {met}. Declare it (IBatchNormKernel.Contract, or --contract) for tighter bounds; 'bnverify profile' shows how much tighter.");
+    }
 
     /// <summary>For a variant's run, how its case names start (a plain name is not one of them); empty for plain float32.</summary>
     public static string CaseNameHint(Activation activation, DataPrecision precision) =>

@@ -133,7 +133,7 @@ public class VerifierTests
         var @case = Verifier.Select(Suite.Quick, "large-mean-1e4/nchw/train").Single();
         var optimized = CaseRunner.Run(OptimizedAt("optimized"), @case, Battery.DefaultSeed) with { Kernel = "k" };
         var baseline = AccuracyBaseline.Empty();
-        baseline.Record(Suite.Quick, "k", Battery.DefaultSeed, [optimized]);
+        baseline.Record(Suite.Quick, "k", Battery.DefaultSeed, optimized.Contract, [optimized]);
         Assert.Empty(baseline.Regressions(Suite.Quick, optimized));
 
         // The textbook float kernel is within the sound bound here, but its y error is far larger.
@@ -146,6 +146,24 @@ public class VerifierTests
         Assert.Empty(baseline.Regressions(Suite.Quick, scalar with { SuiteSeed = 1 }));
     }
 
+    /// <summary>
+    /// A kernel judged by a looser contract than the one recorded with its baseline (its sums declared float where they
+    /// were double) fails the ratchet by name, even where every error stays within 4x its baseline.
+    /// </summary>
+    [Fact]
+    public void TheRatchetFailsARunJudgedByAnotherContractThanTheRecordedOne()
+    {
+        var @case = Verifier.Select(Suite.Quick, "normal/nchw/train").Single();
+        var recorded = CaseRunner.Run(OptimizedAt("optimized"), @case, Battery.DefaultSeed) with { Kernel = "k" };
+        var baseline = AccuracyBaseline.Empty();
+        baseline.Record(Suite.Quick, "k", Battery.DefaultSeed, recorded.Contract, [recorded]);
+        Assert.Empty(baseline.Regressions(Suite.Quick, recorded));
+        var loosened = CaseRunner.Run(OptimizedAt("optimized"), @case, Battery.DefaultSeed, NumericalContract.Parse("float-pairwise/two-pass/centred")) with { Kernel = "k" };
+        Assert.Equal(Verdict.Passed, loosened.Verdict);
+        string regression = Assert.Single(baseline.Regressions(Suite.Quick, loosened));
+        Assert.StartsWith("contract: judged by float-pairwise/two-pass/centred, but the baseline recorded double/two-pass/centred", regression);
+    }
+
     [Fact]
     public void RecordingOneActivationKeepsTheOthersAndTheReluRatchetNamesItsFlag()
     {
@@ -153,9 +171,9 @@ public class VerifierTests
         var reluCase = Verifier.Select(Suite.Quick, "relu/large-mean-1e4/nchw/train", Activation.Relu).Single();
         var relu = CaseRunner.Run(OptimizedAt("optimized"), reluCase, Battery.DefaultSeed) with { Kernel = "k" };
         var baseline = AccuracyBaseline.Empty();
-        baseline.Record(Suite.Quick, "k", Battery.DefaultSeed, [plain]);
-        baseline.Record(Suite.Quick, "k", Battery.DefaultSeed, [relu]);
-        baseline.Record(Suite.Quick, "k", Battery.DefaultSeed, [plain]);
+        baseline.Record(Suite.Quick, "k", Battery.DefaultSeed, plain.Contract, [plain]);
+        baseline.Record(Suite.Quick, "k", Battery.DefaultSeed, relu.Contract, [relu]);
+        baseline.Record(Suite.Quick, "k", Battery.DefaultSeed, plain.Contract, [plain]);
 
         // Both are still recorded: the textbook kernel, far less accurate on this case, regresses on each.
         var scalarPlain = CaseRunner.Run(new ScalarFloatKernel(), plain.Case, Battery.DefaultSeed) with { Kernel = "k" };

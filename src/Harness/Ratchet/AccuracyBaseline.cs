@@ -13,7 +13,9 @@ namespace BatchNorm.Harness.Ratchet;
 /// still get worse; this catches it. An output regresses when its error exceeds
 /// <see cref="Factor"/> times the baseline plus one float rounding (2^-24) of the output's largest
 /// expected magnitude, so noise of an ULP passes and a 2-ULP-to-2000-ULP change fails. The ratchet
-/// applies only at the seed the baseline was recorded with.
+/// applies only at the seed the baseline was recorded with. Each entry records the numerical contract the
+/// kernel was judged by; a run judged by another contract fails every case it covers, naming both, so a
+/// declaration loosened to hide a regression (double sums become float ones) is caught by name.
 /// </summary>
 internal sealed class AccuracyBaseline
 {
@@ -33,7 +35,7 @@ internal sealed class AccuracyBaseline
     /// <summary>Reads a baseline file; a missing file is an empty baseline.</summary>
     /// <exception cref="InvalidDataException">
     /// The file is not valid JSON, or does not follow the schema: suites ("quick", "full") of kernels
-    /// (names bnverify knows) of { "seed": int, "cases": { case name: { output name: error >= 0 } } }.
+    /// (names bnverify knows) of { "seed": int, "contract": "SUMS/STATISTICS/APPLY" (optional), "cases": { case name: { output name: error >= 0 } } }.
     /// The message names the field. A baseline that is silently ignored would switch the ratchet off.
     /// </exception>
     public static AccuracyBaseline Load(string path)
@@ -96,10 +98,23 @@ internal sealed class AccuracyBaseline
                 if (!KnownKernel(kernel))
                     throw Invalid(name, at, "is not a kernel bnverify knows (see 'bnverify kernels')");
                 var entry = Object(kernelNode, name, at);
-                foreach (string field in entry.Select(p => p.Key).Where(k => k is not ("seed" or "cases")))
-                    throw Invalid(name, $"{at}.{field}", "is not a field of a kernel's baseline (seed, cases)");
+                foreach (string field in entry.Select(p => p.Key).Where(k => k is not ("seed" or "contract" or "cases")))
+                    throw Invalid(name, $"{at}.{field}", "is not a field of a kernel's baseline (seed, contract, cases)");
                 if (entry["seed"] is not JsonValue seed || seed.GetValueKind() != JsonValueKind.Number || !seed.TryGetValue(out int _))
                     throw Invalid(name, $"{at}.seed", "must be a 32-bit integer");
+                if (entry["contract"] is { } contract)
+                {
+                    string? text = contract is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+                    try
+                    {
+                        NumericalContract.Parse(text ?? throw Invalid(name, $"{at}.contract", "must be a string"));
+                    }
+                    catch (FormatException e)
+                    {
+                        throw Invalid(name, $"{at}.contract", $"\"{text}\" is not a contract ({e.Message})");
+                    }
+                }
+
                 var cases = Object(entry["cases"], name, $"{at}.cases");
                 foreach (var (caseName, outputsNode) in cases)
                 {
@@ -150,6 +165,12 @@ internal sealed class AccuracyBaseline
         if (kernel["cases"]?[result.Case.Name] is not JsonObject recorded)
             return [];
         var messages = new List<string>();
+        if (kernel["contract"]?.GetValue<string>() is { } contract && NumericalContract.Parse(contract) != result.Contract)
+        {
+            messages.Add($"contract: judged by {result.Contract}, but the baseline recorded {contract}: a kernel that no longer meets (or declares) its recorded contract " +
+                         $"has lost accuracy by name; if intended, re-baseline with: {Invocation.Bnverify} verify --kernel {result.Kernel}{result.Case.Options.Activation.Flag()} --suite {suite.ToString().ToLowerInvariant()} --update-baseline");
+        }
+
         foreach (var output in result.Outputs)
         {
             if (recorded[output.Output.Name()] is not JsonValue value)
@@ -171,7 +192,7 @@ internal sealed class AccuracyBaseline
     /// Records a run's errors as the new baseline of its kernel and suite. A run covers one activation
     /// (plain, or relu/...): the kernel's recorded cases of other activations are kept as they were.
     /// </summary>
-    public void Record(Suite suite, string kernel, int seed, IReadOnlyList<CaseResult> results)
+    public void Record(Suite suite, string kernel, int seed, NumericalContract contract, IReadOnlyList<CaseResult> results)
     {
         var cases = new JsonObject();
         var recorded = results.Select(r => r.Case.Options.Activation).ToHashSet();
@@ -196,7 +217,7 @@ internal sealed class AccuracyBaseline
         string suiteKey = suite.ToString().ToLowerInvariant();
         if (root[suiteKey] is not JsonObject suiteNode)
             root[suiteKey] = suiteNode = new JsonObject();
-        suiteNode[kernel] = new JsonObject { ["seed"] = seed, ["cases"] = cases };
+        suiteNode[kernel] = new JsonObject { ["seed"] = seed, ["contract"] = contract.ToString(), ["cases"] = cases };
     }
 
     /// <summary>Writes the baseline, indented, keys in insertion order.</summary>
