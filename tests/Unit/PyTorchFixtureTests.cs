@@ -123,8 +123,8 @@ public sealed class PyTorchFixtureTests : IDisposable
         // Where the mean is 1e3 times the spread or more, a correct kernel that folds y = x·a + b'
         // without a fused multiply-add rounds x·a (of size |mean|·|a|) on every element. 64 ULPs of
         // y are below that everywhere: under the default contract (which admits such a kernel) no sound
-        // verifier can reject them. PyTorch declares an FMA fold, whose only per-element rounding is y's:
-        // under its contract the same 64 ULPs on one element fail, and that element is the one reported.
+        // verifier can reject them. PyTorch folds with an FMA, whose only per-element rounding is y's:
+        // under the contract it meets the same 64 ULPs on one element fail, and that element is the one reported.
         var fixture = PyTorchFixture.Load(name);
         float[] y = fixture.Read(BatchNormOutput.Y);
         var (@case, inputs) = ExternalComparison.Load(fixture.Run);
@@ -133,7 +133,7 @@ public sealed class PyTorchFixtureTests : IDisposable
 
         int i = Array.IndexOf(y, y.MaxBy(MathF.Abs));
         y[i] = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(y[i]) + 64);
-        var output = Compare(fixture, BatchNormOutput.Y, y);
+        var output = Compare(fixture, BatchNormOutput.Y, y, Measured);
         Assert.False(output.Passed);
         Assert.Equal(i, Assert.Single(output.FirstFailures).Index);
     }
@@ -208,7 +208,7 @@ public sealed class PyTorchFixtureTests : IDisposable
         int channel = @case.Shape.C - 1;
         foreach (int i in @case.Shape.ChannelOffsets(channel))
             y[i] = (float)(beta[channel] + ((y[i] - (double)beta[channel]) * (1 + Math.ScaleB(1, -10))));
-        var output = Compare(fixture, BatchNormOutput.Y, y);
+        var output = Compare(fixture, BatchNormOutput.Y, y, Measured);
         Assert.False(output.Passed);
         var failure = Assert.Single(output.SystematicFailures);
         Assert.Equal(channel, failure.Channel);
@@ -240,11 +240,19 @@ public sealed class PyTorchFixtureTests : IDisposable
         Assert.Contains(output.Findings, f => f.StartsWith("element-wise: ", StringComparison.Ordinal) && f.Contains(pattern, StringComparison.Ordinal));
     }
 
-    private OutputComparison Compare(PyTorchFixture fixture, BatchNormOutput output, float[] values)
+    /// <summary>
+    /// The contract PyTorch 1.13 meets on every fixture and every case of the suites (bnverify profile, check): sums
+    /// no worse than 8 lanes. It declares float-sequential, what its channels-last algorithm guarantees; judged by
+    /// that, a sequential sum's worst case at a mean 1e4 times the spread in channels-last admits a channel scaled by
+    /// 1 + 2^-10 and 64 ULP of y. The corruption tests below show what the measured contract catches there.
+    /// </summary>
+    private static readonly NumericalContract Measured = NumericalContract.Parse("float-lanes:8/two-pass/folded-fma");
+
+    private OutputComparison Compare(PyTorchFixture fixture, BatchNormOutput output, float[] values, NumericalContract? contract = null)
     {
         string path = Path.Combine(folder, output.Name() + ".npy");
         NpyArray.WriteFloat32(path, values, fixture.ShapeOf(output));
-        var result = ExternalComparison.Run(fixture.Run with { Outputs = new Dictionary<BatchNormOutput, string> { [output] = path } });
+        var result = ExternalComparison.Run(fixture.Run with { Outputs = new Dictionary<BatchNormOutput, string> { [output] = path }, Contract = contract ?? fixture.Run.Contract });
         return result.Outputs.Single();
     }
 
