@@ -13,6 +13,12 @@ public class PlainBatchNorm : IBatchNormKernel
 {
     public virtual string Name => "plain";
 
+    /// <summary>
+    /// How it computes, so bnverify holds it to the bounds of that (docs/tolerances.md, "Contracts"): sums in
+    /// double, y centred on the mean rounded to float, (x - m) istd gamma + beta.
+    /// </summary>
+    public NumericalContract Contract => NumericalContract.Parse("double/rounded-centre/centred");
+
     public void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t)
     {
         BatchNormValidation.Check(shape, options, t);

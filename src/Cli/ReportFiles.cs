@@ -1,3 +1,5 @@
+using BatchNorm.Harness;
+
 namespace BatchNorm.Cli;
 
 /// <summary>
@@ -20,6 +22,8 @@ internal static class ReportFiles
             string path = file.FullName;
             if (Directory.Exists(path))
                 throw new UsageException($"{option} {path}: is a directory; give a file name.");
+            if (File.Exists(path) && !AtomicFile.IsRegularFile(path))
+                throw new UsageException($"{option} {path}: is not a regular file (a device, FIFO or socket); bnverify writes reports only to regular files.");
             try
             {
                 var directory = file.Directory ?? throw new UsageException($"{option} {path}: has no directory.");
@@ -38,18 +42,5 @@ internal static class ReportFiles
     }
 
     /// <summary>Writes the text to a temporary file beside the target and moves it into place, so a failure leaves no partial file.</summary>
-    public static void Write(FileInfo file, string text)
-    {
-        string temporary = Path.Combine(file.DirectoryName!, $".{file.Name}.{Environment.ProcessId}.tmp");
-        try
-        {
-            File.WriteAllText(temporary, text);
-            File.Move(temporary, file.FullName, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary))
-                File.Delete(temporary);
-        }
-    }
+    public static void Write(FileInfo file, string text) => AtomicFile.Write(file.FullName, text);
 }

@@ -14,7 +14,7 @@ internal static class VerifyCommand
 {
     /// <summary>Everything <c>verify</c> was asked to do.</summary>
     private sealed record VerifyOptions(string? Kernel, FileInfo? KernelAssembly, Suite Suite, Activation Activation, int Seed, string? Case, int Threads,
-        FileInfo? Baseline, bool UpdateBaseline, string? ExpectWidth, NumericalContract? Contract, RunReport Report)
+        FileInfo? Baseline, bool UpdateBaseline, bool NewBaseline, string? ExpectWidth, NumericalContract? Contract, RunReport Report)
     {
         public string SuiteName => Suite.ToString().ToLowerInvariant();
 
@@ -39,7 +39,12 @@ internal static class VerifyCommand
         var threads = StrictNumbers.Int("--threads", $"Threads for the optimized kernels: 0 for all cores, or 1 to {MaxThreads}.", 0, MaxThreads, 0,
             $"0 (all cores) or 1 to {MaxThreads}");
         var baseline = new Option<FileInfo?>("--baseline") { Description = $"Accuracy baseline (default: {AccuracyBaseline.FileName} at the repository root)." };
-        var update = new Option<bool>("--update-baseline") { Description = "Record this run's errors as the kernel's new baseline (only when every case passes)." };
+        var update = new Option<bool>("--update-baseline")
+        {
+            Description = "Record this run's errors in the kernel's baseline (only when every case passes): the cases it ran are replaced, every other recorded case is kept. " +
+                          "Refused where the entry records another seed or contract.",
+        };
+        var replace = new Option<bool>("--new-baseline") { Description = "With --update-baseline: replace the kernel's whole entry (every case, seed and contract) with this run." };
         var expectWidth = new Option<string?>("--expect-width")
         {
             Description = "Fail (exit 1) unless the optimized kernel resolves to this width: scalar, 128, 256 or 512. For CI runs that restrict the hardware.",
@@ -49,13 +54,13 @@ internal static class VerifyCommand
         var report = new RunReport.Options();
         var command = new Command("verify", "Verify a kernel against the double-precision reference on a battery of cases. Exit 0: all passed; 1: a case failed or was mistrusted; 2: bad usage.")
         {
-            kernel, kernelAssembly, suite, activation, seed, caseName, threads, baseline, update, expectWidth, contract,
+            kernel, kernelAssembly, suite, activation, seed, caseName, threads, baseline, update, replace, expectWidth, contract,
         };
         report.AddTo(command);
         command.SetAction(parse => Run(new VerifyOptions(
             parse.GetValue(kernel), parse.GetValue(kernelAssembly), parse.GetValue(suite) == "full" ? Suite.Full : Suite.Quick,
             ActivationOption.Parse(parse.GetValue(activation)!), parse.GetValue(seed), parse.GetValue(caseName),
-            parse.GetValue(threads), parse.GetValue(baseline), parse.GetValue(update), parse.GetValue(expectWidth), parse.GetValue(contract),
+            parse.GetValue(threads), parse.GetValue(baseline), parse.GetValue(update), parse.GetValue(replace), parse.GetValue(expectWidth), parse.GetValue(contract),
             report.Bind(parse, parse.GetValue(suite)!, parse.GetValue(seed)))));
         return command;
     }
@@ -65,6 +70,14 @@ internal static class VerifyCommand
     {
         var console = ConsoleOutput.Create();
         string? baselinePath = options.Baseline?.FullName ?? AccuracyBaseline.Locate();
+        if (options.NewBaseline && !options.UpdateBaseline)
+            throw new UsageException("--new-baseline: only with --update-baseline, whose recording it makes a whole new entry.");
+        if (options.UpdateBaseline && baselinePath is null)
+            throw new UsageException($"--update-baseline: no baseline file to record in: run inside the repository (where {AccuracyBaseline.FileName} is) or pass --baseline FILE.");
+        if (options.Baseline is { } given && !options.UpdateBaseline && !given.Exists)
+            throw new UsageException($"--baseline {given.FullName}: no such file (a baseline is created only by --update-baseline).");
+        if (baselinePath is not null && File.Exists(baselinePath) && !AtomicFile.IsRegularFile(baselinePath))
+            throw new UsageException($"--baseline {baselinePath}: is not a regular file (a device, FIFO or socket).");
         if (options.UpdateBaseline && baselinePath is not null)
             ReportFiles.Check(("--baseline", new FileInfo(baselinePath)));
         var kernel = LoadKernel(options.Kernel, options.KernelAssembly, options.Threads);
@@ -75,33 +88,39 @@ internal static class VerifyCommand
         if (cases.Count == 0)
             throw new UsageException($"--case {options.Case}: no case has that name or starts with it followed by '/'{CaseNameHint(options.Activation, kernel.Precision)}.");
         if (options.Shard is var (k, n))
-        {
-            if (options.UpdateBaseline)
-                throw new UsageException($"--shard {k}/{n}: cannot be combined with --update-baseline, which records a whole suite.");
             cases = Verifier.Shard(cases, k, n);
-        }
         if (CheckWidth(console, kernel, options) is { } exit)
             return exit;
 
         var contract = options.Contract ?? Contracts.Of(kernel);
+        string baselineKey = AccuracyBaseline.KeyOf(kernel.Name, options.KernelAssembly is not null);
+        if (options.UpdateBaseline && baseline.Conflict(options.Suite, baselineKey, options.Seed, contract, options.NewBaseline) is { } conflict)
+            throw new UsageException($"--update-baseline: {conflict}.");
         console.WriteLine($"{kernel.Name} is judged by contract {contract}{(options.Contract is not null ? " (--contract)" : kernel.Contract is null ? " (the default: it declares none)" : " (its declared contract)")}.");
         var results = RunWithProgress(console, kernel, cases, options.Seed, contract)
             .Select(r => options.KernelAssembly is { } assembly ? r with { ReproduceWith = $"{r.Reproducer} --kernel-assembly {assembly.FullName}" } : r)
-            .Select(r => options.UpdateBaseline ? r : r with { Regressions = baseline.Regressions(options.Suite, r) })
+            .Select(r => options.UpdateBaseline ? r : r with { Regressions = baseline.Regressions(options.Suite, r, baselineKey) })
             .ToList();
         bool allPassed = options.Report.Write(console, kernel.Name, results) == ExitCodes.Passed;
+        if (!options.UpdateBaseline)
+        {
+            Console.Out.WriteLine(baseline.Held(options.Suite, baselineKey, options.Seed, results) is { } held
+                ? $"Ratchet: {held}."
+                : $"Ratchet: no recorded errors for {baselineKey} on these cases at seed {options.Seed} in {baselinePath ?? "(no baseline file: not in a repository and no --baseline)"}; accuracy regressions within the bounds are not checked.");
+        }
+
         ContractHint(kernel, options, results, contract);
         if (options.UpdateBaseline)
         {
-            if (!allPassed || baselinePath is null)
+            if (!allPassed)
             {
-                Console.Error.WriteLine(baselinePath is null ? "no baseline file: run from the repository or pass --baseline." : "not re-baselined: a case did not pass.");
+                Console.Error.WriteLine("not re-baselined: a case did not pass.");
                 return ExitCodes.Failed;
             }
 
-            baseline.Record(options.Suite, kernel.Name, options.Seed, contract, results);
-            baseline.Save(baselinePath);
-            console.WriteLine($"Recorded {kernel.Name}'s errors on suite {options.SuiteName} in {baselinePath}.");
+            baseline.Record(options.Suite, baselineKey, options.Seed, contract, results, options.NewBaseline);
+            baseline.Save(baselinePath!);
+            console.WriteLine($"Recorded {results.Count} cases of {baselineKey}'s errors on suite {options.SuiteName} in {baselinePath}{(options.NewBaseline ? " (a new entry)" : "; its other recorded cases are kept")}.");
         }
 
         return allPassed ? ExitCodes.Passed : ExitCodes.Failed;

@@ -68,10 +68,27 @@ public class CliTests
             { ["bench", "--activation", "gelu"], "Argument 'gelu' not recognized" },
             { ["verify", "--shard", "4/3"], "--shard 4/3: must be K/N with 1 <= K <= N" },
             { ["verify", "--shard", "1,3"], "--shard 1,3: must be K/N" },
-            { ["verify", "--shard", "1/2", "--update-baseline"], "--shard 1/2: cannot be combined with --update-baseline" },
+            { ["verify", "--new-baseline"], "--new-baseline: only with --update-baseline" },
+            { ["verify", "--baseline", "/tmp/bnverify-no-such-baseline.json"], "--baseline /tmp/bnverify-no-such-baseline.json: no such file" },
+            { ["verify", "--baseline", "/dev/null"], "--baseline /dev/null: is not a regular file" },
+            { ["verify", "--json", "/dev/null"], "--json /dev/null: is not a regular file" },
+            { ["verify", "--contract", "double/two-pass"], "--contract double/two-pass: 'double/two-pass' is not a contract" },
+            { ["verify", "--contract", "float-blocked:0/two-pass/centred"], "--contract float-blocked:0/two-pass/centred: '0' is not a block or lane count" },
+            { ["verify", "--update-baseline", "--baseline", BaselineCopy(), "--seed", "5"], "--update-baseline: the baseline records optimized's suite quick at seed 20261121, not 5" },
+            { ["verify", "--update-baseline", "--baseline", BaselineCopy(), "--contract", "float-pairwise/two-pass/centred"],
+                "--update-baseline: the baseline records optimized's suite quick under contract double/two-pass/centred" },
             { ["verify", "--suite", "medium"], "Argument 'medium' not recognized" },
             { ["frobnicate"], "Required command was not provided." },
         };
+    }
+
+    /// <summary>A copy of the committed baseline for probes that would otherwise write to it if they ran.</summary>
+    private static string BaselineCopy()
+    {
+        string copy = Path.Combine(Path.GetTempPath(), $"bnverify-baseline-probe-{Environment.ProcessId}.json");
+        if (!File.Exists(copy))
+            File.Copy(Path.Combine(Bnverify.RepositoryRoot(), "accuracy-baseline.json"), copy);
+        return copy;
     }
 
     [Theory]

@@ -96,7 +96,7 @@ internal sealed class AccuracyBaseline
             {
                 string at = $"{suiteName}.{kernel}";
                 if (!KnownKernel(kernel))
-                    throw Invalid(name, at, "is not a kernel bnverify knows (see 'bnverify kernels')");
+                    throw Invalid(name, at, $"is not a kernel bnverify knows (see 'bnverify kernels'), nor a user assembly's ({AssemblyPrefix}NAME)");
                 var entry = Object(kernelNode, name, at);
                 foreach (string field in entry.Select(p => p.Key).Where(k => k is not ("seed" or "contract" or "cases")))
                     throw Invalid(name, $"{at}.{field}", "is not a field of a kernel's baseline (seed, contract, cases)");
@@ -139,8 +139,29 @@ internal sealed class AccuracyBaseline
 
     private static InvalidDataException Invalid(string name, string field, string rule) => new($"{name}: {field} {rule}.");
 
+    /// <summary>The prefix of a user assembly's kernel's entry: its name is the user's, not one bnverify knows.</summary>
+    public const string AssemblyPrefix = "assembly:";
+
+    /// <summary>The entry a kernel's errors are recorded under: its name, or for a kernel from --kernel-assembly its name after <see cref="AssemblyPrefix"/>.</summary>
+    public static string KeyOf(string kernel, bool fromAssembly) => fromAssembly ? AssemblyPrefix + kernel : kernel;
+
     // Every name on any machine: a baseline recorded where AVX-512 runs is read where it does not.
-    private static bool KnownKernel(string kernel) => Kernels.KernelCatalog.AllNames.Contains(kernel);
+    private static bool KnownKernel(string kernel) =>
+        Kernels.KernelCatalog.AllNames.Contains(kernel) || (kernel.StartsWith(AssemblyPrefix, StringComparison.Ordinal) && kernel.Length > AssemblyPrefix.Length)
+        || (kernel.StartsWith(Kernels.Algorithms.AlgorithmKernel.Prefix, StringComparison.Ordinal) && IsContract(kernel[Kernels.Algorithms.AlgorithmKernel.Prefix.Length..]));
+
+    private static bool IsContract(string text)
+    {
+        try
+        {
+            NumericalContract.Parse(text);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Every case name of every suite, activation and precision (a quick run may name a full-suite case with --case).</summary>
     private static HashSet<string> KnownCases() => [.. Battery.Every().Select(c => c.Name)];
@@ -157,10 +178,10 @@ internal sealed class AccuracyBaseline
         return null;
     }
 
-    /// <summary>Regressions of one result against the baseline: one message per output, naming both figures.</summary>
-    public IReadOnlyList<string> Regressions(Suite suite, CaseResult result)
+    /// <summary>Regressions of one result against the baseline (its kernel's entry, or <paramref name="key"/>'s): one message per output, naming both figures.</summary>
+    public IReadOnlyList<string> Regressions(Suite suite, CaseResult result, string? key = null)
     {
-        if (Entry(suite, result.Kernel) is not JsonObject kernel || kernel["seed"]?.GetValue<int>() != result.SuiteSeed)
+        if (Entry(suite, key ?? result.Kernel) is not JsonObject kernel || kernel["seed"]?.GetValue<int>() != result.SuiteSeed)
             return [];
         if (kernel["cases"]?[result.Case.Name] is not JsonObject recorded)
             return [];
@@ -189,19 +210,50 @@ internal sealed class AccuracyBaseline
     }
 
     /// <summary>
-    /// Records a run's errors as the new baseline of its kernel and suite. A run covers one activation
-    /// (plain, or relu/...): the kernel's recorded cases of other activations are kept as they were.
+    /// Why this run may not update the kernel's entry in place, or null when it may: an entry recorded at another
+    /// seed or under another contract would mix two runs' figures (the ratchet would then apply at neither), so
+    /// only a new baseline (<paramref name="replace"/>) may change them.
     /// </summary>
-    public void Record(Suite suite, string kernel, int seed, NumericalContract contract, IReadOnlyList<CaseResult> results)
+    public string? Conflict(Suite suite, string kernel, int seed, NumericalContract contract, bool replace)
     {
+        if (replace || Entry(suite, kernel) is not JsonObject entry)
+            return null;
+        int recordedSeed = entry["seed"]!.GetValue<int>();
+        if (recordedSeed != seed)
+            return string.Create(CultureInfo.InvariantCulture, $"the baseline records {kernel}'s suite {suite.ToString().ToLowerInvariant()} at seed {recordedSeed}, not {seed}: re-baseline at seed {recordedSeed}, or replace the whole entry with --new-baseline");
+        if (entry["contract"]?.GetValue<string>() is { } recorded && NumericalContract.Parse(recorded) != contract)
+            return $"the baseline records {kernel}'s suite {suite.ToString().ToLowerInvariant()} under contract {recorded}, not {contract}: replace the whole entry with --new-baseline";
+        return null;
+    }
+
+    /// <summary>What a run of <paramref name="kernel"/> at <paramref name="seed"/> is held to: "N recorded cases (seed S, contract C)", or null when nothing applies.</summary>
+    public string? Held(Suite suite, string kernel, int seed, IReadOnlyList<CaseResult> results)
+    {
+        if (Entry(suite, kernel) is not JsonObject entry || entry["seed"]?.GetValue<int>() != seed || entry["cases"] is not JsonObject cases)
+            return null;
+        int held = results.Count(r => cases.ContainsKey(r.Case.Name));
+        return held == 0 ? null
+            : string.Create(CultureInfo.InvariantCulture, $"{held} of {results.Count} cases against {kernel}'s recorded errors (suite {suite.ToString().ToLowerInvariant()}, seed {seed}, contract {entry["contract"]?.GetValue<string>() ?? "not recorded"})");
+    }
+
+    /// <summary>
+    /// Records a run's errors in the baseline of its kernel and suite: the cases it ran are replaced, every other
+    /// recorded case (another activation, another shard, cases left out by --case) is kept as it was, so a partial
+    /// run never shrinks what a full one recorded. With <paramref name="replace"/> the entry is this run alone.
+    /// Check <see cref="Conflict"/> first: recording over another seed or contract is refused.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The run conflicts with the recorded entry (<see cref="Conflict"/>).</exception>
+    public void Record(Suite suite, string kernel, int seed, NumericalContract contract, IReadOnlyList<CaseResult> results, bool replace = false)
+    {
+        if (Conflict(suite, kernel, seed, contract, replace) is { } conflict)
+            throw new InvalidOperationException(conflict);
         var cases = new JsonObject();
-        var recorded = results.Select(r => r.Case.Options.Activation).ToHashSet();
-        var known = Battery.Every().ToDictionary(c => c.Name);
-        if (Entry(suite, kernel)?["cases"] is JsonObject previous)
+        var ran = results.Select(r => r.Case.Name).ToHashSet();
+        if (!replace && Entry(suite, kernel)?["cases"] is JsonObject previous)
         {
             foreach (var (name, outputs) in previous)
             {
-                if (known.TryGetValue(name, out var @case) && !recorded.Contains(@case.Options.Activation))
+                if (!ran.Contains(name))
                     cases[name] = outputs?.DeepClone();
             }
         }
@@ -220,9 +272,12 @@ internal sealed class AccuracyBaseline
         suiteNode[kernel] = new JsonObject { ["seed"] = seed, ["contract"] = contract.ToString(), ["cases"] = cases };
     }
 
-    /// <summary>Writes the baseline, indented, keys in insertion order.</summary>
+    /// <summary>
+    /// Writes the baseline, indented, keys in insertion order, to a temporary file beside it that is then moved into
+    /// place: a write that fails (a full disk) leaves the old file as it was.
+    /// </summary>
     public void Save(string path) =>
-        File.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        AtomicFile.Write(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
 
     private JsonNode? Entry(Suite suite, string kernel) => root[suite.ToString().ToLowerInvariant()]?[kernel];
 }

@@ -1,0 +1,36 @@
+namespace BatchNorm.Harness;
+
+/// <summary>Files bnverify rewrites (reports, the accuracy baseline): written whole or not at all.</summary>
+public static class AtomicFile
+{
+    /// <summary>
+    /// Writes <paramref name="text"/> to a temporary file in the target's folder (a short name of its own, valid
+    /// wherever the target's name is) and moves it over the target: a failure at any step leaves the target as it
+    /// was and no temporary file behind. The target must be a regular file or not exist yet.
+    /// </summary>
+    /// <exception cref="IOException">The target is not a regular file, or the write or the move failed; the target is untouched.</exception>
+    public static void Write(string path, string text)
+    {
+        string full = Path.GetFullPath(path);
+        if (Directory.Exists(full) || (File.Exists(full) && !IsRegularFile(full)))
+            throw new IOException($"{full}: is not a regular file; bnverify replaces only regular files.");
+        string folder = Path.GetDirectoryName(full)!;
+        string temporary = Path.Combine(folder, $".bnverify-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
+        try
+        {
+            File.WriteAllText(temporary, text);
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+                File.Delete(temporary);
+        }
+    }
+
+    /// <summary>
+    /// True for an existing regular file; false for a device, a FIFO or a socket, which a rename would replace (as
+    /// root, /dev/null itself) or a read would block on, and for a path that does not exist.
+    /// </summary>
+    public static bool IsRegularFile(string path) => File.Exists(path) && FileType.IsRegular(path);
+}
