@@ -1,7 +1,7 @@
 namespace BatchNorm.Harness;
 
 /// <summary>Files bnverify rewrites (reports, the accuracy baseline): written whole or not at all.</summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     /// <summary>
     /// Writes <paramref name="text"/> to a temporary file in the target's folder (a short name of its own, valid
