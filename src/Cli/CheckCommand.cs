@@ -36,6 +36,8 @@ internal static class CheckCommand
             {
                 var inShard = Verifier.Shard(cases, k, n).Select(c => c.Name).ToHashSet();
                 chosen = chosen.Where(i => inShard.Contains(cases[i].Name)).ToArray();
+                if (chosen.Length == 0)
+                    throw new UsageException($"--shard {k}/{n}: selects no case of {root}; a check of no case would pass having checked nothing.");
             }
 
             string kernel = parse.GetValue(label)!;

@@ -39,7 +39,16 @@ internal sealed record RunReport(string SuiteName, int Seed, (int K, int N)? Sha
         public RunReport Bind(ParseResult parse, string suiteName, int seed)
         {
             var report = new RunReport(suiteName, seed, parse.GetValue(Shard), parse.GetValue(AllOutputs), parse.GetValue(Json), parse.GetValue(Markdown), parse.GetValue(JUnit));
-            ReportFiles.Check(("--json", report.Json), ("--markdown", report.Markdown), ("--junit", report.JUnit));
+            (string Option, FileInfo? File)[] files = [("--json", report.Json), ("--markdown", report.Markdown), ("--junit", report.JUnit)];
+            var given = files.Where(f => f.File is not null).ToArray();
+            foreach (var (option, file) in given)
+            {
+                var other = given.FirstOrDefault(g => g.Option != option && string.Equals(Path.GetFullPath(g.File!.FullName), Path.GetFullPath(file!.FullName), StringComparison.Ordinal));
+                if (other.File is not null)
+                    throw new UsageException($"{option} {file!.FullName}: the same file as {other.Option}; each report needs its own file, or one would replace the other.");
+            }
+
+            ReportFiles.Check(files);
             return report;
         }
     }

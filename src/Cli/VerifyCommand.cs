@@ -88,7 +88,11 @@ internal static class VerifyCommand
         if (cases.Count == 0)
             throw new UsageException($"--case {options.Case}: no case has that name or starts with it followed by '/'{CaseNameHint(options.Activation, kernel.Precision)}.");
         if (options.Shard is var (k, n))
+        {
             cases = Verifier.Shard(cases, k, n);
+            if (cases.Count == 0)
+                throw new UsageException($"--shard {k}/{n}: selects no case{(options.Case is null ? "" : $" of --case {options.Case}")}; a run of no case would pass having checked nothing.");
+        }
         if (CheckWidth(console, kernel, options) is { } exit)
             return exit;
 

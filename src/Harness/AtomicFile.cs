@@ -28,6 +28,32 @@ internal static class AtomicFile
         }
     }
 
+    /// <summary>The most a text file bnverify reads (a manifest, a baseline, a contract) may hold: 256 MiB.</summary>
+    public const long MaxTextBytes = 256L << 20;
+
+    /// <summary>
+    /// The text of a file bnverify reads, after checking it is a regular file of at most <see cref="MaxTextBytes"/>:
+    /// a FIFO would block the read and a device (/dev/zero) never end it.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Missing, not a regular file, too large, or unreadable; the message names the path.</exception>
+    public static string ReadText(string path)
+    {
+        if (!File.Exists(path))
+            throw new InvalidDataException($"{path}: no such file.");
+        if (!IsRegularFile(path))
+            throw new InvalidDataException($"{path}: is not a regular file (a device, FIFO or socket).");
+        if (new FileInfo(path).Length > MaxTextBytes)
+            throw new InvalidDataException($"{path}: larger than the {MaxTextBytes >> 20} MiB bnverify reads.");
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"{path}: cannot read: {e.Message}", e);
+        }
+    }
+
     /// <summary>
     /// True for an existing regular file; false for a device, a FIFO or a socket, which a rename would replace (as
     /// root, /dev/null itself) or a read would block on, and for a path that does not exist.

@@ -1,3 +1,4 @@
+using System.Globalization;
 using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Npy;
 using BatchNorm.Harness.Verification;
@@ -44,11 +45,12 @@ internal static class ExternalComparison
         }
 
         var comparisons = new List<OutputComparison>();
+        long[] xDims = Read(run.Inputs, BatchNormInput.X)!.Shape;
         foreach (var expected in ExpectedOutputs.Compute(@case, inputs, run.Contract))
         {
             if (Read(run.Outputs, expected.Name) is not { } actual)
                 continue;
-            float[] values = Sized(actual, expected.Values.Length, expected.Name.Name());
+            float[] values = Sized(actual, expected.PerChannel ? [shape.C] : xDims, expected.Name.Name());
             comparisons.Add(OutputComparison.Compare(expected, values, shape));
         }
 
@@ -61,16 +63,17 @@ internal static class ExternalComparison
     /// <exception cref="InvalidDataException">A file is unreadable, of an unsupported type, or of the wrong size; an input the pass needs is missing.</exception>
     public static (VerificationCase Case, CaseInputs Inputs) Load(ExternalRun run)
     {
+        RequireConsistentInputs(run);
         var x = Read(run.Inputs, BatchNormInput.X) ?? throw new InvalidDataException("x is required.");
         var shape = ShapeOf(x.Shape, run.Layout);
         int c = shape.C;
         float[] Optional(BatchNormInput name, int length, float[] absent) =>
-            Read(run.Inputs, name) is { } array ? Sized(array, length, name.Name()) : absent;
+            Read(run.Inputs, name) is { } array ? Sized(array, length == c ? [c] : x.Shape, name.Name()) : absent;
         bool hasRunning = run.Inputs.ContainsKey(BatchNormInput.RunningMean) || run.Inputs.ContainsKey(BatchNormInput.RunningVariance);
         if (run.Pass is BatchNormPass.ForwardInference or BatchNormPass.BackwardInference && !hasRunning)
             throw new InvalidDataException("inference needs --running-mean and --running-var.");
 
-        float[] xs = x.ToFloat32();
+        float[] xs = Narrowed(x, "x");
         var @case = new VerificationCase
         {
             Name = "compare",
@@ -106,6 +109,26 @@ internal static class ExternalComparison
         return (@case, inputs);
     }
 
+    /// <summary>
+    /// Statistics come in pairs, and dy and the saved statistics only where the pass reads them: a lone
+    /// --running-mean would be judged against a running variance of 1, a lone --saved-mean dropped for statistics
+    /// of x's own, and a --dy on a forward pass ignored, each a silent mistake.
+    /// </summary>
+    private static void RequireConsistentInputs(ExternalRun run)
+    {
+        bool Has(BatchNormInput input) => run.Inputs.ContainsKey(input);
+        if (Has(BatchNormInput.RunningMean) != Has(BatchNormInput.RunningVariance))
+            throw new InvalidDataException($"--running-mean and --running-var go together: give both or neither (only {(Has(BatchNormInput.RunningMean) ? "--running-mean" : "--running-var")} was given).");
+        if (Has(BatchNormInput.SavedMean) != Has(BatchNormInput.SavedInvStd))
+            throw new InvalidDataException($"--saved-mean and --saved-invstd go together: give both or neither (only {(Has(BatchNormInput.SavedMean) ? "--saved-mean" : "--saved-invstd")} was given).");
+        bool backward = run.Pass is BatchNormPass.BackwardTraining or BatchNormPass.BackwardInference;
+        if (!backward && Has(BatchNormInput.Dy))
+            throw new InvalidDataException($"--dy: the {run.Pass} pass does not read it (give --pass backward for a backward pass).");
+        if (run.Pass != BatchNormPass.BackwardTraining && Has(BatchNormInput.SavedMean))
+            throw new InvalidDataException($"--saved-mean and --saved-invstd: only the training backward reads them, not {run.Pass}.");
+        // The training backward accepts (and ignores) running statistics and beta: PyTorch's native_batch_norm_backward takes them.
+    }
+
     /// <summary>The tensor shape a .npy shape describes in a layout.</summary>
     public static TensorShape ShapeOf(long[] dims, Layout layout)
     {
@@ -129,10 +152,33 @@ internal static class ExternalComparison
     private static NpyArray? Read<TName>(IReadOnlyDictionary<TName, string> paths, TName name) where TName : notnull =>
         paths.TryGetValue(name, out string? path) ? NpyArray.Read(path) : null;
 
-    private static float[] Sized(NpyArray array, int length, string name)
+    /// <summary>
+    /// The values of a tensor whose .npy shape must be exactly <paramref name="dims"/>: x's for a tensor shaped as x
+    /// (a permuted or reshaped y with the same element count is a different tensor), (C,) for a per-channel one.
+    /// </summary>
+    private static float[] Sized(NpyArray array, long[] dims, string name)
     {
-        if (array.Values.Length != length)
-            throw new InvalidDataException($"{name} has {array.Values.Length} elements; the shape needs {length}.");
-        return array.ToFloat32();
+        if (!array.Shape.SequenceEqual(dims))
+            throw new InvalidDataException($"{name} has shape ({string.Join(", ", array.Shape)}); it must be ({string.Join(", ", dims)}){(dims.Length == 1 ? "" : ", x's shape")}.");
+        return Narrowed(array, name);
+    }
+
+    /// <summary>
+    /// The values as floats. A float64 file's values must be floats already (what a float32 kernel read): one that
+    /// is not (1e39 would become infinity, 0.1 another number) is refused naming the first, not rounded silently.
+    /// </summary>
+    private static float[] Narrowed(NpyArray array, string name)
+    {
+        float[] values = array.ToFloat32();
+        if (!array.IsFloat64)
+            return values;
+        for (int i = 0; i < values.Length; i++)
+        {
+            double v = array.Values[i];
+            if (!double.IsNaN(v) && values[i] != v)
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{name}: element {i} of the float64 file, {v:R}, is not a float32 value; save what the kernel read, as float32 (numpy's astype(np.float32))."));
+        }
+
+        return values;
     }
 }

@@ -28,11 +28,11 @@ internal static class ExportCheck
         string path = Path.Combine(root, ExportManifest.FileName);
         if (!File.Exists(path))
             throw new InvalidDataException($"{root}: has no {ExportManifest.FileName}; it is not an exported suite (or its export did not finish).");
-        var (manifest, cases) = ExportManifest.Parse(File.ReadAllText(path), path);
+        var (manifest, cases) = ExportManifest.Parse(AtomicFile.ReadText(path), path);
         string declared = Path.Combine(root, ContractFileName);
         if (!File.Exists(declared))
             return (manifest, cases);
-        string text = File.ReadAllText(declared).Trim();
+        string text = AtomicFile.ReadText(declared).Trim();
         try
         {
             return (manifest with { Contract = NumericalContract.Parse(text) }, cases);

@@ -149,6 +149,8 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
 
         if (root["cases"] is not JsonArray array)
             throw new InvalidDataException($"{path}: cases must be an array.");
+        if (array.Count == 0)
+            throw new InvalidDataException($"{path}: cases is empty; an export holds at least one case, and a check of none would pass having checked nothing.");
 
         var battery = Battery.Every().ToDictionary(c => c.Name);
         var cases = new List<ExportedCase>();

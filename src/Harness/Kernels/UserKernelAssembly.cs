@@ -32,6 +32,8 @@ internal sealed class UserKernelAssembly
         string full = System.IO.Path.GetFullPath(path);
         if (!File.Exists(full))
             throw new ArgumentException($"--kernel-assembly {path}: no such file.");
+        if (!AtomicFile.IsRegularFile(full))
+            throw new ArgumentException($"--kernel-assembly {path}: is not a regular file (a device, FIFO or socket).");
         Assembly assembly;
         try
         {

@@ -29,12 +29,22 @@ internal sealed partial class NpyArray
     /// <summary>True for a '&lt;f8' file.</summary>
     public bool IsFloat64 { get; }
 
+    /// <summary>The largest .npy file read: 2 GiB, more than any tensor a kernel's float spans can hold.</summary>
+    public const long MaxFileBytes = int.MaxValue;
+
     /// <summary>Reads a .npy file.</summary>
-    /// <exception cref="InvalidDataException">The path is a directory, cannot be read, or does not hold a supported .npy array.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The path is a directory, a device, FIFO or socket (read only regular files: /dev/zero would never end, a FIFO
+    /// may block), larger than <see cref="MaxFileBytes"/>, cannot be read, or does not hold a supported .npy array.
+    /// </exception>
     public static NpyArray Read(string path)
     {
         if (Directory.Exists(path))
             throw new InvalidDataException($"{path}: is a directory, not a .npy file.");
+        if (File.Exists(path) && !AtomicFile.IsRegularFile(path))
+            throw new InvalidDataException($"{path}: is not a regular file (a device, FIFO or socket); give a .npy file.");
+        if (File.Exists(path) && new FileInfo(path).Length > MaxFileBytes)
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{path}: {new FileInfo(path).Length} bytes is more than the {MaxFileBytes} a .npy input may have."));
         byte[] bytes;
         try
         {
@@ -84,11 +94,21 @@ internal sealed partial class NpyArray
             _ => throw new InvalidDataException($"{name}: dtype {descr} is not supported; write float32 '<f4' or float64 '<f8' (little-endian)."),
         };
         long[] shape = ParseShape(Field(header, "shape", name), name);
-        long count = shape.Aggregate(1L, (a, b) => a * b);
         int size = isFloat64 ? 8 : 4;
         var data = bytes[(headerStart + headerLength)..];
+        // Checked, so a shape whose product overflows (2, 3, 2^61 + 1, 8) cannot wrap around to the file's size.
+        long count;
+        try
+        {
+            count = checked(shape.Aggregate(1L, (a, b) => a * b) * size) / size;
+        }
+        catch (OverflowException e)
+        {
+            throw new InvalidDataException($"{name}: shape ({string.Join(", ", shape)}) needs more than 2^63 data bytes; the file has {data.Length}.", e);
+        }
+
         if (data.Length != count * size)
-            throw new InvalidDataException($"{name}: shape ({string.Join(", ", shape)}) needs {count * size} data bytes, the file has {data.Length}.");
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{name}: shape ({string.Join(", ", shape)}) needs {count * size} data bytes, the file has {data.Length}."));
         double[] values = new double[count];
         for (long i = 0; i < count; i++)
         {
@@ -140,9 +160,9 @@ internal sealed partial class NpyArray
             return inner.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(d => long.Parse(d, NumberStyles.None, CultureInfo.InvariantCulture)).ToArray();
         }
-        catch (FormatException e)
+        catch (Exception e) when (e is FormatException or OverflowException)
         {
-            throw new InvalidDataException($"{name}: shape {tuple} is not a tuple of non-negative integers.", e);
+            throw new InvalidDataException($"{name}: shape {tuple} is not a tuple of non-negative integers below 2^63.", e);
         }
     }
 }

@@ -44,17 +44,7 @@ internal sealed class AccuracyBaseline
             throw new InvalidDataException($"{path}: is a directory, not an accuracy baseline.");
         if (!File.Exists(path))
             return Empty();
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidDataException($"{path}: cannot read: {e.Message}", e);
-        }
-
-        return Parse(text, path);
+        return Parse(AtomicFile.ReadText(path), path);
     }
 
     /// <summary>Parses and validates a baseline's text; <paramref name="name"/> is used in messages.</summary>
