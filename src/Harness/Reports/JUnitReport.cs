@@ -13,7 +13,8 @@ internal static class JUnitReport
             new XAttribute("name", $"bnverify {suite} {kernel}"),
             new XAttribute("tests", results.Count),
             new XAttribute("failures", results.Count(r => r.Verdict != Verdict.Passed)),
-            new XAttribute("time", results.Sum(r => r.Elapsed.TotalSeconds).ToString("0.###", CultureInfo.InvariantCulture)));
+            new XAttribute("time", results.Sum(r => r.Elapsed.TotalSeconds).ToString("0.###", CultureInfo.InvariantCulture)),
+            new XElement("properties", results.Select(r => r.Contract.ToString()).Distinct().Select(c => new XElement("property", new XAttribute("name", "contract"), new XAttribute("value", c)))));
         foreach (var result in results)
         {
             var testCase = new XElement("testcase",

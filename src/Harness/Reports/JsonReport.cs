@@ -14,6 +14,7 @@ internal static class JsonReport
             kernel,
             suite,
             seed,
+            contracts = results.Select(r => r.Contract.ToString()).Distinct(),
             passed = results.Count(r => r.Verdict == Verdict.Passed),
             failed = results.Count(r => r.Verdict == Verdict.Failed),
             mistrusted = results.Count(r => r.Verdict == Verdict.Mistrusted),
@@ -21,6 +22,7 @@ internal static class JsonReport
             {
                 name = r.Case.Name,
                 description = r.Case.Describe(),
+                contract = r.Contract.ToString(),
                 verdict = r.Verdict.ToString().ToLowerInvariant(),
                 worstRatio = Finite(r.WorstRatio),
                 violations = r.Violations,

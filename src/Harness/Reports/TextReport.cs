@@ -28,6 +28,7 @@ internal static class TextReport
     {
         var text = new StringBuilder();
         text.AppendLine($"{result.Case.Name} [{result.Kernel}] {result.Verdict.ToString().ToUpperInvariant()}: {result.Case.Describe()}");
+        text.AppendLine($"  judged by contract {result.Contract}");
         foreach (string violation in result.Violations)
             text.AppendLine($"  {violation}");
         foreach (string regression in result.Regressions)

@@ -34,6 +34,18 @@ public class AlgorithmKernelTests
         }
     }
 
+    /// <summary>The full suite too (its long channels, huge values and 1e6 means), for one kernel of each statistics form.</summary>
+    [Theory]
+    [InlineData("double/rounded-centre/folded")]
+    [InlineData("float-blocked:64/welford/folded-fma")]
+    [InlineData("float-sequential/two-pass/folded")]
+    public void EveryFullCasePassesUnderItsOwnContract(string contract)
+    {
+        var failed = Verifier.Run(new AlgorithmKernel(NumericalContract.Parse(contract)), Battery.For(Suite.Full), Battery.DefaultSeed)
+            .Where(r => r.Verdict != Verdict.Passed).ToList();
+        Assert.True(failed.Count == 0, string.Join("\n", failed.Take(2).Select(TextReport.Failure)));
+    }
+
     /// <summary>The kernel, a tighter contract, and the case and output where the kernel's legitimate rounding leaves the tighter bound.</summary>
     public static TheoryData<string, string, string, string> Tighter => new()
     {
