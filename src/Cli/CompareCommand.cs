@@ -46,8 +46,8 @@ internal static class CompareCommand
         pass.AcceptOnlyFromAmong("forward", "backward");
         var convention = new Option<string>("--convention") { Description = "Running-statistics rule: pytorch, keras or onnx.", DefaultValueFactory = _ => "pytorch" };
         convention.AcceptOnlyFromAmong("pytorch", "keras", "onnx");
-        var eps = StrictNumbers.Double("--eps", "Epsilon (default: the convention's).", double.IsFinite, "a finite number");
-        var momentum = StrictNumbers.Double("--momentum", "Momentum (default: the convention's).", double.IsFinite, "a finite number");
+        var eps = StrictNumbers.Double("--eps", "Epsilon (default: the convention's).", e => double.IsFinite(e) && e > 0, "0 < eps, finite");
+        var momentum = StrictNumbers.Double("--momentum", "Momentum (default: the convention's).", m => m >= 0 && m <= 1, "0 <= momentum <= 1");
         var json = new Option<FileInfo?>("--json") { Description = "Write the comparison as JSON." };
         var junit = new Option<FileInfo?>("--junit") { Description = "Write JUnit XML." };
         var inputs = InputFlags.Select(f => (f.Key, Option: new Option<FileInfo?>(f.Flag) { Description = f.Description })).ToArray();

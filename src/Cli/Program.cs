@@ -31,8 +31,13 @@ try
 }
 catch (Exception e) when (e is UsageException or InvalidDataException or ArgumentException or IOException or UnauthorizedAccessException)
 {
-    // Usage and input errors, including I/O on the paths the user gave: one line, exit 2.
-    Console.Error.WriteLine(e.Message);
+    // Usage and input errors, including I/O on the paths the user gave: one line, exit 2. An ArgumentException's
+    // message carries its internal parameter's name ("(Parameter 'options.Momentum')") and, out of range, a second
+    // line with the value: the user's words are the first part.
+    string message = e is ArgumentException argument && argument.ParamName is { } name
+        ? argument.Message.Split('\n')[0].Replace($" (Parameter '{name}')", "", StringComparison.Ordinal).TrimEnd()
+        : e.Message.Split('\n')[0].TrimEnd();
+    Console.Error.WriteLine(message);
     return ExitCodes.Usage;
 }
 catch (Exception e)
