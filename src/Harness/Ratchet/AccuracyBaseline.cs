@@ -237,24 +237,25 @@ internal sealed class AccuracyBaseline
     {
         if (Conflict(suite, kernel, seed, contract, replace) is { } conflict)
             throw new InvalidOperationException(conflict);
-        var cases = new JsonObject();
-        var ran = results.Select(r => r.Case.Name).ToHashSet();
-        if (!replace && Entry(suite, kernel)?["cases"] is JsonObject previous)
-        {
-            foreach (var (name, outputs) in previous)
-            {
-                if (!ran.Contains(name))
-                    cases[name] = outputs?.DeepClone();
-            }
-        }
-
+        // In place: a re-run case keeps its position, a new one is appended, so the file's diff shows only what changed.
+        var fresh = new Dictionary<string, JsonObject>();
         foreach (var result in results)
         {
             var outputs = new JsonObject();
             foreach (var output in result.Outputs)
                 outputs[output.Output.Name()] = output.MaxAbsoluteError;
-            cases[result.Case.Name] = outputs;
+            fresh[result.Case.Name] = outputs;
         }
+
+        var cases = new JsonObject();
+        if (!replace && Entry(suite, kernel)?["cases"] is JsonObject previous)
+        {
+            foreach (var (name, outputs) in previous)
+                cases[name] = fresh.Remove(name, out var updated) ? updated : outputs?.DeepClone();
+        }
+
+        foreach (var result in results.Where(r => fresh.ContainsKey(r.Case.Name)))
+            cases[result.Case.Name] = fresh[result.Case.Name];
 
         string suiteKey = suite.ToString().ToLowerInvariant();
         if (root[suiteKey] is not JsonObject suiteNode)
