@@ -44,7 +44,11 @@ internal static class ExportCommand
                 cases = Verifier.Shard(cases, k, n);
             bool own = parse.GetValue(ownStatistics);
             cases = cases.Select(c => own && c.Pass == BatchNormPass.BackwardTraining ? c with { SavedStatisticsFromKernel = true } : c).ToArray();
-            var manifest = new ExportManifest(chosen, parse.GetValue(seed), parse.GetValue(shard), own, cases.Select(ExportManifest.Describe).ToArray()) { Contract = parse.GetValue(contract) };
+            var manifest = new ExportManifest(chosen, parse.GetValue(seed), parse.GetValue(shard), own, cases.Select(ExportManifest.Describe).ToArray())
+            {
+                Contract = parse.GetValue(contract),
+                CaseFilter = parse.GetValue(caseName),
+            };
             string root = parse.GetValue(directory)!.FullName;
             SuiteExport.Write(root, manifest, cases);
             Console.WriteLine($"Exported {cases.Count} cases of suite {parse.GetValue(suite)} to {root}; run your kernel on each case's inputs, then: bnverify check {root}");

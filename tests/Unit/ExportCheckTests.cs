@@ -84,6 +84,26 @@ public sealed class ExportCheckTests : IDisposable
         Assert.Equal(Errors(verifyJson), Errors(checkJson));
     }
 
+    /// <summary>A case deleted from the manifest is a case nobody checked: check fails it by name, and only it.</summary>
+    [Fact]
+    public void ACaseDroppedFromTheManifestFailsByName()
+    {
+        string root = Export("--suite", "quick", "--case", "normal", "--contract", "double/two-pass/centred");
+        ExternalProgram.Run(root, KernelCatalog.Create("optimized"));
+        string manifest = Path.Combine(root, "manifest.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!;
+        var listed = json["cases"]!.AsArray();
+        string dropped = (string)listed[2]!["name"]!;
+        listed.RemoveAt(2);
+        File.WriteAllText(manifest, json.ToJsonString());
+
+        var check = Bnverify.Run("check", root, "--kernel", "optimized");
+        Assert.Equal(1, check.ExitCode);
+        Assert.Contains("optimized, suite quick, seed 20261121: 7 passed, 1 failed", check.Output);
+        Assert.Contains($"{dropped} [optimized] FAILED", check.Output);
+        Assert.Contains("the manifest does not list this case of suite quick", check.Output);
+    }
+
     [Fact]
     public void EveryFaultyKernelThroughFilesFailsTheCasesVerifyFailsOnItsOutputs()
     {

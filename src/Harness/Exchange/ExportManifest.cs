@@ -28,6 +28,26 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
 {
     public const string FileName = "manifest.json";
 
+    /// <summary>The --case filter the export was made with, or null for the whole suite: with the suite, seed and shard it says which cases the manifest must list.</summary>
+    public string? CaseFilter { get; init; }
+
+    /// <summary>
+    /// The cases of the suite this export was made of (its suite, --case filter and shard, in the activation and
+    /// precision of its cases) that <paramref name="listed"/> does not hold: a case deleted from a manifest is a case
+    /// nobody checked, not a pass.
+    /// </summary>
+    public IReadOnlyList<VerificationCase> Missing(IReadOnlyList<VerificationCase> listed)
+    {
+        if (listed.Count == 0)
+            return [];
+        var first = listed[0];
+        IReadOnlyList<VerificationCase> expected = Verifier.Select(Suite, CaseFilter, first.Options.Activation, first.Precision);
+        if (Shard is var (k, n))
+            expected = Verifier.Shard(expected, k, n);
+        var names = listed.Select(c => c.Name).ToHashSet();
+        return expected.Where(c => !names.Contains(c.Name)).ToArray();
+    }
+
     /// <summary>The numerical contract the program's kernel declares (<c>export --contract</c>), or null: check then holds it to <see cref="NumericalContract.Default"/> unless told another.</summary>
     public NumericalContract? Contract { get; init; }
 
@@ -93,6 +113,8 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
         };
         if (Contract is not null)
             root["contract"] = Contract.ToString();
+        if (CaseFilter is not null)
+            root["case"] = CaseFilter;
         root["cases"] = cases;
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
@@ -178,7 +200,8 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
             suiteCases.Add(@case);
         }
 
-        return (new ExportManifest(suite, seed, shard, own, cases) { Contract = contract }, suiteCases);
+        string? caseFilter = root["case"] is null ? null : Text(root, "case", path);
+        return (new ExportManifest(suite, seed, shard, own, cases) { Contract = contract, CaseFilter = caseFilter }, suiteCases);
     }
 
     /// <summary>How a case of the suite is exported.</summary>
