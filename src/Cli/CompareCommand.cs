@@ -105,6 +105,7 @@ internal static class CompareCommand
         };
 
         var console = ConsoleOutput.Create();
+        console.WriteLine($"judged by contract {run.Contract}{(run.Contract == NumericalContract.Default ? " (the default; --contract gives the producing kernel's)" : "")}");
         foreach (var output in result.Outputs)
         {
             console.WriteLine($"{output.Output.Name(),-16} max abs {ReportFormat.Short(output.MaxAbsoluteError),-9} max rel {ReportFormat.Short(output.MaxRelativeError),-9} " +

@@ -101,6 +101,26 @@ public sealed class CompareTests : IDisposable
         Assert.Equal(17, failed.Outputs.Single().FirstFailures.Single().Index);
     }
 
+    /// <summary>
+    /// --contract judges the same files by the producing kernel's contract: PyTorch's large-mean channels-first forward
+    /// passes under the default and under the contract it meets, and fails as double/two-pass/centred (it folds, and its sums are float).
+    /// </summary>
+    [Fact]
+    public void TheContractOptionJudgesByThatContract()
+    {
+        string fixture = Path.Combine(Bnverify.RepositoryRoot(), "tests", "Fixtures", "PyTorch", "mean-1e3-nchw-train-forward");
+        string[] common = ["compare", "--x", Path.Combine(fixture, "x.npy"), "--gamma", Path.Combine(fixture, "gamma.npy"), "--beta", Path.Combine(fixture, "beta.npy"),
+            "--y", Path.Combine(fixture, "y.npy")];
+        var byDefault = Bnverify.Run(common);
+        Assert.True(byDefault.ExitCode == 0, byDefault.Output + byDefault.Error);
+        Assert.StartsWith("judged by contract float-pairwise/rounded-centre/folded (the default", byDefault.Output);
+        var asPyTorch = Bnverify.Run([.. common, "--contract", "float-lanes:8/two-pass/folded-fma"]);
+        Assert.True(asPyTorch.ExitCode == 0, asPyTorch.Output + asPyTorch.Error);
+        var asDouble = Bnverify.Run([.. common, "--contract", "double/two-pass/centred"]);
+        Assert.Equal(1, asDouble.ExitCode);
+        Assert.Contains("judged by contract double/two-pass/centred", asDouble.Output);
+    }
+
     [Fact]
     public void TheCommandChecksBackwardTensorsAndExitsByTheRules()
     {
