@@ -54,7 +54,7 @@ internal static class CheckCommand
                 Case = c,
                 Kernel = kernel,
                 SuiteSeed = manifest.Seed,
-                Contract = declared ?? manifest.Contract ?? NumericalContract.Default,
+                Contract = ExportCheck.ContractFor(manifest, declared),
                 Outputs = [],
                 Violations = [$"the manifest does not list this case of suite {manifest.Suite.ToString().ToLowerInvariant()} (seed {manifest.Seed}): it was exported and not checked; export the suite again"],
                 ReproduceWith = $"{Invocation.Bnverify} export --suite {manifest.Suite.ToString().ToLowerInvariant()} --case {c.Name} DIR",

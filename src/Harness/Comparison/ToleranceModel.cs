@@ -16,6 +16,9 @@ internal static class ToleranceModel
     /// <summary>Absolute slack of a few subnormal units, 2^-146, for results near underflow.</summary>
     public static readonly double Underflow = Math.ScaleB(1.0, -146);
 
+    /// <summary>S = 1 + 4u: a slack for products of (1 ± u) factors and second-order terms.</summary>
+    public static readonly double S = 1 + (4 * Math.ScaleB(1.0, -24));
+
     /// <summary>double's unit roundoff, 2^-53.</summary>
     public static readonly double UDouble = Math.ScaleB(1.0, -53);
 
@@ -28,6 +31,10 @@ internal static class ToleranceModel
     /// </summary>
     public static double SumFactor(NumericalContract contract, long m) =>
         contract.Sums == Accumulation.Double ? (Math.Max(m, 1) + 1) * UDouble : (contract.SumDepth(m) + 2) * U;
+
+    /// <summary>Welford's runs and pairwise merge levels for M values: the sums' shape in float, one sequential run of M in double.</summary>
+    private static (long Run, long Merges) WelfordShape(NumericalContract contract, long m) =>
+        contract.Sums == Accumulation.Double ? (Math.Max(m, 1), 0L) : contract.SumShape(m);
 
     /// <summary>The unit roundoff the contract's sums and Welford updates run in.</summary>
     public static double SumUnit(NumericalContract contract) => contract.Sums == Accumulation.Double ? UDouble : U;
@@ -71,7 +78,7 @@ internal static class ToleranceModel
         double output = rounding + sum + Underflow;
         if (contract.Statistics == StatisticsForm.Welford)
         {
-            var (run, merges) = contract.Sums == Accumulation.Double ? (d.M, 0L) : contract.SumShape(d.M);
+            var (run, merges) = WelfordShape(contract, d.M);
             double v = SumUnit(contract);
             double welford = S * v * ((((run + 1) / 2.0) + merges) * d.MaxAbs + ((2 + (3.0 * merges)) * d.Range));
             // Never below the rounded-centre bound, so the statistics forms nest (two-pass within rounded-centre within Welford).
@@ -108,7 +115,7 @@ internal static class ToleranceModel
         double sums = S * (((SumFactor(contract, d.M) + (4 * U)) * (d.Variance + (em * em))) + (em * em)) + Underflow;
         if (contract.Statistics == StatisticsForm.Welford)
         {
-            var (run, merges) = contract.Sums == Accumulation.Double ? (d.M, 0L) : contract.SumShape(d.M);
+            var (run, merges) = WelfordShape(contract, d.M);
             double v = SumUnit(contract);
             double welford = S * (((run + 9 + (2.0 * merges)) * v * d.Variance) + ((2.42 + (2.0 * merges)) * em * Math.Sqrt(d.Variance)) + ((1 + merges) * em * em));
             return Math.Max(welford + (contract.Sums == Accumulation.Double ? U * d.Variance : 0) + Underflow, sums);
@@ -117,8 +124,6 @@ internal static class ToleranceModel
         return sums;
     }
 
-    /// <summary>S = 1 + 4u: a slack for products of (1 ± u) factors and second-order terms.</summary>
-    private static readonly double S = 1 + (4 * Math.ScaleB(1.0, -24));
 
     /// <summary>The formula of <see cref="InvStd"/>.</summary>
     public const string InvStdFormula = "E_istd = istd (E_var / (2 (var + eps)) + 3u) + t";

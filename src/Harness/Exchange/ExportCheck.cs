@@ -43,6 +43,9 @@ internal static class ExportCheck
         }
     }
 
+    /// <summary>The contract a check judges by: the one given (check --contract), else the manifest's (contract.txt, export --contract), else the default.</summary>
+    public static NumericalContract ContractFor(ExportManifest manifest, NumericalContract? given) => given ?? manifest.Contract ?? NumericalContract.Default;
+
     /// <summary>
     /// Checks one case under <paramref name="contract"/> (default: the manifest's, else <see cref="NumericalContract.Default"/>);
     /// a missing, unreadable or mis-sized output is a violation of that case, never an exception.
@@ -50,7 +53,7 @@ internal static class ExportCheck
     public static CaseResult Check(string root, ExportManifest manifest, ExportedCase exported, VerificationCase @case, string kernel, NumericalContract? contract = null)
     {
         var clock = Stopwatch.StartNew();
-        contract ??= manifest.Contract ?? NumericalContract.Default;
+        contract = ContractFor(manifest, contract);
         var inputs = CaseInputs.Draw(@case, manifest.Seed);
         var expected = ExpectedOutputs.Compute(@case, inputs, contract);
         string folder = Path.Combine(root, exported.Directory);

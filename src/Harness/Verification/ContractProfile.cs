@@ -8,7 +8,8 @@ namespace BatchNorm.Harness.Verification;
 /// <param name="Contract">The candidate.</param>
 /// <param name="Failed">Cases of the pass with an output over its bound under it.</param>
 /// <param name="FirstFailure">The first such case and output, or null.</param>
-internal sealed record ContractTrial(NumericalContract Contract, int Failed, string? FirstFailure)
+/// <param name="ElementBound">Σ over every element's bound of the pass's element-wise outputs: how the apply forms are compared.</param>
+internal sealed record ContractTrial(NumericalContract Contract, int Failed, string? FirstFailure, double ElementBound)
 {
     public bool Met => Failed == 0;
 }
@@ -82,20 +83,12 @@ internal static class ContractProfile
         if (chosen is null)
             return new PassProfile(pass, layout, runs.Count, null, [], trials);
 
-        foreach (var form in new[] { StatisticsForm.TwoPass, StatisticsForm.RoundedCentre })
-        {
-            if (form != chosen.Statistics && Try(chosen with { Statistics = form }).Met)
-            {
-                chosen = chosen with { Statistics = form };
-                break;
-            }
+        // The forms tighter than the one met, tightest first.
+        var tighter = new[] { StatisticsForm.TwoPass, StatisticsForm.RoundedCentre }.TakeWhile(f => f != chosen.Statistics);
+        chosen = tighter.Select(f => Try(chosen with { Statistics = f })).FirstOrDefault(t => t.Met)?.Contract ?? chosen;
 
-            if (form == chosen.Statistics)
-                break;
-        }
-
-        var applied = new[] { ApplyForm.Centred, ApplyForm.FoldedFma }.Select(a => chosen with { Apply = a }).Where(c => Try(c).Met)
-            .OrderBy(c => TotalBound(c, runs)).FirstOrDefault();
+        var applied = new[] { ApplyForm.Centred, ApplyForm.FoldedFma }.Select(a => Try(chosen with { Apply = a })).Where(t => t.Met)
+            .MinBy(t => t.ElementBound)?.Contract;
         chosen = applied ?? chosen;
         return new PassProfile(pass, layout, runs.Count, chosen, Shrinks(chosen, runs), trials);
     }
@@ -104,10 +97,13 @@ internal static class ContractProfile
     {
         int failed = 0;
         string? first = null;
+        double elementBound = 0;
         foreach (var run in runs)
         {
             var violations = new List<string>();
-            var comparisons = CaseRunner.CompareOutputs(ExpectedOutputs.Compute(run.Case, run.Inputs, contract), run.Outputs, run.Case.Shape, violations);
+            var expected = ExpectedOutputs.Compute(run.Case, run.Inputs, contract);
+            elementBound += expected.Where(e => !e.PerChannel).Sum(e => e.Bounds.Where(double.IsFinite).Sum());
+            var comparisons = CaseRunner.CompareOutputs(expected, run.Outputs, run.Case.Shape, violations);
             var bad = comparisons.FirstOrDefault(o => !o.Passed);
             if (bad is null && violations.Count == 0)
                 continue;
@@ -115,12 +111,8 @@ internal static class ContractProfile
             first ??= $"{run.Case.Name}: {(bad is null ? violations[0] : bad.Output.Name())}";
         }
 
-        return new ContractTrial(contract, failed, first);
+        return new ContractTrial(contract, failed, first, elementBound);
     }
-
-    /// <summary>Σ over every element's bound of the pass's element-wise outputs: what the apply forms are compared by.</summary>
-    private static double TotalBound(NumericalContract contract, List<Run> runs) =>
-        runs.Sum(r => ExpectedOutputs.Compute(r.Case, r.Inputs, contract).Where(e => !e.PerChannel).Sum(e => e.Bounds.Where(double.IsFinite).Sum()));
 
     /// <summary>
     /// Per output, the median over cases of each case's median of default bound / contract bound (over its

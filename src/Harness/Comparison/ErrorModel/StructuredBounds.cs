@@ -8,7 +8,7 @@ namespace BatchNorm.Harness.Comparison.ErrorModel;
 /// </summary>
 internal static class StructuredBounds
 {
-    private static readonly double U = ToleranceModel.U, T = ToleranceModel.Underflow, S = 1 + (4 * ToleranceModel.U);
+    private static readonly double U = ToleranceModel.U, T = ToleranceModel.Underflow, S = ToleranceModel.S;
 
     /// <summary>The formulas of <see cref="Y"/>, as TOLERANCES.md prints them (the fit's perturbation bound is added to each).</summary>
     public const string YSystematicFormula = "|c_1| <= S (K (1+rho) E_m + [folded] 2u K (1+rho)(|mean| + E_m) + u|beta|) + t, |c_xhat| <= S |gamma| (rho + u + rho u) + t";

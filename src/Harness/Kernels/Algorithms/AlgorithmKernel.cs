@@ -33,7 +33,7 @@ internal sealed class AlgorithmKernel(NumericalContract contract) : IBatchNormKe
             int[] at = shape.ChannelOffsets(c).ToArray();
             float[] x = Gather(at, t.X);
             var (mean, centre, variance) = Statistics(x, m);
-            float invStd = InDouble ? (float)(1 / Math.Sqrt(variance + options.Epsilon)) : 1f / MathF.Sqrt((float)variance + (float)options.Epsilon);
+            float invStd = InvStd(variance, options.Epsilon);
             Apply(t.Y, at, x, ChannelParameter.ScaleAt(t.Gamma, c), ChannelParameter.ShiftAt(t.Beta, c), centre, invStd, options.Activation);
             t.BatchMean[c] = (float)mean;
             t.BatchVariance[c] = (float)variance;
@@ -53,7 +53,7 @@ internal sealed class AlgorithmKernel(NumericalContract contract) : IBatchNormKe
         {
             int[] at = shape.ChannelOffsets(c).ToArray();
             float[] x = Gather(at, t.X);
-            float invStd = InDouble ? (float)(1 / Math.Sqrt(t.RunningVariance[c] + options.Epsilon)) : 1f / MathF.Sqrt(t.RunningVariance[c] + (float)options.Epsilon);
+            float invStd = InvStd(t.RunningVariance[c], options.Epsilon);
             Apply(t.Y, at, x, ChannelParameter.ScaleAt(t.Gamma, c), ChannelParameter.ShiftAt(t.Beta, c), t.RunningMean[c], invStd, options.Activation);
         }
     }
@@ -98,7 +98,7 @@ internal sealed class AlgorithmKernel(NumericalContract contract) : IBatchNormKe
         for (int c = 0; c < shape.C; c++)
         {
             int[] at = shape.ChannelOffsets(c).ToArray();
-            float invStd = InDouble ? (float)(1 / Math.Sqrt(t.RunningVariance[c] + options.Epsilon)) : 1f / MathF.Sqrt(t.RunningVariance[c] + (float)options.Epsilon);
+            float invStd = InvStd(t.RunningVariance[c], options.Epsilon);
             float k1 = ChannelParameter.ScaleAt(t.Gamma, c) * invStd;
             var (x, dy) = Gathered(at, t.X, t.Dy, t.ForwardY);
             var (dbeta, dgamma) = ParameterGradients(x, dy, t.RunningMean[c], invStd, m);
@@ -146,6 +146,10 @@ internal sealed class AlgorithmKernel(NumericalContract contract) : IBatchNormKe
         double var = InDouble ? squares / m : (float)squares / m;
         return (wide, centre, var);
     }
+
+    /// <summary>1/sqrt(var + eps): in double then rounded, or in float (three roundings), as the sums run.</summary>
+    private float InvStd(double variance, double epsilon) =>
+        InDouble ? (float)(1 / Math.Sqrt(variance + epsilon)) : 1f / MathF.Sqrt((float)variance + (float)epsilon);
 
     private double Square(double d) => InDouble ? d * d : (float)d * (float)d;
 
