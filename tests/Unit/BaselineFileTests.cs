@@ -35,9 +35,9 @@ public sealed class BaselineFileTests : IDisposable
         Assert.Equal(File.ReadAllText(Committed), File.ReadAllText(copy));
     }
 
-    /// <summary>Whatever step fails, the target is the old file or the new one: the write goes to a temporary file, and the move replaces the target whole.</summary>
+    /// <summary>A target that is a directory or a device, or a folder that is not there, is refused with nothing written anywhere; a regular target is replaced whole.</summary>
     [Fact]
-    public void AWriteThatFailsAfterTheTemporaryFileLeavesTheTargetAndNoTemporaryFile()
+    public void ARefusedOrFailedWriteLeavesNothingBehindAndARegularTargetIsReplacedWhole()
     {
         string target = Path.Combine(folder, "report.json");
         File.WriteAllText(target, "old");
