@@ -11,28 +11,28 @@ namespace BatchNorm.Cli;
 /// <summary><c>bnverify compare</c>: verifies tensors produced elsewhere, given as .npy files.</summary>
 internal static class CompareCommand
 {
-    private static readonly (string Flag, BatchNormInput Key, string Description)[] InputFlags =
+    private static readonly (BatchNormInput Key, string Description)[] InputFlags =
     [
-        ("--gamma", BatchNormInput.Gamma, "Scale per channel, shape (C,)."),
-        ("--beta", BatchNormInput.Beta, "Shift per channel, shape (C,)."),
-        ("--running-mean", BatchNormInput.RunningMean, "Running mean before the call (training) or the one used (inference), (C,)."),
-        ("--running-var", BatchNormInput.RunningVariance, "Running variance before the call (training) or the one used (inference), (C,)."),
-        ("--dy", BatchNormInput.Dy, "Backward: gradient with respect to y, shaped as x."),
-        ("--saved-mean", BatchNormInput.SavedMean, "Training backward: the mean the forward pass saved (default: computed from x)."),
-        ("--saved-invstd", BatchNormInput.SavedInvStd, "Training backward: the 1/sqrt(var + eps) the forward pass saved (default: computed from x)."),
+        (BatchNormInput.Gamma, "Scale per channel, shape (C,)."),
+        (BatchNormInput.Beta, "Shift per channel, shape (C,)."),
+        (BatchNormInput.RunningMean, "Running mean before the call (training) or the one used (inference), (C,)."),
+        (BatchNormInput.RunningVariance, "Running variance before the call (training) or the one used (inference), (C,)."),
+        (BatchNormInput.Dy, "Backward: gradient with respect to y, shaped as x."),
+        (BatchNormInput.SavedMean, "Training backward: the mean the forward pass saved (default: computed from x)."),
+        (BatchNormInput.SavedInvStd, "Training backward: the 1/sqrt(var + eps) the forward pass saved (default: computed from x)."),
     ];
 
-    private static readonly (string Flag, BatchNormOutput Key, string Description)[] OutputFlags =
+    private static readonly (BatchNormOutput Key, string Description)[] OutputFlags =
     [
-        ("--y", BatchNormOutput.Y, "Forward output to check, shaped as x."),
-        ("--batch-mean", BatchNormOutput.BatchMean, "Training forward: batch mean to check, (C,)."),
-        ("--batch-var", BatchNormOutput.BatchVariance, "Training forward: biased batch variance to check, (C,)."),
-        ("--batch-invstd", BatchNormOutput.BatchInvStd, "Training forward: 1/sqrt(var + eps) to check, (C,)."),
-        ("--running-mean-out", BatchNormOutput.RunningMean, "Training forward: updated running mean to check, (C,)."),
-        ("--running-var-out", BatchNormOutput.RunningVariance, "Training forward: updated running variance to check, (C,)."),
-        ("--dx", BatchNormOutput.Dx, "Backward: input gradient to check, shaped as x."),
-        ("--dgamma", BatchNormOutput.DGamma, "Backward: scale gradient to check, (C,)."),
-        ("--dbeta", BatchNormOutput.DBeta, "Backward: shift gradient to check, (C,)."),
+        (BatchNormOutput.Y, "Forward output to check, shaped as x."),
+        (BatchNormOutput.BatchMean, "Training forward: batch mean to check, (C,)."),
+        (BatchNormOutput.BatchVariance, "Training forward: biased batch variance to check, (C,)."),
+        (BatchNormOutput.BatchInvStd, "Training forward: 1/sqrt(var + eps) to check, (C,)."),
+        (BatchNormOutput.RunningMean, "Training forward: updated running mean to check, (C,)."),
+        (BatchNormOutput.RunningVariance, "Training forward: updated running variance to check, (C,)."),
+        (BatchNormOutput.Dx, "Backward: input gradient to check, shaped as x."),
+        (BatchNormOutput.DGamma, "Backward: scale gradient to check, (C,)."),
+        (BatchNormOutput.DBeta, "Backward: shift gradient to check, (C,)."),
     ];
 
     public static Command Create()
@@ -50,8 +50,8 @@ internal static class CompareCommand
         var momentum = StrictNumbers.Double("--momentum", "Momentum (default: the convention's).", m => m >= 0 && m <= 1, "0 <= momentum <= 1");
         var json = new Option<FileInfo?>("--json") { Description = "Write the comparison as JSON." };
         var junit = new Option<FileInfo?>("--junit") { Description = "Write JUnit XML." };
-        var inputs = InputFlags.Select(f => (f.Key, Option: new Option<FileInfo?>(f.Flag) { Description = f.Description })).ToArray();
-        var outputs = OutputFlags.Select(f => (f.Key, Option: new Option<FileInfo?>(f.Flag) { Description = f.Description })).ToArray();
+        var inputs = InputFlags.Select(f => (f.Key, Option: new Option<FileInfo?>(ExternalComparison.Flag(f.Key)) { Description = f.Description })).ToArray();
+        var outputs = OutputFlags.Select(f => (f.Key, Option: new Option<FileInfo?>(ExternalComparison.Flag(f.Key)) { Description = f.Description })).ToArray();
         var contract = ContractOption.Create("How the kernel that produced the outputs computes; default: float-pairwise/rounded-centre/folded.");
         var command = new Command("compare", "Verify batch norm tensors produced elsewhere (.npy) against the reference, with verify's tolerance model and exit codes.")
         {
@@ -82,7 +82,7 @@ internal static class CompareCommand
                 },
                 Layout = parse.GetValue(layout) == "nhwc" ? Layout.ChannelsLast : Layout.ChannelsFirst,
                 Options = defaults with { Epsilon = parse.GetValue(eps) ?? defaults.Epsilon, Momentum = parse.GetValue(momentum) ?? defaults.Momentum },
-                Inputs = Paths(parse, inputs).Append(new(BatchNormInput.X, parse.GetValue(x)!.FullName)).ToDictionary(),
+                Inputs = Paths(parse, inputs).Append(new(BatchNormInput.X, parse.GetValue(x)!.ToString())).ToDictionary(),
                 Outputs = Paths(parse, outputs).ToDictionary(),
                 Contract = parse.GetValue(contract) ?? NumericalContract.Default,
             };
@@ -92,7 +92,7 @@ internal static class CompareCommand
     }
 
     private static IEnumerable<KeyValuePair<TName, string>> Paths<TName>(ParseResult parse, IEnumerable<(TName Key, Option<FileInfo?> Option)> options) =>
-        options.Where(o => parse.GetValue(o.Option) is not null).Select(o => new KeyValuePair<TName, string>(o.Key, parse.GetValue(o.Option)!.FullName));
+        options.Where(o => parse.GetValue(o.Option) is not null).Select(o => new KeyValuePair<TName, string>(o.Key, parse.GetValue(o.Option)!.ToString()));
 
     /// <summary>Checks the report paths, compares, prints and writes the reports. Bad input throws before anything is written.</summary>
     private static int Run(ExternalRun run, FileInfo? json, FileInfo? junit)
@@ -115,10 +115,7 @@ internal static class CompareCommand
 
         if (result.Verdict != Verdict.Passed)
             Console.Out.WriteLine(TextReport.Failure(result));   // plain: never wrapped at the console width
-        if (json is not null)
-            ReportFiles.Write(json, JsonReport.Render("external", "compare", 0, [result]));
-        if (junit is not null)
-            ReportFiles.Write(junit, JUnitReport.Render("external", "compare", [result]));
+        ReportFiles.WriteAll((json, () => JsonReport.Render("external", "compare", 0, [result])), (junit, () => JUnitReport.Render("external", "compare", [result])));
         return result.Verdict == Verdict.Passed ? ExitCodes.Passed : ExitCodes.Failed;
     }
 }

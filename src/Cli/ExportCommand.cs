@@ -41,7 +41,11 @@ internal static class ExportCommand
             if (cases.Count == 0)
                 throw new UsageException($"--case {parse.GetValue(caseName)}: no case has that name or starts with it followed by '/'{VerifyCommand.CaseNameHint(ActivationOption.Parse(parse.GetValue(activation)!), format)}.");
             if (parse.GetValue(shard) is var (k, n))
+            {
                 cases = Verifier.Shard(cases, k, n);
+                if (cases.Count == 0)
+                    throw new UsageException($"--shard {k}/{n}: selects no case{(parse.GetValue(caseName) is { } only ? $" of --case {only}" : "")}; an export of no case would be checked as passing.");
+            }
             bool own = parse.GetValue(ownStatistics);
             cases = cases.Select(c => own && c.Pass == BatchNormPass.BackwardTraining ? c with { SavedStatisticsFromKernel = true } : c).ToArray();
             var manifest = new ExportManifest(chosen, parse.GetValue(seed), parse.GetValue(shard), own, cases.Select(ExportManifest.Describe).ToArray())
@@ -49,7 +53,7 @@ internal static class ExportCommand
                 Contract = parse.GetValue(contract),
                 CaseFilter = parse.GetValue(caseName),
             };
-            string root = parse.GetValue(directory)!.FullName;
+            string root = parse.GetValue(directory)!.ToString();
             SuiteExport.Write(root, manifest, cases);
             Console.WriteLine($"Exported {cases.Count} cases of suite {parse.GetValue(suite)} to {root}; run your kernel on each case's inputs, then: bnverify check {root}");
             return ExitCodes.Passed;

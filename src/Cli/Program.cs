@@ -19,9 +19,7 @@ root.Options.Add(verbose);
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)
 {
-    foreach (var error in parse.Errors)
-        Console.Error.WriteLine(error.Message);
-    Console.Error.WriteLine("Run 'bnverify --help' for usage.");
+    Console.Error.WriteLine(ParseErrors.OneLine(parse));
     return ExitCodes.Usage;
 }
 

@@ -40,14 +40,6 @@ internal sealed record RunReport(string SuiteName, int Seed, (int K, int N)? Sha
         {
             var report = new RunReport(suiteName, seed, parse.GetValue(Shard), parse.GetValue(AllOutputs), parse.GetValue(Json), parse.GetValue(Markdown), parse.GetValue(JUnit));
             (string Option, FileInfo? File)[] files = [("--json", report.Json), ("--markdown", report.Markdown), ("--junit", report.JUnit)];
-            var given = files.Where(f => f.File is not null).ToArray();
-            foreach (var (option, file) in given)
-            {
-                var other = given.FirstOrDefault(g => g.Option != option && string.Equals(Path.GetFullPath(g.File!.FullName), Path.GetFullPath(file!.FullName), StringComparison.Ordinal));
-                if (other.File is not null)
-                    throw new UsageException($"{option} {file!.FullName}: the same file as {other.Option}; each report needs its own file, or one would replace the other.");
-            }
-
             ReportFiles.Check(files);
             return report;
         }
@@ -67,22 +59,26 @@ internal sealed record RunReport(string SuiteName, int Seed, (int K, int N)? Sha
         },
     };
 
-    /// <summary>Prints and writes everything; the exit code: 0 when every case passed, 1 otherwise.</summary>
-    public int Write(IAnsiConsole console, string kernel, IReadOnlyList<CaseResult> results)
+    /// <summary>
+    /// Prints and writes everything; the exit code: 0 when every case passed, 1 otherwise. <paramref name="ratchet"/>
+    /// says what the accuracy ratchet held the run to (or that it held it to nothing): printed after the summary and
+    /// written in the JSON and JUnit reports; null where there is no ratchet (check).
+    /// </summary>
+    public int Write(IAnsiConsole console, string kernel, IReadOnlyList<CaseResult> results, string? ratchet = null)
     {
         console.Write(Table(results, AllOutputs));
 
         // Plain writes: a failure's lines are for grep and CI logs, never wrapped at the console width.
         foreach (var result in results.Where(r => r.Verdict != Verdict.Passed))
             Console.Out.WriteLine(TextReport.Failure(result));
-        if (Json is { } json)
-            ReportFiles.Write(json, JsonReport.Render(kernel, SuiteName, Seed, results));
-        if (Markdown is { } markdown)
-            ReportFiles.Write(markdown, MarkdownReport.Render(kernel, SuiteName, Seed, results));
-        if (JUnit is { } junit)
-            ReportFiles.Write(junit, JUnitReport.Render(kernel, SuiteName, results));
+        ReportFiles.WriteAll(
+            (Json, () => JsonReport.Render(kernel, SuiteName, Seed, results, ratchet)),
+            (Markdown, () => MarkdownReport.Render(kernel, SuiteName, Seed, results)),
+            (JUnit, () => JUnitReport.Render(kernel, SuiteName, results, ratchet)));
 
         Console.Out.WriteLine(TextReport.Summary(kernel, SuiteName, Shard, Seed, results));
+        if (ratchet is not null)
+            Console.Out.WriteLine($"Ratchet: {ratchet}.");
         return results.All(r => r.Verdict == Verdict.Passed) ? ExitCodes.Passed : ExitCodes.Failed;
     }
 

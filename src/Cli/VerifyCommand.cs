@@ -81,7 +81,7 @@ internal static class VerifyCommand
         if (options.UpdateBaseline && baselinePath is not null)
             ReportFiles.Check(("--baseline", new FileInfo(baselinePath)));
         var kernel = LoadKernel(options.Kernel, options.KernelAssembly, options.Threads);
-        var baseline = baselinePath is null ? AccuracyBaseline.Empty() : AccuracyBaseline.Load(baselinePath);
+        var baseline = LoadBaseline(baselinePath, options.Baseline is not null);
         if (!kernel.Supports(options.Activation))
             throw new UsageException($"--activation {options.Activation.Short()}: kernel {kernel.Name} does not fuse it (IBatchNormKernel.Supports is false).");
         var cases = Verifier.Select(options.Suite, options.Case, options.Activation, kernel.Precision);
@@ -93,26 +93,23 @@ internal static class VerifyCommand
             if (cases.Count == 0)
                 throw new UsageException($"--shard {k}/{n}: selects no case{(options.Case is null ? "" : $" of --case {options.Case}")}; a run of no case would pass having checked nothing.");
         }
+        var contract = options.Contract ?? Contracts.Of(kernel);
+        // A planted regression of a recorded kernel is held to that kernel's records; every other kernel to its own.
+        string baselineKey = kernel is FaultyKernel { RatchetedAs: { } recorded } ? recorded : AccuracyBaseline.KeyOf(kernel.Name, options.KernelAssembly is not null);
+        if (options.UpdateBaseline && baseline.Conflict(options.Suite, baselineKey, options.Seed, contract, options.NewBaseline) is { } conflict)
+            throw new UsageException($"--update-baseline: {conflict}.");
         if (CheckWidth(console, kernel, options) is { } exit)
             return exit;
 
-        var contract = options.Contract ?? Contracts.Of(kernel);
-        string baselineKey = AccuracyBaseline.KeyOf(kernel.Name, options.KernelAssembly is not null);
-        if (options.UpdateBaseline && baseline.Conflict(options.Suite, baselineKey, options.Seed, contract, options.NewBaseline) is { } conflict)
-            throw new UsageException($"--update-baseline: {conflict}.");
         console.WriteLine($"{kernel.Name} is judged by contract {contract}{(options.Contract is not null ? " (--contract)" : kernel.Contract is null ? " (the default: it declares none)" : " (its declared contract)")}.");
         var results = RunWithProgress(console, kernel, cases, options.Seed, contract)
             .Select(r => options.KernelAssembly is { } assembly ? r with { ReproduceWith = $"{r.Reproducer} --kernel-assembly {assembly.FullName}" } : r)
             .Select(r => options.UpdateBaseline ? r : r with { Regressions = baseline.Regressions(options.Suite, r, baselineKey) })
             .ToList();
-        bool allPassed = options.Report.Write(console, kernel.Name, results) == ExitCodes.Passed;
-        if (!options.UpdateBaseline)
-        {
-            Console.Out.WriteLine(baseline.Held(options.Suite, baselineKey, options.Seed, results) is { } held
-                ? $"Ratchet: {held}."
-                : $"Ratchet: no recorded errors for {baselineKey} on these cases at seed {options.Seed} in {baselinePath ?? "(no baseline file: not in a repository and no --baseline)"}; accuracy regressions within the bounds are not checked.");
-        }
-
+        string? ratchet = options.UpdateBaseline ? null
+            : baseline.Held(options.Suite, baselineKey, options.Seed, results)
+              ?? $"none: no recorded errors for {baselineKey} on these cases at seed {options.Seed} in {baselinePath ?? "(no baseline file: not in a repository and no --baseline)"}; accuracy regressions within the bounds are not checked";
+        bool allPassed = options.Report.Write(console, kernel.Name, results, ratchet) == ExitCodes.Passed;
         ContractHint(kernel, options, results, contract);
         if (options.UpdateBaseline)
         {
@@ -128,6 +125,19 @@ internal static class VerifyCommand
         }
 
         return allPassed ? ExitCodes.Passed : ExitCodes.Failed;
+    }
+
+    /// <summary>The baseline at <paramref name="path"/> (none: empty); a file that is not one is refused naming --baseline when it was given.</summary>
+    private static AccuracyBaseline LoadBaseline(string? path, bool given)
+    {
+        try
+        {
+            return path is null ? AccuracyBaseline.Empty() : AccuracyBaseline.Load(path);
+        }
+        catch (InvalidDataException e) when (given)
+        {
+            throw new UsageException($"--baseline {e.Message}", e);
+        }
     }
 
     /// <summary>The kernel --kernel names, from --kernel-assembly when given (its only kernel when no name is), else the catalog's (default: optimized).</summary>

@@ -41,31 +41,31 @@ public class CliTests
             { ["verify", "--json", "/proc/bnverify.json"], "--json /proc/bnverify.json: cannot be written" },
             { ["verify", "--junit", "/proc/bnverify.xml"], "--junit /proc/bnverify.xml: cannot be written" },
             { ["verify", "--markdown", "/proc/bnverify.md"], "--markdown /proc/bnverify.md: cannot be written" },
-            { ["verify", "--json", Path.GetTempPath().TrimEnd('/')], $"--json {Path.GetTempPath().TrimEnd('/')}: is a directory" },
+            { ["verify", "--json", Path.GetTempPath().TrimEnd('/')], $"--json {Path.GetTempPath().TrimEnd('/')}: names a folder" },
             { ["compare", "--x", x, "--y", y, "--json", "/proc/bnverify.json"], "--json /proc/bnverify.json: cannot be written" },
             { ["compare", "--x", x, "--y", y, "--junit", "/proc/bnverify.xml"], "--junit /proc/bnverify.xml: cannot be written" },
-            { ["compare", "--x", "/tmp", "--y", y], "/tmp: is a directory, not a .npy file." },
+            { ["compare", "--x", "/tmp", "--y", y], "--x /tmp: is a directory, not a .npy file." },
             { ["compare", "--x", x, "--y", y, "--eps", "1,5"], "--eps 1,5: not a number" },
             { ["compare", "--x", x, "--y", y, "--momentum", "0x10"], "--momentum 0x10: not a number" },
             { ["compare", "--x", x, "--y", y, "--eps", "-1"], "--eps -1: must satisfy 0 < eps, finite" },
-            { ["compare", "--x", x, "--dx", y], "dx is not an output of ForwardTraining" },
-            { ["compare", "--x", Path.Combine(Fixture, "missing.npy"), "--y", y], $"{Path.Combine(Fixture, "missing.npy")}: cannot read" },
-            { ["verify", "--baseline", badBaseline], $"{badBaseline}: kernels is not a suite (quick, full)." },
-            { ["verify", "--baseline", negative], $"{negative}: quick.optimized.cases.normal/nchw/train.y must be a finite number >= 0, got -1." },
+            { ["compare", "--x", x, "--dx", y], "--dx: dx is not an output of ForwardTraining" },
+            { ["compare", "--x", Path.Combine(Fixture, "missing.npy"), "--y", y], $"--x {Path.Combine(Fixture, "missing.npy")}: cannot read" },
+            { ["verify", "--baseline", badBaseline], $"--baseline {badBaseline}: kernels is not a suite (quick, full)." },
+            { ["verify", "--baseline", negative], $"--baseline {negative}: quick.optimized.cases.normal/nchw/train.y must be a finite number >= 0, got -1." },
             { ["verify", "--threads", "-1"], "--threads -1: must be 0 (all cores) or 1 to 1024." },
             { ["verify", "--threads", "100000"], "--threads 100000: must be 0 (all cores) or 1 to 1024." },
             { ["verify", "--seed", "1e3"], "--seed 1e3: not an integer." },
             { ["verify", "--case", "no-such-case"], "--case no-such-case: no case has that name" },
             { ["verify", "--kernel", "optimized-bf16", "--activation", "relu", "--case", "normal"], "--case normal: no case has that name or starts with it followed by '/' (this run's case names start with 'bf16/relu/')." },
-            { ["export", "/tmp/bnverify-never-written", "--precision", "fp8"], "Argument 'fp8' not recognized" },
-            { ["verify", "--activation", "gelu"], "Argument 'gelu' not recognized" },
+            { ["export", "/tmp/bnverify-never-written", "--precision", "fp8"], "--precision fp8: must be one of fp32, bf16, fp16." },
+            { ["verify", "--activation", "gelu"], "--activation gelu: must be one of none, relu." },
             { ["verify", "--kernel", "no-such-kernel"], "no kernel is named 'no-such-kernel'" },
             { ["verify", "--kernel", "scalar-float", "--expect-width", "512"], "--expect-width 512: applies to the optimized kernels" },
             { ["bench", "--runs", "0"], "--runs 0: must be from 11 to 100000." },
             { ["bench", "--threads", "0"], "--threads 0: must be from 1 to 1024." },
             { ["bench", "--anchor", "no-such-kernel"], "no kernel is named 'no-such-kernel'" },
             { ["bench", "--kernel", "faulty:tail-skipped", "--activation", "relu", "--anchor", "none"], "--activation relu: kernel faulty:tail-skipped does not fuse it" },
-            { ["bench", "--activation", "gelu"], "Argument 'gelu' not recognized" },
+            { ["bench", "--activation", "gelu"], "--activation gelu: must be one of none, relu." },
             { ["verify", "--shard", "4/3"], "--shard 4/3: must be K/N with 1 <= K <= N" },
             { ["verify", "--shard", "1,3"], "--shard 1,3: must be K/N" },
             { ["verify", "--new-baseline"], "--new-baseline: only with --update-baseline" },
@@ -77,7 +77,7 @@ public class CliTests
             { ["compare", "--x", Path.Combine(Fixture, "x.npy"), "--dy", Path.Combine(Fixture, "x.npy"), "--y", Path.Combine(Fixture, "y.npy")], "--dy: the ForwardTraining pass does not read it" },
             { ["compare", "--x", Path.Combine(Fixture, "x.npy"), "--saved-mean", Path.Combine(Fixture, "save_mean.npy"), "--saved-invstd", Path.Combine(Fixture, "save_invstd.npy"), "--y", Path.Combine(Fixture, "y.npy")],
                 "--saved-mean and --saved-invstd: only the training backward reads them" },
-            { ["compare", "--x", "/dev/zero", "--y", Path.Combine(Fixture, "y.npy")], "/dev/zero: is not a regular file" },
+            { ["compare", "--x", "/dev/zero", "--y", Path.Combine(Fixture, "y.npy")], "--x /dev/zero: is not a regular file" },
             { ["verify", "--kernel-assembly", "/dev/null"], "--kernel-assembly /dev/null: is not a regular file" },
             { ["verify", "--baseline", "/tmp/bnverify-no-such-baseline.json"], "--baseline /tmp/bnverify-no-such-baseline.json: no such file" },
             { ["verify", "--baseline", "/dev/null"], "--baseline /dev/null: is not a regular file" },
@@ -87,8 +87,8 @@ public class CliTests
             { ["verify", "--update-baseline", "--baseline", BaselineCopy(), "--seed", "5"], "--update-baseline: the baseline records optimized's suite quick at seed 20261121, not 5" },
             { ["verify", "--update-baseline", "--baseline", BaselineCopy(), "--contract", "float-pairwise/two-pass/centred"],
                 "--update-baseline: the baseline records optimized's suite quick under contract double/two-pass/centred" },
-            { ["verify", "--suite", "medium"], "Argument 'medium' not recognized" },
-            { ["frobnicate"], "Required command was not provided." },
+            { ["verify", "--suite", "medium"], "--suite medium: must be one of quick, full." },
+            { ["frobnicate"], "Unrecognized command or argument 'frobnicate'." },
         };
     }
 
@@ -121,6 +121,39 @@ public class CliTests
         Assert.Equal(2, run.ExitCode);
         Assert.False(File.Exists(json));
         Assert.Empty(Directory.GetFiles(folder, "*", SearchOption.AllDirectories));
+        Directory.Delete(folder, recursive: true);
+    }
+
+    /// <summary>A run held to no recorded errors says so on the console and in its JSON and JUnit reports; a run held to some says which.</summary>
+    [Fact]
+    public void EveryReportSaysWhatTheRatchetHeldTheRunTo()
+    {
+        string folder = Directory.CreateTempSubdirectory("bnverify-cli-").FullName;
+        string json = Path.Combine(folder, "r.json"), junit = Path.Combine(folder, "r.xml");
+        var none = Bnverify.RunIn(folder, new Dictionary<string, string>(), null, "verify", "--case", "normal/nchw/train", "--json", json, "--junit", junit);
+        Assert.True(none.ExitCode == 0, none.Output + none.Error);
+        Assert.Contains("Ratchet: none: no recorded errors for optimized", none.Output);
+        Assert.Contains("\"ratchet\": \"none: no recorded errors", File.ReadAllText(json));
+        Assert.Contains("<property name=\"ratchet\" value=\"none: no recorded errors", File.ReadAllText(junit));
+
+        var held = Bnverify.Run("verify", "--case", "normal/nchw/train", "--json", json);
+        Assert.True(held.ExitCode == 0, held.Output + held.Error);
+        Assert.Contains("Ratchet: 1 of 1 cases against optimized's recorded errors", held.Output);
+        Assert.Contains("\"ratchet\": \"1 of 1 cases against optimized", File.ReadAllText(json));
+        Directory.Delete(folder, recursive: true);
+    }
+
+    /// <summary>Report folders are made only when the reports are written: a run refused for a later argument leaves none.</summary>
+    [Theory]
+    [InlineData("--case", "no-such-case")]
+    [InlineData("--kernel", "no-such-kernel")]
+    [InlineData("--contract", "double")]
+    public void ARunRefusedAfterTheReportOptionsCreatesNoFolder(string option, string value)
+    {
+        string folder = Directory.CreateTempSubdirectory("bnverify-cli-").FullName;
+        var run = Bnverify.Run("verify", "--json", Path.Combine(folder, "a", "r.json"), "--junit", Path.Combine(folder, "b", "c", "r.xml"), option, value);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Empty(Directory.GetFileSystemEntries(folder));
         Directory.Delete(folder, recursive: true);
     }
 

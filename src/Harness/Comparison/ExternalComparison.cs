@@ -40,17 +40,17 @@ internal static class ExternalComparison
         var produced = BatchNormTensors.OutputsOf(run.Pass, @case.WithRunningStats);
         foreach (var name in run.Outputs.Keys.Where(o => !produced.Contains(o)))
         {
-            throw new InvalidDataException($"{name.Name()} is not an output of {run.Pass}{(run.Pass == BatchNormPass.ForwardTraining && !@case.WithRunningStats ? " without running statistics" : "")}; " +
+            throw new InvalidDataException($"{Flag(name)}: {name.Name()} is not an output of {run.Pass}{(run.Pass == BatchNormPass.ForwardTraining && !@case.WithRunningStats ? " without running statistics" : "")}; " +
                                            $"it writes {string.Join(", ", produced.Select(o => o.Name()))}.");
         }
 
         var comparisons = new List<OutputComparison>();
-        long[] xDims = Read(run.Inputs, BatchNormInput.X)!.Shape;
+        long[] xDims = Read(run, BatchNormInput.X)!.Shape;
         foreach (var expected in ExpectedOutputs.Compute(@case, inputs, run.Contract))
         {
-            if (Read(run.Outputs, expected.Name) is not { } actual)
+            if (Read(run, expected.Name) is not { } actual)
                 continue;
-            float[] values = Sized(actual, expected.PerChannel ? [shape.C] : xDims, expected.Name.Name());
+            float[] values = Sized(actual, expected.PerChannel ? [shape.C] : xDims, $"{Flag(expected.Name)} {run.Outputs[expected.Name]}");
             comparisons.Add(OutputComparison.Compare(expected, values, shape));
         }
 
@@ -64,16 +64,16 @@ internal static class ExternalComparison
     public static (VerificationCase Case, CaseInputs Inputs) Load(ExternalRun run)
     {
         RequireConsistentInputs(run);
-        var x = Read(run.Inputs, BatchNormInput.X) ?? throw new InvalidDataException("x is required.");
-        var shape = ShapeOf(x.Shape, run.Layout);
+        var x = Read(run, BatchNormInput.X) ?? throw new InvalidDataException("x is required.");
+        var shape = ShapeOf(x.Shape, run.Layout, $"{Flag(BatchNormInput.X)} {run.Inputs[BatchNormInput.X]}");
         int c = shape.C;
         float[] Optional(BatchNormInput name, int length, float[] absent) =>
-            Read(run.Inputs, name) is { } array ? Sized(array, length == c ? [c] : x.Shape, name.Name()) : absent;
+            Read(run, name) is { } array ? Sized(array, length == c ? [c] : x.Shape, $"{Flag(name)} {run.Inputs[name]}") : absent;
         bool hasRunning = run.Inputs.ContainsKey(BatchNormInput.RunningMean) || run.Inputs.ContainsKey(BatchNormInput.RunningVariance);
         if (run.Pass is BatchNormPass.ForwardInference or BatchNormPass.BackwardInference && !hasRunning)
             throw new InvalidDataException("inference needs --running-mean and --running-var.");
 
-        float[] xs = Narrowed(x, "x");
+        float[] xs = Narrowed(x, $"{Flag(BatchNormInput.X)} {run.Inputs[BatchNormInput.X]}");
         var @case = new VerificationCase
         {
             Name = "compare",
@@ -130,10 +130,10 @@ internal static class ExternalComparison
     }
 
     /// <summary>The tensor shape a .npy shape describes in a layout.</summary>
-    public static TensorShape ShapeOf(long[] dims, Layout layout)
+    public static TensorShape ShapeOf(long[] dims, Layout layout, string name = "x")
     {
         if (dims.Length < 2)
-            throw new InvalidDataException($"x must have at least 2 dimensions (N, C, ...), it has shape ({string.Join(", ", dims)}).");
+            throw new InvalidDataException($"{name}: must have at least 2 dimensions (N, C, ...), it has shape ({string.Join(", ", dims)}).");
         long n = dims[0];
         long c, s;
         if (dims.Length == 2)
@@ -143,14 +143,36 @@ internal static class ExternalComparison
         else
             (c, s) = (dims[^1], Product(dims[1..^1]));
         if (n <= 0 || c <= 0 || s <= 0 || n > int.MaxValue || c > int.MaxValue || s > int.MaxValue)
-            throw new InvalidDataException($"x's shape ({string.Join(", ", dims)}) has an empty or oversized extent.");
+            throw new InvalidDataException($"{name}: shape ({string.Join(", ", dims)}) has an empty or oversized extent.");
         return new TensorShape((int)n, (int)c, (int)s, layout);
     }
 
     private static long Product(long[] dims) => dims.Aggregate(1L, (a, b) => a * b);
 
-    private static NpyArray? Read<TName>(IReadOnlyDictionary<TName, string> paths, TName name) where TName : notnull =>
-        paths.TryGetValue(name, out string? path) ? NpyArray.Read(path) : null;
+    /// <summary>compare's option for an input: --x, --running-mean, ... (its file stem with '-' for '_').</summary>
+    public static string Flag(BatchNormInput input) => "--" + input.FileStem().Replace('_', '-');
+
+    /// <summary>compare's option for an output: --y, --running-mean-out, ...</summary>
+    public static string Flag(BatchNormOutput output) => "--" + output.FileStem().Replace('_', '-');
+
+    private static NpyArray? Read(ExternalRun run, BatchNormInput name) => Read(run.Inputs, name, Flag(name));
+
+    private static NpyArray? Read(ExternalRun run, BatchNormOutput name) => Read(run.Outputs, name, Flag(name));
+
+    /// <summary>The array, or null when not given; a file that cannot be read is refused naming the option it was given to.</summary>
+    private static NpyArray? Read<TName>(IReadOnlyDictionary<TName, string> paths, TName name, string flag) where TName : notnull
+    {
+        if (!paths.TryGetValue(name, out string? path))
+            return null;
+        try
+        {
+            return NpyArray.Read(path);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{flag} {e.Message}", e);
+        }
+    }
 
     /// <summary>
     /// The values of a tensor whose .npy shape must be exactly <paramref name="dims"/>: x's for a tensor shaped as x
@@ -159,7 +181,7 @@ internal static class ExternalComparison
     private static float[] Sized(NpyArray array, long[] dims, string name)
     {
         if (!array.Shape.SequenceEqual(dims))
-            throw new InvalidDataException($"{name} has shape ({string.Join(", ", array.Shape)}); it must be ({string.Join(", ", dims)}){(dims.Length == 1 ? "" : ", x's shape")}.");
+            throw new InvalidDataException($"{name}: has shape ({string.Join(", ", array.Shape)}); it must be ({string.Join(", ", dims)}){(dims.Length == 1 ? "" : ", x's shape")}.");
         return Narrowed(array, name);
     }
 

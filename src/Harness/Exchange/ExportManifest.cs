@@ -40,12 +40,15 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
     {
         if (listed.Count == 0)
             return [];
-        var first = listed[0];
-        IReadOnlyList<VerificationCase> expected = Verifier.Select(Suite, CaseFilter, first.Options.Activation, first.Precision);
-        if (Shard is var (k, n))
-            expected = Verifier.Shard(expected, k, n);
         var names = listed.Select(c => c.Name).ToHashSet();
-        return expected.Where(c => !names.Contains(c.Name)).ToArray();
+        return Selection(listed[0]).Where(c => !names.Contains(c.Name)).ToArray();
+    }
+
+    /// <summary>The cases this export was made of: its suite, --case filter and shard, in the activation and precision of <paramref name="any"/>, one of its cases.</summary>
+    private IReadOnlyList<VerificationCase> Selection(VerificationCase any)
+    {
+        IReadOnlyList<VerificationCase> expected = Verifier.Select(Suite, CaseFilter, any.Options.Activation, any.Precision);
+        return Shard is var (k, n) ? Verifier.Shard(expected, k, n) : expected;
     }
 
     /// <summary>The numerical contract the program's kernel declares (<c>export --contract</c>), or null: check then holds it to <see cref="NumericalContract.Default"/> unless told another.</summary>
@@ -137,6 +140,7 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
             throw new InvalidDataException($"{path}: not valid JSON ({e.Message}).", e);
         }
 
+        KnownFields(root, TopFields, path, "the manifest");
         string format = Text(root, "format", path);
         if (format != Format)
             throw new InvalidDataException($"{path}: format \"{format}\" is not {Format}; export the suite again with this bnverify.");
@@ -183,6 +187,9 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
                 throw new InvalidDataException($"{path}: every case must be an object.");
             string name = Text(item, "name", path);
             string where = $"{path}: case {name}";
+            KnownFields(item, CaseFields, path, $"case {name}");
+            if (suiteCases.Any(c => c.Name == name))
+                throw new InvalidDataException($"{where}: listed twice; each case is checked once.");
             if (!battery.TryGetValue(name, out var @case))
                 throw new InvalidDataException($"{where}: this bnverify has no case of that name; export the suite again with it.");
             if (own && @case.Pass == BatchNormPass.BackwardTraining)
@@ -196,12 +203,22 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
                 || TextOr(item, "precision", DataPrecision.Float32.ShortName(), path) != @case.Precision.ShortName()
                 || Integer(item, "n", path) != @case.Shape.N || Integer(item, "c", path) != @case.Shape.C || Integer(item, "s", path) != @case.Shape.S)
                 throw new InvalidDataException($"{where}: pass, layout, shape, activation or precision differ from this bnverify's case ({@case.Describe()}); export the suite again with it.");
+            RequireSame(item, expected, where, path);
             cases.Add(expected);
             suiteCases.Add(@case);
         }
 
         string? caseFilter = root["case"] is null ? null : Text(root, "case", path);
-        return (new ExportManifest(suite, seed, shard, own, cases) { Contract = contract, CaseFilter = caseFilter }, suiteCases);
+        var manifest = new ExportManifest(suite, seed, shard, own, cases) { Contract = contract, CaseFilter = caseFilter };
+        var selection = manifest.Selection(suiteCases[0]).Select(c => c.Name).ToHashSet();
+        if (suiteCases.FirstOrDefault(c => !selection.Contains(c.Name)) is { } stray)
+        {
+            throw new InvalidDataException($"{path}: case {stray.Name} is not one of the cases this export was made of (suite {Text(root, "suite", path)}" +
+                                           $"{(caseFilter is null ? "" : $", case {caseFilter}")}{(shard is var (k, n) ? string.Create(CultureInfo.InvariantCulture, $", shard {k}/{n}") : "")}, " +
+                                           "and the activation and precision of its first case).");
+        }
+
+        return (manifest, suiteCases);
     }
 
     /// <summary>How a case of the suite is exported.</summary>
@@ -214,6 +231,50 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
             @case.Options.Activation);
         return new ExportedCase(@case.Name, @case.Name, @case.Pass, shape, xShape, @case.Options, inputs, BatchNormTensors.OutputsOf(@case.Pass, @case.WithRunningStats), @case.Precision);
     }
+
+    private static readonly string[] TopFields = ["format", "suite", "seed", "shard", "saved_statistics", "contract", "case", "cases"];
+
+    private static readonly string[] CaseFields =
+        ["name", "directory", "pass", "layout", "n", "c", "s", "x_shape", "convention", "eps", "momentum", "activation", "precision", "inputs", "outputs"];
+
+    /// <summary>A field this format does not have is refused by name: a misspelled one ("contarct") would otherwise be ignored, and its value with it.</summary>
+    private static void KnownFields(JsonObject node, string[] fields, string path, string where)
+    {
+        if (node.Select(p => p.Key).FirstOrDefault(k => !fields.Contains(k)) is { } unknown)
+            throw new InvalidDataException($"{path}: {where} has a field \"{unknown}\" that {Format} does not have; it has {string.Join(", ", fields)}.");
+    }
+
+    /// <summary>
+    /// The fields the suite's case determines (x's shape, the convention, eps and momentum, the files in and out) must
+    /// be what this bnverify exports for it: check runs the reference on its own inputs, so a manifest that says
+    /// otherwise describes a different run. eps and momentum are compared exactly: the manifest holds them in
+    /// round-trip form.
+    /// </summary>
+    private static void RequireSame(JsonObject item, ExportedCase expected, string where, string path)
+    {
+        if (item["x_shape"] is not JsonArray dims || dims.Count != expected.XShape.Length
+            || dims.Select((d, i) => d is JsonValue v && v.TryGetValue(out long value) && value == expected.XShape[i]).Any(ok => !ok))
+            throw new InvalidDataException($"{where}: x_shape must be [{string.Join(", ", expected.XShape)}].");
+        if (Text(item, "convention", path) != ConventionName(expected.Options.Convention))
+            throw new InvalidDataException($"{where}: convention must be \"{ConventionName(expected.Options.Convention)}\".");
+        if (Number(item, "eps", path) != expected.Options.Epsilon || Number(item, "momentum", path) != expected.Options.Momentum)
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{where}: eps and momentum must be {expected.Options.Epsilon:R} and {expected.Options.Momentum:R}."));
+        RequireFiles(item, "inputs", expected.Inputs.Select(i => i.FileStem()), where);
+        RequireFiles(item, "outputs", expected.Outputs.Select(o => o.FileStem()), where);
+    }
+
+    /// <summary>"inputs" or "outputs": exactly the stems given, each mapped to STEM.npy.</summary>
+    private static void RequireFiles(JsonObject item, string field, IEnumerable<string> stems, string where)
+    {
+        var expected = stems.ToDictionary(s => s, s => s + ".npy");
+        bool same = item[field] is JsonObject files && files.Count == expected.Count
+                    && files.All(f => expected.TryGetValue(f.Key, out string? file) && f.Value is JsonValue v && v.TryGetValue(out string? given) && given == file);
+        if (!same)
+            throw new InvalidDataException($"{where}: {field} must be {{{string.Join(", ", expected.Select(e => $"\"{e.Key}\": \"{e.Value}\""))}}}.");
+    }
+
+    private static double Number(JsonObject node, string field, string path) =>
+        node[field] is JsonValue value && value.TryGetValue(out double number) ? number : throw new InvalidDataException($"{path}: \"{field}\" must be a number.");
 
     /// <summary>A field added to the format later: an export written before it has none, and means the value it had then.</summary>
     private static string TextOr(JsonObject node, string field, string absent, string path) => node[field] is null ? absent : Text(node, field, path);

@@ -25,6 +25,15 @@ internal abstract class FaultyKernel(string name, string bug) : IBatchNormKernel
     /// <summary>Float32, unless the fault is one of a reduced-precision kernel (<see cref="FaultyPrecisionKernels"/>).</summary>
     public virtual DataPrecision Precision => DataPrecision.Float32;
 
+    /// <summary>Undeclared (held to <see cref="NumericalContract.Default"/>), unless the fault is of a kernel that declares one.</summary>
+    public virtual NumericalContract? Contract => null;
+
+    /// <summary>
+    /// The kernel whose recorded errors in the accuracy baseline this one is held to, or null: its own name's (none are
+    /// recorded for planted bugs). A fault that is a regression of a recorded kernel names it.
+    /// </summary>
+    public virtual string? RatchetedAs => null;
+
     /// <summary>The correct kernel the bug is planted in.</summary>
     protected OptimizedBatchNorm Correct { get; } = new(VectorWidth.Auto);
 

@@ -28,10 +28,13 @@ internal static class FaultyKernels
     /// <summary>Every faulty kernel, freshly made.</summary>
     public static IReadOnlyList<FaultyKernel> All => Factories.Select(f => f()).ToArray();
 
-    /// <summary>The faulty kernel of that short name, of this zoo, <see cref="FaultyReluKernels"/> or <see cref="FaultyPrecisionKernels"/>.</summary>
+    /// <summary>Every planted bug's short name: this zoo's, then <see cref="FaultyReluKernels"/>', <see cref="FaultyPrecisionKernels"/>' and <see cref="FaultyGuardKernels"/>'.</summary>
+    public static IReadOnlyList<string> EveryName { get; } = [.. Names, .. FaultyReluKernels.Names, .. FaultyPrecisionKernels.Names, .. FaultyGuardKernels.Names];
+
+    /// <summary>The faulty kernel of that short name, of any zoo (<see cref="EveryName"/>).</summary>
     public static FaultyKernel Create(string name) =>
-        All.Concat(FaultyReluKernels.All).Concat(FaultyPrecisionKernels.All).FirstOrDefault(k => k.Name == Prefix + name)
-        ?? throw new ArgumentException($"no faulty kernel is named '{name}'; known: {string.Join(", ", Names.Concat(FaultyReluKernels.Names).Concat(FaultyPrecisionKernels.Names))}.", nameof(name));
+        All.Concat(FaultyReluKernels.All).Concat(FaultyPrecisionKernels.All).Concat(FaultyGuardKernels.All).FirstOrDefault(k => k.Name == Prefix + name)
+        ?? throw new ArgumentException($"no faulty kernel is named '{Prefix}{name}'; known: {string.Join(", ", EveryName)}.", nameof(name));
 
     /// <summary>The float one-pass formula E[x^2] - E[x]^2 with float sums (Caffe, XLA, Flax, tt-metal).</summary>
     private sealed class OnePassVariance() : FaultyKernel("one-pass-variance", "variance as E[x^2] - E[x]^2 in float")

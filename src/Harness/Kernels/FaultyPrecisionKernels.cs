@@ -7,7 +7,7 @@ namespace BatchNorm.Harness.Kernels;
 /// </summary>
 internal static class FaultyPrecisionKernels
 {
-    private static readonly Func<FaultyKernel>[] Factories = [() => new Truncated(), () => new NotRounded(), () => new MeanInDataFormat()];
+    private static readonly Func<FaultyKernel>[] Factories = [() => new Truncated(), () => new NotRounded(), () => new MeanInDataFormat(), () => new DxNotRounded()];
 
     /// <summary>Every faulty bfloat16 kernel's short name.</summary>
     public static IReadOnlyList<string> Names { get; } = Factories.Select(f => f().Name[FaultyKernels.Prefix.Length..]).ToArray();
@@ -64,6 +64,18 @@ internal static class FaultyPrecisionKernels
         protected override void Store(Span<float> output)
         {
         }
+    }
+
+    /// <summary>
+    /// Rounds y to bfloat16 but stores dx in float32 (a backward that writes its float accumulator): dx is within its
+    /// bfloat16 bound, so only the check that every data output is a value of the format catches it.
+    /// </summary>
+    private sealed class DxNotRounded() : BFloat16Fault("bf16-dx-not-rounded", "dx left in float32 precision (y is rounded)")
+    {
+        public override void BackwardTraining(in TensorShape shape, in BackwardTrainingTensors<float> t) => Correct.BackwardTraining(shape, t);
+
+        public override void BackwardInference(in TensorShape shape, BatchNormOptions options, in BackwardInferenceTensors<float> t) =>
+            Correct.BackwardInference(shape, options, t);
     }
 
     /// <summary>Keeps the batch mean in bfloat16 and centres with it (training forward): y's intercept moves by up to 2^-8 |mean| istd.</summary>

@@ -25,7 +25,7 @@ internal static class KernelCatalog
             names.AddRange(AlgorithmExamples);
             if (OneDnn.OneDnnNative.Available)
                 names.AddRange(OneDnnNames);
-            names.AddRange(FaultyKernels.Names.Concat(FaultyReluKernels.Names).Concat(FaultyPrecisionKernels.Names).Select(n => FaultyKernels.Prefix + n));
+            names.AddRange(FaultyKernels.EveryName.Select(n => FaultyKernels.Prefix + n));
             return names;
         }
     }
@@ -33,7 +33,7 @@ internal static class KernelCatalog
     /// <summary>Every name bnverify knows on any machine: <see cref="Names"/> plus the widths this machine does not accelerate.</summary>
     public static IReadOnlyList<string> AllNames =>
         ["optimized", .. ForcedWidths.Select(OptimizedName), .. ReducedPrecisions.Select(OptimizedName),
-         "scalar-float", .. AlgorithmExamples, .. OneDnnNames, .. FaultyKernels.Names.Concat(FaultyReluKernels.Names).Concat(FaultyPrecisionKernels.Names).Select(n => FaultyKernels.Prefix + n)];
+         "scalar-float", .. AlgorithmExamples, .. OneDnnNames, .. FaultyKernels.EveryName.Select(n => FaultyKernels.Prefix + n)];
 
     /// <summary>oneDNN's CPU batch normalization, in process (needs libdnnl.so.2).</summary>
     public const string OneDnnName = "onednn";

@@ -28,7 +28,10 @@ internal sealed class OptimizedKernel(string name, VectorWidth width, int maxDeg
     /// Sums in double (Reductions), the variance about the double mean, y centred on the mean as a float pair
     /// ((x - hi) - lo)·a + b with one multiply-add, dx = (dy - mean(dy))·k1 + (x - mean)·k2.
     /// </summary>
-    public NumericalContract Contract { get; } = new(Accumulation.Double, StatisticsForm.TwoPass, ApplyForm.Centred);
+    public NumericalContract Contract => Declared;
+
+    /// <summary>The contract the optimized kernel declares: double sums, two-pass statistics, centred apply.</summary>
+    public static NumericalContract Declared { get; } = new(Accumulation.Double, StatisticsForm.TwoPass, ApplyForm.Centred);
 
     public void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t)
     {

@@ -267,8 +267,11 @@ internal sealed class AccuracyBaseline
     /// Writes the baseline, indented, keys in insertion order, to a temporary file beside it that is then moved into
     /// place: a write that fails (a full disk) leaves the old file as it was.
     /// </summary>
-    public void Save(string path) =>
-        AtomicFile.Write(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    public void Save(string path) => Save(path, AtomicFile.Disk.Instance);
+
+    /// <summary>As <see cref="Save(string)"/>, through <paramref name="steps"/> (a test interrupts each one in turn).</summary>
+    internal void Save(string path, AtomicFile.ISteps steps) =>
+        AtomicFile.WriteAll([(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n")], steps);
 
     private JsonNode? Entry(Suite suite, string kernel) => root[suite.ToString().ToLowerInvariant()]?[kernel];
 }

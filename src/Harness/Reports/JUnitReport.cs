@@ -7,14 +7,16 @@ namespace BatchNorm.Harness.Reports;
 /// <summary>JUnit XML: one testcase per case, so a CI server lists each.</summary>
 internal static class JUnitReport
 {
-    public static string Render(string kernel, string suite, IReadOnlyList<CaseResult> results)
+    public static string Render(string kernel, string suite, IReadOnlyList<CaseResult> results, string? ratchet = null)
     {
         var testSuite = new XElement("testsuite",
             new XAttribute("name", $"bnverify {suite} {kernel}"),
             new XAttribute("tests", results.Count),
             new XAttribute("failures", results.Count(r => r.Verdict != Verdict.Passed)),
             new XAttribute("time", results.Sum(r => r.Elapsed.TotalSeconds).ToString("0.###", CultureInfo.InvariantCulture)),
-            new XElement("properties", results.Select(r => r.Contract.ToString()).Distinct().Select(c => new XElement("property", new XAttribute("name", "contract"), new XAttribute("value", c)))));
+            new XElement("properties",
+                results.Select(r => r.Contract.ToString()).Distinct().Select(c => new XElement("property", new XAttribute("name", "contract"), new XAttribute("value", c))),
+                ratchet is null ? null : new XElement("property", new XAttribute("name", "ratchet"), new XAttribute("value", ratchet))));
         foreach (var result in results)
         {
             var testCase = new XElement("testcase",

@@ -7,13 +7,14 @@ namespace BatchNorm.Harness.Reports;
 /// <summary>Every case and output as JSON (numbers round-trip, invariant culture).</summary>
 internal static class JsonReport
 {
-    public static string Render(string kernel, string suite, int seed, IReadOnlyList<CaseResult> results)
+    public static string Render(string kernel, string suite, int seed, IReadOnlyList<CaseResult> results, string? ratchet = null)
     {
         var document = new
         {
             kernel,
             suite,
             seed,
+            ratchet,
             contracts = results.Select(r => r.Contract.ToString()).Distinct(),
             passed = results.Count(r => r.Verdict == Verdict.Passed),
             failed = results.Count(r => r.Verdict == Verdict.Failed),
