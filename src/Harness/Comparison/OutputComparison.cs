@@ -48,6 +48,9 @@ internal sealed record OutputComparison
     /// <summary>One line per finding, worst first: systematic channels, the pattern of the bad elements, channels not fitted.</summary>
     public IReadOnlyList<string> Findings { get; init; } = [];
 
+    /// <summary>The bug a detector read from this output's damage (its line is also the first finding), or null.</summary>
+    public Detectors.BugFinding? Bug { get; init; }
+
     /// <summary>The element with the largest ratio, or null when every error is 0.</summary>
     public ElementError? Worst { get; init; }
 

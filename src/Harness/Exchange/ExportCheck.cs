@@ -80,7 +80,7 @@ internal static class ExportCheck
         }
 
         // CompareOutputs names an expected output the program did not write as well; the line above has said why.
-        return CaseRunner.Judge(kernel, @case, manifest.Seed, contract, expected.Where(e => outputs.ContainsKey(e.Name)).ToArray(), outputs, violations, clock);
+        return CaseRunner.Judge(kernel, @case, manifest.Seed, contract, expected.Where(e => outputs.ContainsKey(e.Name)).ToArray(), outputs, violations, clock, inputs);
     }
 
     /// <summary>A float32 .npy of <paramref name="length"/> elements, or null with the reason.</summary>

@@ -29,6 +29,8 @@ internal static class TextReport
         var text = new StringBuilder();
         text.AppendLine($"{result.Case.Name} [{result.Kernel}] {result.Verdict.ToString().ToUpperInvariant()}: {result.Case.Describe()}");
         text.AppendLine($"  judged by contract {result.Contract}");
+        if (result.Diagnosis is var (diagnosed, bug))
+            text.AppendLine($"  diagnosis ({diagnosed.Name()}): {bug.Line}");
         foreach (string violation in result.Violations)
             text.AppendLine($"  {violation}");
         foreach (string regression in result.Regressions)

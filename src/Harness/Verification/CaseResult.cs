@@ -35,6 +35,9 @@ internal sealed record CaseResult
     /// <summary>The largest error-to-bound ratio over every output (the case's headroom figure).</summary>
     public double WorstRatio => Outputs.Count == 0 ? 0 : Outputs.Max(o => o.WorstRatio);
 
+    /// <summary>The bug the detectors name for the case (the output whose damage names it most specifically), or null (<see cref="Detectors.BugDetectors.Headline"/>).</summary>
+    public (BatchNormOutput Output, Detectors.BugFinding Finding)? Diagnosis => Detectors.BugDetectors.Headline(Outputs);
+
     /// <summary>Overrides <see cref="Reproducer"/> when the case did not come from the battery.</summary>
     public string? ReproduceWith { get; init; }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Comparison;
+using BatchNorm.Harness.Detectors;
 using BatchNorm.Harness.Kernels;
 
 namespace BatchNorm.Harness.Verification;
@@ -39,7 +40,7 @@ internal static class CaseRunner
                 violations.Add($"{name.Name()}: two runs on the same input differ in bits, first at element {differ} (nondeterministic)");
         }
 
-        return Judge(kernel.Name, @case, suiteSeed, contract, expected, first.Outputs, violations, clock);
+        return Judge(kernel.Name, @case, suiteSeed, contract, expected, first.Outputs, violations, clock, inputs);
     }
 
     /// <summary>
@@ -47,9 +48,9 @@ internal static class CaseRunner
     /// every expected output compared, the violations found so far kept, mistrust decided.
     /// </summary>
     public static CaseResult Judge(string kernel, VerificationCase @case, int suiteSeed, NumericalContract contract, IReadOnlyList<ExpectedOutput> expected,
-        IReadOnlyDictionary<BatchNormOutput, float[]> outputs, List<string> violations, Stopwatch clock)
+        IReadOnlyDictionary<BatchNormOutput, float[]> outputs, List<string> violations, Stopwatch clock, CaseInputs inputs)
     {
-        var comparisons = CompareOutputs(expected, outputs, @case.Shape, violations);
+        var comparisons = BugDetectors.Annotate(@case, inputs, expected, CompareOutputs(expected, outputs, @case.Shape, violations), outputs);
         RequireFormat(@case.Precision, outputs, violations);
         return new CaseResult
         {

@@ -23,20 +23,9 @@ internal static class DamagePattern
         string where = channels.Length == 1 ? $"channel {channels[0]}" : $"{channels.Length} channels ({List(channels)})";
         int count = at.Length;
 
+        if (Tail(shape, at, where) is { } tail)
+            return tail;
         int runLength = at[0].RunLength;
-        int runs = at.Select(p => p.Run).Distinct().Count();
-        int maxFromEnd = at.Max(p => p.FromEnd);
-        int positions = at.Select(p => p.InRun).Distinct().Count();
-
-        // The end of contiguous runs: a vector loop's tail. A run no longer than a vector is all
-        // tail, so there one position alone is a channel (below), not a tail.
-        if (count >= 2 && maxFromEnd < Math.Min(16, runLength) && maxFromEnd + 1 < runLength && (positions >= 2 || runLength > 16))
-        {
-            string unit = shape.Layout == Layout.ChannelsLast && shape.S > 1 ? "channels of channels-last rows" : "elements of contiguous runs";
-            int step = Step(at.Select(p => p.FromEnd).Distinct().Order().ToArray());
-            string stride = step > 1 ? Invariant($"every {Ordinal(step)} of ") : "";
-            return Invariant($"{stride}the last {maxFromEnd + 1} {unit} (a vector tail): {count} elements in {runs} of {s.N * (long)s.C * s.S / runLength} runs, {where}");
-        }
 
         // Every element (or nearly) of some channels: a channel offset, a wrong coefficient slot.
         var whole = channels.Where(c => at.Count(p => p.C == c) * 2 > s.M).ToArray();
@@ -64,6 +53,38 @@ internal static class DamagePattern
         if (count >= 2 && channels.Length == 1)
             return Invariant($"{count} scattered elements of channel {channels[0]}");
         return Invariant($"{count} isolated element{(count == 1 ? "" : "s")}, {where}");
+    }
+
+    /// <summary>
+    /// The flagged elements as the end of contiguous runs (a vector loop's tail, every k-th of it for a tail with a wrong
+    /// stride), or null when they are not: fewer than 16, and at most half of a run of 16 or more. A run no longer than
+    /// a vector is all tail, so there one position alone is a channel, not a tail.
+    /// </summary>
+    public static string? Tail(in TensorShape shape, IReadOnlyCollection<int> flagged)
+    {
+        var s = shape;
+        var at = flagged.Select(i => Position.Of(s, i)).ToArray();
+        var channels = at.Select(p => p.C).Distinct().Order().ToArray();
+        return at.Length == 0 ? null : Tail(shape, at, channels.Length == 1 ? $"channel {channels[0]}" : $"{channels.Length} channels ({List(channels)})");
+    }
+
+    private static string? Tail(in TensorShape shape, Position[] at, string where)
+    {
+        var s = shape;
+        int count = at.Length, runLength = at[0].RunLength;
+        int runs = at.Select(p => p.Run).Distinct().Count();
+        int maxFromEnd = at.Max(p => p.FromEnd);
+        int positions = at.Select(p => p.InRun).Distinct().Count();
+        int step = Step(at.Select(p => p.FromEnd).Distinct().Order().ToArray());
+        // A remainder is shorter than a vector, and in a run of a vector or more, no longer than the vector body before
+        // it: damage reaching over half such a run is not a tail. A shorter run is all remainder, so there a contiguous
+        // end is a tail; a strided one over more than half the run is a stride, not a tail.
+        bool shortEnough = runLength < 16 && step == 1 ? maxFromEnd + 1 < runLength : 2 * (maxFromEnd + 1) <= runLength;
+        if (!(count >= 2 && maxFromEnd < Math.Min(16, runLength) && shortEnough && (positions >= 2 || runLength > 16)))
+            return null;
+        string unit = shape.Layout == Layout.ChannelsLast && shape.S > 1 ? "channels of channels-last rows" : "elements of contiguous runs";
+        string stride = step > 1 ? Invariant($"every {Ordinal(step)} of ") : "";
+        return Invariant($"{stride}the last {maxFromEnd + 1} {unit} (a vector tail): {count} elements in {runs} of {s.N * (long)s.C * s.S / runLength} runs, {where}");
     }
 
     /// <summary>The common difference of sorted distinct positions when they step evenly, else 1.</summary>
