@@ -42,9 +42,15 @@ import json
 import os
 import sys
 
-import numpy as np
-import torch
-import torch.nn.functional as F
+try:
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+except ImportError as missing:
+    # One line, as bnverify's own errors: which module, and how to get it.
+    sys.exit(f"run_suite.py needs numpy and PyTorch ({missing.name} is missing for {sys.executable}): "
+             "apt-get install python3-torch (Debian; it brings numpy), or pip install torch numpy, "
+             "or run it with the python that has them (e.g. /usr/bin/python3).")
 
 # How PyTorch 1.13's CPU batch norm computes, as bnverify's contract syntax (SUMS/STATISTICS/APPLY).
 CONTRACT = "float-sequential/two-pass/folded-fma"

@@ -109,8 +109,8 @@ internal static class CompareCommand
         foreach (var output in result.Outputs)
         {
             console.WriteLine($"{output.Output.Name(),-16} max abs {ReportFormat.Short(output.MaxAbsoluteError),-9} max rel {ReportFormat.Short(output.MaxRelativeError),-9} " +
-                              $"max ULP {ReportFormat.Ulps(output.MaxUlps),-9} headroom {ReportFormat.Short(output.WorstRatio),-9} " +
-                              $"systematic {ReportFormat.Optional(output.SystematicRatio),-9} residual {ReportFormat.Optional(output.ResidualRatio),-9} {(output.Passed ? "passed" : "FAILED")}");
+                              $"max ULP {ReportFormat.Ulps(output.MaxUlps),-9} error/bound {ReportFormat.Ratio(output.WorstRatio),-9} " +
+                              $"systematic {ReportFormat.OptionalRatio(output.SystematicRatio),-9} residual {ReportFormat.OptionalRatio(output.ResidualRatio),-9} {(output.Passed ? "passed" : "FAILED")}");
         }
 
         if (result.Verdict != Verdict.Passed)

@@ -3,13 +3,13 @@ using BatchNorm.Harness.Kernels;
 
 namespace BatchNorm.Cli;
 
-/// <summary><c>bnverify kernels</c>: the names --kernel accepts, one a line.</summary>
+/// <summary><c>bnverify kernels</c>: the names --kernel accepts, one a line, each followed by what the kernel is.</summary>
 internal static class KernelsCommand
 {
     public static Command Create()
     {
         var kernelAssembly = new Option<FileInfo?>("--kernel-assembly") { Description = "List the kernels of your own build instead (a .dll implementing IBatchNormKernel)." };
-        var command = new Command("kernels", "List the kernel names --kernel accepts, one a line; those that cannot be used go to stderr with the reason.") { kernelAssembly };
+        var command = new Command("kernels", "List the kernel names --kernel accepts, one a line with what each is (a planted bug's line says the bug); those that cannot be used go to stderr with the reason.") { kernelAssembly };
         command.SetAction(parse =>
         {
             if (parse.GetValue(kernelAssembly) is { } assembly)
@@ -22,8 +22,10 @@ internal static class KernelsCommand
                 return ExitCodes.Passed;
             }
 
-            foreach (string name in KernelCatalog.Names)
-                Console.WriteLine(name);
+            var names = KernelCatalog.Names;
+            int width = names.Max(n => n.Length);
+            foreach (string name in names)
+                Console.WriteLine($"{name.PadRight(width)}  {KernelCatalog.Describe(name)}");
             foreach (var (name, reason) in KernelCatalog.Unavailable)
                 Console.Error.WriteLine($"{name} (unavailable: {reason})");
             return ExitCodes.Passed;

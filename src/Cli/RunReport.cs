@@ -1,6 +1,5 @@
 using System.CommandLine;
 using BatchNorm.Harness;
-using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Reports;
 using BatchNorm.Harness.Verification;
 using Spectre.Console;
@@ -66,7 +65,7 @@ internal sealed record RunReport(string SuiteName, int Seed, (int K, int N)? Sha
     /// </summary>
     public int Write(IAnsiConsole console, string kernel, IReadOnlyList<CaseResult> results, string? ratchet = null)
     {
-        console.Write(Table(results, AllOutputs));
+        WriteTable(console, results, AllOutputs);
 
         // Plain writes: a failure's lines are for grep and CI logs, never wrapped at the console width.
         foreach (var result in results.Where(r => r.Verdict != Verdict.Passed))
@@ -82,36 +81,23 @@ internal sealed record RunReport(string SuiteName, int Seed, (int K, int N)? Sha
         return results.All(r => r.Verdict == Verdict.Passed) ? ExitCodes.Passed : ExitCodes.Failed;
     }
 
-    private static Table Table(IReadOnlyList<CaseResult> results, bool allOutputs)
+    /// <summary>
+    /// The case table: on a terminal it fits the terminal's width, its verdicts coloured, with the legend under it;
+    /// redirected (a pipe, a CI log) it is plain text of every column, no trailing spaces, no legend (the README and
+    /// <c>verify --help</c> carry it).
+    /// </summary>
+    private static void WriteTable(IAnsiConsole console, IReadOnlyList<CaseResult> results, bool allOutputs)
     {
-        var table = new Table().Border(TableBorder.Simple);
-        foreach (string column in new[] { "case", "output", "max abs", "max rel", "max ULP", "headroom", "systematic", "residual", "verdict" })
-            table.AddColumn(column);
-        foreach (var result in results)
+        bool terminal = console.Profile.Capabilities.Interactive;
+        foreach (string line in CaseTable.Lines(results, allOutputs, terminal ? console.Profile.Width : null, markup: terminal))
         {
-            string verdict = result.Verdict switch
-            {
-                Verdict.Passed => "[green]passed[/]",
-                Verdict.Mistrusted => "[yellow]mistrusted[/]",
-                Verdict.Failed => "[red]FAILED[/]",
-                _ => throw new InvalidOperationException($"no rendering for verdict {result.Verdict}"),
-            };
-            if (result.Outputs.Count == 0)
-            {
-                // Nothing to compare (every output missing): the case still has its row.
-                table.AddRow(Markup.Escape(result.Case.Name), "-", "-", "-", "-", "-", "-", "-", verdict);
-                continue;
-            }
-
-            var rows = allOutputs ? result.Outputs : result.Outputs.OrderByDescending(o => o.WorstRatio).Take(1);
-            foreach (var output in rows)
-            {
-                table.AddRow(Markup.Escape(result.Case.Name), output.Output.Name(), ReportFormat.Short(output.MaxAbsoluteError), ReportFormat.Short(output.MaxRelativeError),
-                    ReportFormat.Ulps(output.MaxUlps), ReportFormat.Short(output.WorstRatio), ReportFormat.Optional(output.SystematicRatio),
-                    ReportFormat.Optional(output.ResidualRatio), verdict);
-            }
+            if (terminal)
+                console.MarkupLine(line);
+            else
+                Console.Out.WriteLine(line);
         }
 
-        return table;
+        if (terminal)
+            console.WriteLine(CaseTable.Legend);
     }
 }

@@ -52,7 +52,8 @@ internal static class VerifyCommand
         expectWidth.AcceptOnlyFromAmong("scalar", "128", "256", "512");
         var contract = ContractOption.Create("Judge the kernel by this contract instead of the one it declares (IBatchNormKernel.Contract; undeclared: float-pairwise/rounded-centre/folded).");
         var report = new RunReport.Options();
-        var command = new Command("verify", "Verify a kernel against the double-precision reference on a battery of cases. Exit 0: all passed; 1: a case failed or was mistrusted; 2: bad usage.")
+        var command = new Command("verify", "Verify a kernel against the double-precision reference on a battery of cases. Exit 0: all passed; 1: a case failed or was mistrusted; 2: bad usage. " +
+                                              "The table's columns: " + CaseTable.Legend)
         {
             kernel, kernelAssembly, suite, activation, seed, caseName, threads, baseline, update, replace, expectWidth, contract,
         };

@@ -44,7 +44,7 @@ public sealed class VerificationReport
     /// <summary>The full results, for bnverify's own reports.</summary>
     internal IReadOnlyList<CaseResult> Results { get; }
 
-    /// <summary>"kernel, suite quick[, shard K/N], seed S: P passed, F failed, M mistrusted; worst headroom H." as <c>bnverify verify</c> ends.</summary>
+    /// <summary>"kernel, suite quick[, shard K/N], seed S: P passed, F failed, M mistrusted; worst error/bound R." as <c>bnverify verify</c> ends.</summary>
     public string Summary => TextReport.Summary(Kernel, Suite.ToString().ToLowerInvariant(), Shard, Seed, Results);
 
     /// <summary>Throws <see cref="BatchNormVerificationException"/>, whose message is this report, unless every case passed.</summary>

@@ -186,12 +186,52 @@ public class CliTests
         Assert.Contains(", 3 thread(s).", run.Output);
     }
 
+    /// <summary>Redirected, the table is plain text: every column, no trailing spaces, no line of spaces; the summary names the worst case.</summary>
+    [Fact]
+    public void RedirectedOutputIsPlainTextWithNoPadding()
+    {
+        var run = Bnverify.Run("verify", "--kernel", "optimized-bf16", "--case", "bf16/normal/nchw");
+        Assert.True(run.ExitCode == 0, run.Output + run.Error);
+        string[] lines = run.Output.Split('\n');
+        Assert.All(lines, l => Assert.Equal(l.TrimEnd(), l));
+        Assert.DoesNotContain(lines[..^1], l => l.Length == 0);
+        Assert.Contains(lines, l => l.StartsWith("case ", StringComparison.Ordinal) && l.Contains("max rel", StringComparison.Ordinal) && l.Contains("error/bound", StringComparison.Ordinal) && l.EndsWith("verdict", StringComparison.Ordinal));
+        // A ratio below 1 is never printed as 1: the bf16 cases come within 1e-3 of their bound.
+        Assert.DoesNotContain(lines, l => l.Contains(" 1 ", StringComparison.Ordinal) && l.EndsWith("passed", StringComparison.Ordinal));
+        Assert.Contains("worst error/bound 0.99", run.Output);
+        Assert.Contains("optimized-bf16, suite quick, bf16, seed 20261121:", run.Output);
+    }
+
+    /// <summary>On an 80-column terminal (a pseudo-terminal from script(1)) the table fits: columns dropped, no number split, and the legend under it.</summary>
+    [Fact]
+    public void OnAnEightyColumnTerminalTheTableFits()
+    {
+        if (!File.Exists("/usr/bin/script"))
+            return;   // util-linux's script(1) is in every Debian base system; without it there is no terminal to test
+        string dll = Path.Combine(AppContext.BaseDirectory.Replace("tests/Unit", "src/Cli", StringComparison.Ordinal), "bnverify.dll");
+        var start = new System.Diagnostics.ProcessStartInfo("/usr/bin/script") { RedirectStandardOutput = true, WorkingDirectory = Bnverify.RepositoryRoot() };
+        foreach (string arg in new[] { "-qc", $"stty cols 80; dotnet {dll} verify --kernel optimized-scalar --case large-mean-1e4", "/dev/null" })
+            start.ArgumentList.Add(arg);
+        start.Environment.Remove("CI");
+        using var process = System.Diagnostics.Process.Start(start)!;
+        string output = System.Text.RegularExpressions.Regex.Replace(process.StandardOutput.ReadToEnd(), @"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]", "");
+        process.WaitForExit();
+        string[] table = [.. output.Split('\n').Select(l => l.TrimEnd('\r')).SkipWhile(l => !l.StartsWith("case ", StringComparison.Ordinal)).TakeWhile(l => !l.StartsWith("error/bound:", StringComparison.Ordinal))];
+        Assert.True(table.Length >= 6, output);
+        Assert.All(table, l => Assert.True(l.Length <= 80, $"{l.Length} columns: {l}"));
+        Assert.Contains("error/bound", table[0]);
+        Assert.Contains("error/bound: the largest |error| / bound", output);
+    }
+
     [Fact]
     public void KernelsListsEveryName()
     {
         var run = Bnverify.Run("kernels");
         Assert.Equal(0, run.ExitCode);
-        string[] names = run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        string[] lines = run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        string[] names = [.. lines.Select(l => l.Split(' ')[0])];
+        Assert.All(lines, l => Assert.Matches(@"^\S+ +\S", l));   // every name has its description
+        Assert.Contains(lines, l => l.StartsWith("faulty:nan-in-dx ", StringComparison.Ordinal) && l.Contains("planted bug: the first dx element is NaN", StringComparison.Ordinal));
         Assert.Contains("optimized", names);
         Assert.Contains("optimized-scalar", names);
         Assert.Contains("scalar-float", names);

@@ -30,7 +30,7 @@ internal sealed record OutputComparison
     /// <summary>Max distance in float32 ULPs between actual and the expected value rounded to float.</summary>
     public long MaxUlps { get; init; }
 
-    /// <summary>Max |error| / bound over every check of the output: below 1 passes; the headroom the data left. 0/0 counts as 0, x/0 as infinity.</summary>
+    /// <summary>Max |error| / bound over every check of the output: below 1 passes, 1 or more fails (error/bound in every report). 0/0 counts as 0, x/0 as infinity.</summary>
     public double WorstRatio { get; init; }
 
     /// <summary>Structured model: the worst systematic coefficient's |value| / bound over the fitted channels; null for per-channel outputs.</summary>

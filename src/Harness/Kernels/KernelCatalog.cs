@@ -94,6 +94,41 @@ internal static class KernelCatalog
         throw new ArgumentException($"no kernel is named '{name}'; known: {string.Join(", ", Names)}.", nameof(name));
     }
 
+    /// <summary>
+    /// One line on what a kernel of <see cref="AllNames"/> is: for the optimized variants their width or data format, for
+    /// the others what they compute, for a planted bug the bug. Null for a name bnverify does not know.
+    /// </summary>
+    public static string? Describe(string name)
+    {
+        if (name == "optimized")
+            return "the float32 SIMD kernel at the widest width this machine accelerates; declares double/two-pass/centred";
+        if (name == "scalar-float")
+            return "the plain baseline: one float loop per channel, statistics in double; declares double/rounded-centre/centred";
+        foreach (var width in ForcedWidths)
+        {
+            if (name == OptimizedName(width))
+                return width == VectorWidth.Scalar ? "the optimized kernel with its scalar loops (no SIMD)" : $"the optimized kernel forced to {(int)width}-bit vectors";
+        }
+
+        foreach (var precision in ReducedPrecisions)
+        {
+            if (name == OptimizedName(precision))
+                return $"the optimized kernel storing its data tensors (x, y, dy, dx) in {precision.ShortName()}";
+        }
+
+        foreach (var precision in OneDnnPrecisions)
+        {
+            if (name == OneDnnNameOf(precision))
+                return $"oneDNN 2.6's CPU batch norm in process, {precision.ShortName()} data (libdnnl-dev); declares float-lanes:16/two-pass/centred";
+        }
+
+        if (name.StartsWith(Algorithms.AlgorithmKernel.Prefix, StringComparison.Ordinal))
+            return $"a textbook kernel that computes exactly as contract {name[Algorithms.AlgorithmKernel.Prefix.Length..]} says (any contract may follow 'algorithm:')";
+        if (name.StartsWith(FaultyKernels.Prefix, StringComparison.Ordinal) && FaultyKernels.EveryName.Contains(name[FaultyKernels.Prefix.Length..]))
+            return $"planted bug: {FaultyKernels.Create(name[FaultyKernels.Prefix.Length..]).Bug}";
+        return null;
+    }
+
     private static NumericalContract ParseContract(string text, string name)
     {
         try

@@ -8,7 +8,7 @@ namespace BatchNorm.Harness.Reports;
 
 /// <summary>
 /// TOLERANCES.md: the bound of every output with its formula and constants, then each case's
-/// observed worst error and headroom. Deterministic for a given kernel, suite and seed (no times,
+/// observed worst error and error/bound ratio. Deterministic for a given kernel, suite and seed (no times,
 /// no dates), so the committed file can be regenerated and compared.
 /// </summary>
 internal static class MarkdownReport
@@ -56,20 +56,20 @@ internal static class MarkdownReport
         md.AppendLine("Headroom is the worst error-to-bound ratio (below 1 passes); for y and dx, systematic is the worst fitted coefficient over its bound and");
         md.AppendLine("residual the worst element's residual over its bound (S = 1 + 4u; \"-\" where the output has no structured model).");
         md.AppendLine();
-        md.AppendLine("| case | output | max abs error | max rel error | max ULP | headroom | systematic | residual | verdict |");
+        md.AppendLine("| case | output | max abs error | max rel error | max ULP | error/bound | systematic | residual | verdict |");
         md.AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var result in results)
         {
             foreach (var output in result.Outputs)
             {
                 md.AppendLine($"| {result.Case.Name} | {output.Output.Name()} | {ReportFormat.Short(output.MaxAbsoluteError)} | {ReportFormat.Short(output.MaxRelativeError)} | " +
-                              $"{ReportFormat.Ulps(output.MaxUlps)} | {ReportFormat.Short(output.WorstRatio)} | {ReportFormat.Optional(output.SystematicRatio)} | " +
-                              $"{ReportFormat.Optional(output.ResidualRatio)} | {result.Verdict.ToString().ToLowerInvariant()} |");
+                              $"{ReportFormat.Ulps(output.MaxUlps)} | {ReportFormat.Ratio(output.WorstRatio)} | {ReportFormat.OptionalRatio(output.SystematicRatio)} | " +
+                              $"{ReportFormat.OptionalRatio(output.ResidualRatio)} | {result.Verdict.ToString().ToLowerInvariant()} |");
             }
         }
 
         md.AppendLine();
-        md.AppendLine($"{results.Count(r => r.Verdict == Verdict.Passed)} of {results.Count} cases passed; worst headroom {ReportFormat.Short(results.Max(r => r.WorstRatio))}.");
+        md.AppendLine($"{results.Count(r => r.Verdict == Verdict.Passed)} of {results.Count} cases passed; worst error/bound {ReportFormat.Ratio(results.Max(r => r.WorstRatio))} (below 1 passes).");
         return md.ToString();
     }
 }

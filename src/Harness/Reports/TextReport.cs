@@ -8,16 +8,28 @@ namespace BatchNorm.Harness.Reports;
 /// <summary>The plain-text failure report the console and the JUnit report share (the Markdown report is a table of its own).</summary>
 internal static class TextReport
 {
-    /// <summary>"kernel, suite S[, shard K/N], seed N: P passed, F failed, M mistrusted; worst headroom H." (H is "-" when no case ran).</summary>
+    /// <summary>
+    /// What ran and how it went, in one line: "kernel, suite S[, relu][, bf16][, shard K/N], seed N: P passed, F failed,
+    /// M mistrusted; worst error/bound R (CASE, OUTPUT; below 1 passes); contract C." R is "-" when no case ran.
+    /// </summary>
     public static string Summary(string kernel, string suite, (int K, int N)? shard, int seed, IReadOnlyList<CaseResult> results)
     {
         int passed = results.Count(r => r.Verdict == Verdict.Passed), failed = results.Count(r => r.Verdict == Verdict.Failed);
         int mistrusted = results.Count(r => r.Verdict == Verdict.Mistrusted);
         string sharded = shard is var (k, n) ? string.Create(CultureInfo.InvariantCulture, $", shard {k}/{n}") : "";
-        string worst = results.Count == 0 ? "-" : ReportFormat.Short(results.Max(r => r.WorstRatio));
+        string variant = string.Concat(results.Select(r => r.Case.Options.Activation).Distinct().Where(a => a != Activation.None).Select(a => $", {a.Short()}"))
+                         + string.Concat(results.Select(r => r.Case.Precision).Distinct().Where(p => p != DataPrecision.Float32).Select(p => $", {p.ShortName()}"));
+        string worst = "-";
+        if (results.Count > 0)
+        {
+            var worstCase = results.MaxBy(r => r.WorstRatio)!;
+            string where = worstCase.Outputs.Count == 0 ? worstCase.Case.Name : $"{worstCase.Case.Name}, {worstCase.Outputs.MaxBy(o => o.WorstRatio)!.Output.Name()}";
+            worst = $"{ReportFormat.Ratio(worstCase.WorstRatio)} ({where}; below 1 passes)";
+        }
+
         string contract = results.Count == 0 ? "" : $"; contract {string.Join(", ", results.Select(r => r.Contract.ToString()).Distinct())}";
         return string.Create(CultureInfo.InvariantCulture,
-            $"{kernel}, suite {suite}{sharded}, seed {seed}: {passed} passed, {failed} failed, {mistrusted} mistrusted; worst headroom {worst}{contract}.");
+            $"{kernel}, suite {suite}{variant}{sharded}, seed {seed}: {passed} passed, {failed} failed, {mistrusted} mistrusted; worst error/bound {worst}{contract}.");
     }
 
     /// <summary>
@@ -40,8 +52,8 @@ internal static class TextReport
         foreach (var output in result.Outputs.Where(o => !o.Passed))
         {
             text.AppendLine($"  {output.Output.Name()}: {output.OverBound} of {output.Count} elements over their bound ({output.NonFiniteMismatches} NaN/infinity mismatches), " +
-                            $"{output.SystematicFailures.Count} channel(s) with a systematic error over its bound; headroom systematic {ReportFormat.Optional(output.SystematicRatio)}, " +
-                            $"residual {ReportFormat.Optional(output.ResidualRatio)}");
+                            $"{output.SystematicFailures.Count} channel(s) with a systematic error over its bound; error/bound systematic {ReportFormat.OptionalRatio(output.SystematicRatio)}, " +
+                            $"residual {ReportFormat.OptionalRatio(output.ResidualRatio)}");
             foreach (string finding in output.Findings)
                 text.AppendLine($"    {finding}");
             if (output.FirstFailures.Count == 0)
