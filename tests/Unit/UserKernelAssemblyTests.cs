@@ -40,7 +40,7 @@ public class UserKernelAssemblyTests
     {
         var run = Bnverify.Run("verify", "--kernel-assembly", UserKernels, "--kernel", "plain-bf16");
         Assert.True(run.ExitCode == 0, run.Output + run.Error);
-        Assert.Contains("plain-bf16, suite quick, seed 20261121: 87 passed, 0 failed", run.Output);
+        Assert.Contains("plain-bf16, suite quick, bf16, seed 20261121: 87 passed, 0 failed", run.Output);
 
         // It does not fuse a ReLU (the interface's default): refused before any case runs.
         var relu = Bnverify.Run("verify", "--kernel-assembly", UserKernels, "--kernel", "plain-bf16", "--activation", "relu");

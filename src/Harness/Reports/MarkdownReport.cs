@@ -7,8 +7,9 @@ using BatchNorm.Harness.Verification;
 namespace BatchNorm.Harness.Reports;
 
 /// <summary>
-/// TOLERANCES.md: the bound of every output with its formula and constants, then each case's
-/// observed worst error and error/bound ratio. Deterministic for a given kernel, suite and seed (no times,
+/// TOLERANCES.md, the accuracy datasheet: a summary a person reads in a minute (per output, the worst error/bound and
+/// the case where it occurs, the worst errors, how many cases are exact), the bound of every output with its formula
+/// and constants, and an appendix with each case's observed worst error and error/bound ratio. Deterministic for a given kernel, suite and seed (no times,
 /// no dates), so the committed file can be regenerated and compared.
 /// </summary>
 internal static class MarkdownReport
@@ -26,6 +27,7 @@ internal static class MarkdownReport
         md.AppendLine("Do not edit by hand: a test regenerates it and fails when it differs. The derivation of every bound is in");
         md.AppendLine("[docs/tolerances.md](docs/tolerances.md).");
         md.AppendLine();
+        Summary(md, kernel, suite, seed, results);
         md.AppendLine("## Bounds");
         md.AppendLine();
         string contracts = string.Join(", ", results.Select(r => r.Contract.ToString()).Distinct());
@@ -51,10 +53,11 @@ internal static class MarkdownReport
             "; residual " + StructuredBounds.TrainingDxResidualFormula, "as dbeta");
         Row(md, "dx (inference), structured", "error = c_dy dy + residual; " + StructuredBounds.InferenceDxFormula, "dy = 0");
         md.AppendLine();
-        md.AppendLine($"## Observed: `{kernel}`, suite `{suite}`, seed {seed}");
+        md.AppendLine("## Appendix: every case and output");
         md.AppendLine();
-        md.AppendLine("Headroom is the worst error-to-bound ratio (below 1 passes); for y and dx, systematic is the worst fitted coefficient over its bound and");
-        md.AppendLine("residual the worst element's residual over its bound (S = 1 + 4u; \"-\" where the output has no structured model).");
+        md.AppendLine($"`{kernel}`, suite `{suite}`, seed {seed}. error/bound is the worst error-to-bound ratio (below 1 passes); for y and dx, systematic is");
+        md.AppendLine("the worst fitted coefficient over its bound and residual the worst element's residual over its bound (S = 1 + 4u; \"-\" where the output");
+        md.AppendLine("has no structured model).");
         md.AppendLine();
         md.AppendLine("| case | output | max abs error | max rel error | max ULP | error/bound | systematic | residual | verdict |");
         md.AppendLine("|---|---|---|---|---|---|---|---|---|");
@@ -71,5 +74,37 @@ internal static class MarkdownReport
         md.AppendLine();
         md.AppendLine($"{results.Count(r => r.Verdict == Verdict.Passed)} of {results.Count} cases passed; worst error/bound {ReportFormat.Ratio(results.Max(r => r.WorstRatio))} (below 1 passes).");
         return md.ToString();
+    }
+
+    /// <summary>
+    /// The page's first section: the verdict in one sentence, then per output (in the order outputs are named) the
+    /// cases that have it, the worst error/bound with its case, the worst absolute, relative and ULP errors, and the
+    /// cases where it is exact (error 0: the kernel matched the reference bit for bit after rounding).
+    /// </summary>
+    private static void Summary(StringBuilder md, string kernel, string suite, int seed, IReadOnlyList<CaseResult> results)
+    {
+        md.AppendLine("## Summary");
+        md.AppendLine();
+        var worst = results.MaxBy(r => r.WorstRatio);
+        string contracts = string.Join(", ", results.Select(r => r.Contract.ToString()).Distinct());
+        md.AppendLine($"`{kernel}` on suite `{suite}` (seed {seed}, contract {contracts}): **{results.Count(r => r.Verdict == Verdict.Passed)} of {results.Count} cases passed**" +
+                      (worst is null ? "." : $"; the worst error/bound is {ReportFormat.Ratio(worst.WorstRatio)}, in `{worst.Case.Name}`. Below 1 passes: the kernel used that share of its bound."));
+        md.AppendLine();
+        md.AppendLine("| output | cases | worst error/bound (case) | worst abs error | worst rel error | worst ULP | exact in |");
+        md.AppendLine("|---|---|---|---|---|---|---|");
+        var byOutput = results.SelectMany(r => r.Outputs.Select(o => (Case: r.Case.Name, Output: o))).GroupBy(x => x.Output.Output).OrderBy(g => g.Key);
+        foreach (var group in byOutput)
+        {
+            var ratio = group.MaxBy(x => x.Output.WorstRatio);
+            int exact = group.Count(x => x.Output.MaxAbsoluteError == 0);
+            md.AppendLine($"| {group.Key.Name()} | {group.Count()} | {ReportFormat.Ratio(ratio.Output.WorstRatio)} ({ratio.Case}) | {ReportFormat.Short(group.Max(x => x.Output.MaxAbsoluteError))} | " +
+                          $"{ReportFormat.Short(group.Max(x => x.Output.MaxRelativeError))} | {ReportFormat.Ulps(group.Max(x => x.Output.MaxUlps))} | {exact} of {group.Count()} |");
+        }
+
+        md.AppendLine();
+        md.AppendLine("Exact: the output equals the reference rounded to float in every element (where a bound of 0 requires it, and where rounding happened to give it).");
+        md.AppendLine("The absolute and relative errors follow each case's scale (the battery has data up to 1e18 and statistics near 0); error/bound is the figure comparable across cases.");
+        md.AppendLine("The bounds and their formulas follow; every case and output is in the [appendix](#appendix-every-case-and-output).");
+        md.AppendLine();
     }
 }

@@ -10,7 +10,7 @@ internal static class TextReport
 {
     /// <summary>
     /// What ran and how it went, in one line: "kernel, suite S[, relu][, bf16][, shard K/N], seed N: P passed, F failed,
-    /// M mistrusted; worst error/bound R (CASE, OUTPUT; below 1 passes); contract C." R is "-" when no case ran.
+    /// M mistrusted; worst error/bound R (CASE, OUTPUT; below 1 passes); contract C." R is "-" when no output was compared.
     /// </summary>
     public static string Summary(string kernel, string suite, (int K, int N)? shard, int seed, IReadOnlyList<CaseResult> results)
     {
@@ -19,13 +19,10 @@ internal static class TextReport
         string sharded = shard is var (k, n) ? string.Create(CultureInfo.InvariantCulture, $", shard {k}/{n}") : "";
         string variant = string.Concat(results.Select(r => r.Case.Options.Activation).Distinct().Where(a => a != Activation.None).Select(a => $", {a.Short()}"))
                          + string.Concat(results.Select(r => r.Case.Precision).Distinct().Where(p => p != DataPrecision.Float32).Select(p => $", {p.ShortName()}"));
+        // Over the outputs compared: a case with none (every file missing) has no ratio, and its 0 would read as a pass.
         string worst = "-";
-        if (results.Count > 0)
-        {
-            var worstCase = results.MaxBy(r => r.WorstRatio)!;
-            string where = worstCase.Outputs.Count == 0 ? worstCase.Case.Name : $"{worstCase.Case.Name}, {worstCase.Outputs.MaxBy(o => o.WorstRatio)!.Output.Name()}";
-            worst = $"{ReportFormat.Ratio(worstCase.WorstRatio)} ({where}; below 1 passes)";
-        }
+        if (results.Where(r => r.Outputs.Count > 0).MaxBy(r => r.WorstRatio) is { } worstCase)
+            worst = $"{ReportFormat.Ratio(worstCase.WorstRatio)} ({worstCase.Case.Name}, {worstCase.Outputs.MaxBy(o => o.WorstRatio)!.Output.Name()}; below 1 passes)";
 
         string contract = results.Count == 0 ? "" : $"; contract {string.Join(", ", results.Select(r => r.Contract.ToString()).Distinct())}";
         return string.Create(CultureInfo.InvariantCulture,
