@@ -81,6 +81,8 @@ public class DiagnosisTests(ITestOutputHelper output)
                 t.DGamma[c] = (float)(t.DGamma[c] - sum);
             }
         })),
+        new("y: gamma from the next channel", BugKind.Formula, () => new Planted(Optimized(), gammaFromNextChannel: true)),
+        new("inference with the batch's statistics", BugKind.Formula, () => new Planted(Optimized(), batchStatisticsInInference: true)),
         new("faulty:relu-gate-from-x", BugKind.Gate, () => KernelCatalog.Create("faulty:relu-gate-from-x"), Activation.Relu),
         new("faulty:relu-gate-inclusive", BugKind.Gate, () => KernelCatalog.Create("faulty:relu-gate-inclusive"), Activation.Relu),
         new("faulty:bf16-truncated", BugKind.RoundingDirection, () => KernelCatalog.Create("faulty:bf16-truncated")),
@@ -131,8 +133,8 @@ public class DiagnosisTests(ITestOutputHelper output)
     private delegate void BackwardPlant(in TensorShape shape, in BackwardTrainingTensors<float> t);
 
     /// <summary>The correct kernel, then one bug planted in its outputs.</summary>
-    private sealed class Planted(IBatchNormKernel correct, YPlant? y = null, BackwardPlant? backward = null, bool copyXToChannel0 = false, bool keepRunningMean = false)
-        : IBatchNormKernel
+    private sealed class Planted(IBatchNormKernel correct, YPlant? y = null, BackwardPlant? backward = null, bool copyXToChannel0 = false, bool keepRunningMean = false,
+        bool gammaFromNextChannel = false, bool batchStatisticsInInference = false) : IBatchNormKernel
     {
         public string Name => "planted";
 
@@ -141,7 +143,7 @@ public class DiagnosisTests(ITestOutputHelper output)
         public void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t)
         {
             float[] runningMean = t.RunningMean.ToArray();
-            correct.ForwardTraining(shape, options, t);
+            correct.ForwardTraining(shape, options, gammaFromNextChannel ? t with { Gamma = NextChannel(t.Gamma) } : t);
             y?.Invoke(shape, t.Y);
             if (copyXToChannel0)
             {
@@ -155,13 +157,33 @@ public class DiagnosisTests(ITestOutputHelper output)
 
         public void ForwardInference(in TensorShape shape, BatchNormOptions options, in ForwardInferenceTensors<float> t)
         {
-            correct.ForwardInference(shape, options, t);
+            if (batchStatisticsInInference)
+            {
+                // The training forward's normalization, its batch statistics thrown away.
+                int c = shape.C;
+                correct.ForwardTraining(shape, options, new ForwardTrainingTensors<float>
+                {
+                    X = t.X, Gamma = t.Gamma, Beta = t.Beta, Y = t.Y, BatchMean = new float[c], BatchVariance = new float[c], BatchInvStd = new float[c],
+                });
+                return;
+            }
+
+            correct.ForwardInference(shape, options, gammaFromNextChannel ? t with { Gamma = NextChannel(t.Gamma) } : t);
             y?.Invoke(shape, t.Y);
             if (copyXToChannel0)
             {
                 foreach (int i in shape.ChannelOffsets(0))
                     t.Y[i] = t.X[i];
             }
+        }
+
+        /// <summary>Each channel's gamma replaced by the next channel's (the last keeps its own): an index off by one.</summary>
+        private static float[] NextChannel(ReadOnlySpan<float> gamma)
+        {
+            float[] shifted = gamma.ToArray();
+            for (int c = 0; c + 1 < shifted.Length; c++)
+                shifted[c] = gamma[c + 1];
+            return shifted;
         }
 
         public void BackwardTraining(in TensorShape shape, in BackwardTrainingTensors<float> t)

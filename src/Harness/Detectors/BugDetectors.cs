@@ -13,7 +13,7 @@ internal static class BugDetectors
     /// <summary>In order of preference where two explain the same damage: the more specific reading first.</summary>
     private static readonly Func<Damage, BugFinding?>[] Detectors =
     [
-        FormulaDetector.Detect, MissingTermDetector.Detect, GateDetector.Detect, RoundingDirectionDetector.Detect, TailDetector.Detect, StrideDetector.Detect, ShiftDetector.Detect,
+        FormulaDetector.Detect, CoefficientDetector.Detect, MissingTermDetector.Detect, GateDetector.Detect, RoundingDirectionDetector.Detect, TailDetector.Detect, StrideDetector.Detect, ShiftDetector.Detect,
         SignOrScaleDetector.Detect, StaleValueDetector.Detect,
     ];
 

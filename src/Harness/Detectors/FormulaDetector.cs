@@ -4,7 +4,7 @@ namespace BatchNorm.Harness.Detectors;
 
 /// <summary>
 /// A statistic computed by a known wrong formula, each read off the reference's own statistics: istd with eps outside
-/// the square root, with the unbiased variance, or without eps; a running update with the momentum's weights swapped,
+/// the square root, with the unbiased variance, or without eps (y's coefficients: <see cref="CoefficientDetector"/>); a running update with the momentum's weights swapped,
 /// or the unbiased variance where the convention takes the biased one. At least 90% of the damaged channels must hold
 /// the wrong formula's value within 1e-5 relative and the channel's bound.
 /// </summary>
