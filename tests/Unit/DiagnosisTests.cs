@@ -163,7 +163,13 @@ public class DiagnosisTests(ITestOutputHelper output)
                 int c = shape.C;
                 correct.ForwardTraining(shape, options, new ForwardTrainingTensors<float>
                 {
-                    X = t.X, Gamma = t.Gamma, Beta = t.Beta, Y = t.Y, BatchMean = new float[c], BatchVariance = new float[c], BatchInvStd = new float[c],
+                    X = t.X,
+                    Gamma = t.Gamma,
+                    Beta = t.Beta,
+                    Y = t.Y,
+                    BatchMean = new float[c],
+                    BatchVariance = new float[c],
+                    BatchInvStd = new float[c],
                 });
                 return;
             }
