@@ -23,7 +23,7 @@ internal static class ShiftDetector
                 // The displaced value must be another value: where the reference is the same k elements away (a constant
                 // channel, a row of one channel), any small error would read as a shift.
                 int explained = d.Damaged.Count(i => i - k >= 0 && i - k < d.Actual.Length && float.IsFinite(d.Actual[i]) && d.Matches(d.Actual[i], i - k, i)
-                                                    && Math.Abs(d.Expected[i - k] - d.Expected[i]) > 2 * (d.Tolerance(i) + d.Tolerance(i - k)));
+                                                    && Math.Abs(d.Expected[i - k] - d.Expected[i]) > d.Tolerance(i) + d.Tolerance(i - k));
                 if (explained < 0.9 * d.Damaged.Length || (best is not null && explained <= best.Explained))
                     continue;
                 string unit = !d.Elementwise ? "channel" : "element";
