@@ -93,6 +93,9 @@ public class DiagnosisTests(ITestOutputHelper output)
         new("faulty:tail-wrong-stride", BugKind.Tail, () => KernelCatalog.Create("faulty:tail-wrong-stride")),
     ];
 
+    /// <summary>The quick suite in CI; BNVERIFY_DIAGNOSIS_SUITE=full measures the full one (about ten minutes on two cores).</summary>
+    private static Suite MeasuredSuite => Environment.GetEnvironmentVariable("BNVERIFY_DIAGNOSIS_SUITE") == "full" ? Suite.Full : Suite.Quick;
+
     [Fact]
     public void TheDiagnosisNamesThePlantedBugOnAtLeast95PercentOfTheCasesItFails()
     {
@@ -102,7 +105,7 @@ public class DiagnosisTests(ITestOutputHelper output)
         foreach (var bug in Bugs)
         {
             var kernel = bug.Kernel();
-            var results = Verifier.Run(kernel, Battery.For(Suite.Quick, bug.Activation, kernel.Precision), Battery.DefaultSeed).Where(r => r.Verdict == Verdict.Failed).ToList();
+            var results = Verifier.Run(kernel, Battery.For(MeasuredSuite, bug.Activation, kernel.Precision), Battery.DefaultSeed).Where(r => r.Verdict == Verdict.Failed).ToList();
             int right = results.Count(r => r.Diagnosis?.Finding.Kind == bug.Kind);
             falseClaims.AddRange(results.Where(r => r.Diagnosis is { } d && d.Finding.Kind != bug.Kind).Select(r => $"{bug.Name} on {r.Case.Name}: {r.Diagnosis!.Value.Finding.Line}"));
             perBug.Add($"{bug.Name} ({bug.Kind}): {right} of {results.Count}");

@@ -259,6 +259,8 @@ public static class ProbeTable
             (["verify", "--contract", "double/two-pass/sideways"], "--contract double/two-pass/sideways"),
             (["verify", "--contract", "float-lanes:x/two-pass/centred"], "--contract float-lanes:x/two-pass/centred"),
             (["verify", "--new-baseline"], "--new-baseline"),
+            (["verify", "--update-baseline"], "--update-baseline: no baseline file to record in"),
+            (["verify", "--update-baseline", "--case", "normal/nchw/train"], "--update-baseline: no baseline file to record in"),
             (["verify", "--kernel", "scalar-float", "--expect-width", "512"], "--expect-width 512"),
             (["verify", "--kernel", "faulty:tail-skipped", "--activation", "relu"], "--activation relu"),
             (["verify", "--update-baseline", "--baseline", baseline, "--seed", "5"], "--update-baseline"),
