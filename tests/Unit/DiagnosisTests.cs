@@ -102,6 +102,7 @@ public class DiagnosisTests(ITestOutputHelper output)
         int named = 0, failed = 0;
         var perBug = new List<string>();
         var falseClaims = new List<string>();
+        var belowBar = new List<string>();
         foreach (var bug in Bugs)
         {
             var kernel = bug.Kernel();
@@ -109,9 +110,12 @@ public class DiagnosisTests(ITestOutputHelper output)
             int right = results.Count(r => r.Diagnosis?.Finding.Kind == bug.Kind);
             falseClaims.AddRange(results.Where(r => r.Diagnosis is { } d && d.Finding.Kind != bug.Kind).Select(r => $"{bug.Name} on {r.Case.Name}: {r.Diagnosis!.Value.Finding.Line}"));
             perBug.Add($"{bug.Name} ({bug.Kind}): {right} of {results.Count}");
-            Assert.True(results.Count > 0, $"{bug.Name} failed no case");
-            Assert.True(right >= 0.85 * results.Count, $"{bug.Name}: {right} of {results.Count} named {bug.Kind}\n" +
-                string.Join("\n", results.Where(r => r.Diagnosis?.Finding.Kind != bug.Kind).Take(3).Select(TextReport.Failure)));
+            if (results.Count == 0 || right < 0.85 * results.Count)
+            {
+                belowBar.Add($"{bug.Name}: {right} of {results.Count} named {bug.Kind}\n" +
+                             string.Join("\n", results.Where(r => r.Diagnosis?.Finding.Kind != bug.Kind).Take(3).Select(TextReport.Failure)));
+            }
+
             named += right;
             failed += results.Count;
         }
@@ -120,6 +124,7 @@ public class DiagnosisTests(ITestOutputHelper output)
         perBug.ForEach(output.WriteLine);
         output.WriteLine($"false claims ({falseClaims.Count}):");
         falseClaims.ForEach(output.WriteLine);
+        Assert.True(belowBar.Count == 0, string.Join("\n", belowBar));
         Assert.True(named >= 0.95 * failed, $"{named} of {failed}");
     }
 

@@ -10,10 +10,13 @@ namespace BatchNorm.Harness.Detectors;
 /// </summary>
 internal static class BugDetectors
 {
-    /// <summary>In order of preference where two explain the same damage: the more specific reading first.</summary>
+    /// <summary>
+    /// In order of preference where two explain the same damage: the more specific reading first (a ReLU gate before a
+    /// missing term: with one sample, a sum under the wrong gate and a sum of nothing can look alike).
+    /// </summary>
     private static readonly Func<Damage, BugFinding?>[] Detectors =
     [
-        FormulaDetector.Detect, CoefficientDetector.Detect, MissingTermDetector.Detect, GateDetector.Detect, RoundingDirectionDetector.Detect, TailDetector.Detect, StrideDetector.Detect, ShiftDetector.Detect,
+        FormulaDetector.Detect, CoefficientDetector.Detect, GateDetector.Detect, MissingTermDetector.Detect, RoundingDirectionDetector.Detect, TailDetector.Detect, StrideDetector.Detect, ShiftDetector.Detect,
         SignOrScaleDetector.Detect, StaleValueDetector.Detect,
     ];
 
@@ -28,7 +31,7 @@ internal static class BugDetectors
 
     /// <summary>The kinds in the order of <see cref="Detectors"/>.</summary>
     private static readonly BugKind[] Preference =
-        [BugKind.Formula, BugKind.MissingTerm, BugKind.Gate, BugKind.RoundingDirection, BugKind.Tail, BugKind.Stride, BugKind.Shift, BugKind.SignOrScale, BugKind.StaleValue];
+        [BugKind.Formula, BugKind.Gate, BugKind.MissingTerm, BugKind.RoundingDirection, BugKind.Tail, BugKind.Stride, BugKind.Shift, BugKind.SignOrScale, BugKind.StaleValue];
 
     /// <summary>The best reading of one output's damage, or null when none explains 90% of it.</summary>
     public static BugFinding? Diagnose(Damage damage)

@@ -17,8 +17,6 @@ internal static class MissingTermDetector
         if (name is not (BatchNormOutput.DBeta or BatchNormOutput.DGamma or BatchNormOutput.BatchMean))
             return null;
         var s = d.Shape;
-        if (s.N < 2)
-            return null;
         Func<int, double> term = Term(d);
         BugFinding? best = null;
         for (int n = 0; n < s.N; n++)
