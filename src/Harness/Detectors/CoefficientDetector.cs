@@ -40,7 +40,7 @@ internal static class CoefficientDetector
             // The wrong formula's NaN (a channel of x holding one, normalized by its own statistics) matches the kernel's NaN.
             int explained = d.Damaged.Count(i => value(i, s.CoordinatesOf(i).C) is { } v
                                                  && (double.IsNaN(v) ? float.IsNaN(d.Actual[i]) : double.IsFinite(v) && Math.Abs(d.Actual[i] - v) <= d.Tolerance(i) + (1e-5 * Math.Abs(v))));
-            if (explained >= 0.9 * d.Damaged.Length && explained > 0)
+            if (d.Explains(explained))
                 return new BugFinding(BugKind.Formula, $"{line}: {explained} elements", explained);
         }
 

@@ -41,6 +41,12 @@ internal sealed class Damage
 
     public bool Elementwise => Output.Name.IsElementwise();
 
+    /// <summary>The share of the damage a reading must explain to be named: a bug explains its damage, rounding does not make any.</summary>
+    public const double ExplainedShare = 0.9;
+
+    /// <summary>True when <paramref name="explained"/> elements are enough to name a reading: at least one and <see cref="ExplainedShare"/> of the damaged.</summary>
+    public bool Explains(int explained) => explained > 0 && explained >= ExplainedShare * Damaged.Length;
+
     /// <summary>The expected values of another output of the case, or null when it has none.</summary>
     public double[]? ExpectedOf(BatchNormOutput output) => AllExpected.FirstOrDefault(e => e.Name == output)?.Values;
 

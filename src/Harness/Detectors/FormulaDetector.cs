@@ -42,7 +42,7 @@ internal static class FormulaDetector
             // A wrong formula's NaN (the unbiased variance at M = 1 divides by 0) matches the kernel's NaN.
             int explained = d.Damaged.Count(c => double.IsNaN(value(c)) ? float.IsNaN(d.Actual[c])
                 : double.IsFinite(value(c)) && Math.Abs(d.Actual[c] - value(c)) <= (1e-5 * Math.Abs(value(c))) + d.Tolerance(c));
-            if (explained >= 0.9 * d.Damaged.Length && explained > 0)
+            if (d.Explains(explained))
                 return new BugFinding(BugKind.Formula, $"{line} ({explained} channel(s))", explained);
         }
 

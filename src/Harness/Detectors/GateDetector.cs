@@ -39,7 +39,7 @@ internal static class GateDetector
         foreach (var (line, where) in candidates)
         {
             int explained = d.Damaged.Count(where);
-            if (explained >= 0.9 * d.Damaged.Length && explained > 0)
+            if (d.Explains(explained))
                 return new BugFinding(BugKind.Gate, $"{line}: {explained} elements", explained);
         }
 
@@ -80,7 +80,7 @@ internal static class GateDetector
                     explained++;
             }
 
-            if (explained >= 0.9 * d.Damaged.Length && explained > 0)
+            if (d.Explains(explained))
                 return new BugFinding(BugKind.Gate, $"gate: {d.Output.Name.Name()} summed under the wrong gate ({line}): {explained} channel(s)", explained);
         }
 

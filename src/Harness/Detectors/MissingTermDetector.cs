@@ -36,7 +36,7 @@ internal static class MissingTermDetector
                     explained++;
             }
 
-            if (explained >= 0.9 * d.Damaged.Length && explained > 0 && (best is null || explained > best.Explained))
+            if (d.Explains(explained) && (best is null || explained > best.Explained))
             {
                 best = new BugFinding(BugKind.MissingTerm, string.Create(CultureInfo.InvariantCulture,
                     $"missing term: {name.Name()} lacks sample n = {n}'s contribution in {explained} channel(s) (a sum over one sample less)"), explained);

@@ -26,7 +26,7 @@ internal static class RoundingDirectionDetector
         foreach (var (name, side) in directions)
         {
             int explained = finite.Count(i => side(i) && WithinGap(i));
-            if (explained >= 0.9 * d.Damaged.Length && explained > 0)
+            if (d.Explains(explained))
             {
                 return new BugFinding(BugKind.RoundingDirection, string.Create(CultureInfo.InvariantCulture,
                     $"rounding: {explained} elements rounded {name}, each within one {precision.ShortName()} gap of the reference"), explained);

@@ -24,7 +24,7 @@ internal static class ShiftDetector
                 // channel, a row of one channel), any small error would read as a shift.
                 int explained = d.Damaged.Count(i => i - k >= 0 && i - k < d.Actual.Length && float.IsFinite(d.Actual[i]) && d.Matches(d.Actual[i], i - k, i)
                                                     && Math.Abs(d.Expected[i - k] - d.Expected[i]) > d.Tolerance(i) + d.Tolerance(i - k));
-                if (explained < 0.9 * d.Damaged.Length || (best is not null && explained <= best.Explained))
+                if (!d.Explains(explained) || (best is not null && explained <= best.Explained))
                     continue;
                 string unit = !d.Elementwise ? "channel" : "element";
                 string line = string.Create(CultureInfo.InvariantCulture,

@@ -31,12 +31,12 @@ internal static class SignOrScaleDetector
             int[] members = [.. group.Where(i => float.IsFinite(d.Actual[i]) && double.IsFinite(d.Expected[i]) && d.Expected[i] != 0)];
             // A constant factor needs a few elements with different expected values to be seen: on one element, or on a
             // constant channel, any value is a multiple of the expected one.
-            if (members.Length < 0.9 * d.Damaged.Length || members.Length < 4 || members.Select(i => d.Expected[i]).Distinct().Count() < 2)
+            if (!d.Explains(members.Length) || members.Length < 4 || members.Select(i => d.Expected[i]).Distinct().Count() < 2)
                 continue;
             double[] ratios = [.. members.Select(i => d.Actual[i] / d.Expected[i]).Order()];
             double factor = ratios[ratios.Length / 2];
             int explained = members.Count(i => Math.Abs(d.Actual[i] - (factor * d.Expected[i])) <= (1e-4 * Math.Abs(factor * d.Expected[i])) + d.Tolerance(i));
-            if (explained < 0.9 * d.Damaged.Length || Math.Abs(factor - 1) < 1e-3 || Math.Abs(factor) < 1e-3 || Math.Abs(factor) > 1e3)
+            if (!d.Explains(explained) || Math.Abs(factor - 1) < 1e-3 || Math.Abs(factor) < 1e-3 || Math.Abs(factor) > 1e3)
                 continue;
             string what = Math.Abs(factor + 1) < 1e-4 ? "negated" : string.Create(CultureInfo.InvariantCulture, $"scaled by {factor:G4}");
             string where = name.EndsWith(' ') ? name + group.Key.ToString(CultureInfo.InvariantCulture) : name;

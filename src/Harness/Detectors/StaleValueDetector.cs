@@ -37,7 +37,7 @@ internal static class StaleValueDetector
         foreach (var (name, value) in candidates)
         {
             int explained = d.Damaged.Count(i => value(i) is { } v && (float.IsNaN(v) ? float.IsNaN(d.Actual[i]) && !double.IsNaN(d.Expected[i]) : BitConverter.SingleToInt32Bits(v) == BitConverter.SingleToInt32Bits(d.Actual[i])));
-            if (explained >= 0.9 * d.Damaged.Length && explained > 0)
+            if (d.Explains(explained))
                 return new BugFinding(BugKind.StaleValue, string.Create(CultureInfo.InvariantCulture, $"stale value: {explained} damaged {(d.Elementwise ? "element" : "channel")}(s) hold {name}"), explained);
         }
 

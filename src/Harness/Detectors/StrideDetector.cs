@@ -30,7 +30,7 @@ internal static class StrideDetector
                     continue;
                 var byResidue = d.Damaged.GroupBy(i => key(i) % k).OrderByDescending(g => g.Count()).First();
                 int residue = byResidue.Key, count = byResidue.Count();
-                if (count < 0.9 * d.Damaged.Length)
+                if (!d.Explains(count))
                     continue;
                 long members = runs.Sum(r => Enumerable.Range(r * runLength, runLength).Count(i => key(i) % k == residue));
                 if (count < 0.8 * members)
