@@ -223,6 +223,17 @@ public class CliTests
         Assert.Contains("error/bound: the largest |error| / bound", output);
     }
 
+    /// <summary>bench explains its columns under the table: the roofline above 1 on cache-resident data, and how to read a ratio's spread.</summary>
+    [Fact]
+    public void BenchExplainsItsColumnsUnderTheTable()
+    {
+        var run = Bnverify.Run("bench", "--shape", "64x50", "--pass", "fwd_infer", "--layout", "nchw", "--kernel", "optimized", "--anchor", "none");
+        Assert.True(run.ExitCode == 0, run.Output + run.Error);
+        string text = string.Join(' ', run.Output.Split('\n').Select(l => l.Trim()));
+        Assert.Contains("roofline: that rate over a plain parallel copy of the same arrays", text);
+        Assert.Contains("a spread that straddles 1 is a difference this sitting cannot call", text);
+    }
+
     [Fact]
     public void KernelsListsEveryName()
     {

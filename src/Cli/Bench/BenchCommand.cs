@@ -116,8 +116,17 @@ internal static class BenchCommand
         foreach (var row in rows)
             table.AddRow(row.Cells());
         console.Write(table);
+        console.WriteLine(Legend);
         return ExitCodes.Passed;
     }
+
+    /// <summary>What the table's columns mean, printed under it.</summary>
+    internal const string Legend =
+        "ms: median time of one call. GB/s: the pass's compulsory traffic (its inputs read once, its output written once) per second. " +
+        "roofline: that rate over a plain parallel copy of the same arrays on this machine: a fraction of what memory streams on data larger than " +
+        "the last-level cache; above 1 on cache-resident data, where the copy's per-call overhead, not bandwidth, sets its rate, so there it says little. " +
+        "ours / ANCHOR (p25-p75): the median over the rounds of our time over the anchor's in the same round, and its 25th-75th percentile; " +
+        "below 1 is faster; a spread that straddles 1 is a difference this sitting cannot call.";
 
     /// <summary>The anchors asked for; with none named, each one installed (PyTorch's absence is said on stderr).</summary>
     private static AnchorSet Anchors(string[] names, int threads)
