@@ -20,7 +20,7 @@ public class DiagnosisTests(ITestOutputHelper output)
     /// <summary>A bug: its name, the kind a diagnosis must name, and the kernel that carries it.</summary>
     private sealed record PlantedBug(string Name, BugKind Kind, Func<IBatchNormKernel> Kernel, Activation Activation = Activation.None);
 
-    private static IBatchNormKernel Optimized(Activation activation = Activation.None) => KernelCatalog.Create("optimized");
+    private static IBatchNormKernel Optimized() => KernelCatalog.Create("optimized");
 
     private static readonly PlantedBug[] Bugs =
     [

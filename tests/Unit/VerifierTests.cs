@@ -127,14 +127,21 @@ public class VerifierTests
         Assert.Contains(CaseRunner.Run(new InputScribbler(), normal, Battery.DefaultSeed).Violations, v => v.Contains("x: the kernel changed an input"));
     }
 
+    /// <summary>The optimized kernel's run of a case under the name "k", and a baseline that records it (which it then holds).</summary>
+    private static (CaseResult Run, AccuracyBaseline Baseline) RecordedAsK(VerificationCase @case)
+    {
+        var run = CaseRunner.Run(OptimizedAt("optimized"), @case, Battery.DefaultSeed) with { Kernel = "k" };
+        var baseline = AccuracyBaseline.Empty();
+        baseline.Record(Suite.Quick, "k", Battery.DefaultSeed, run.Contract, [run]);
+        Assert.Empty(baseline.Regressions(Suite.Quick, run));
+        return (run, baseline);
+    }
+
     [Fact]
     public void TheRatchetFlagsAnErrorThatGrewPastTheBaselineAndNothingElse()
     {
         var @case = Verifier.Select(Suite.Quick, "large-mean-1e4/nchw/train").Single();
-        var optimized = CaseRunner.Run(OptimizedAt("optimized"), @case, Battery.DefaultSeed) with { Kernel = "k" };
-        var baseline = AccuracyBaseline.Empty();
-        baseline.Record(Suite.Quick, "k", Battery.DefaultSeed, optimized.Contract, [optimized]);
-        Assert.Empty(baseline.Regressions(Suite.Quick, optimized));
+        var (optimized, baseline) = RecordedAsK(@case);
 
         // The textbook float kernel is within the sound bound here, but its y error is far larger.
         var scalar = CaseRunner.Run(new ScalarFloatKernel(), @case, Battery.DefaultSeed) with { Kernel = "k" };
@@ -154,10 +161,7 @@ public class VerifierTests
     public void TheRatchetFailsARunJudgedByAnotherContractThanTheRecordedOne()
     {
         var @case = Verifier.Select(Suite.Quick, "normal/nchw/train").Single();
-        var recorded = CaseRunner.Run(OptimizedAt("optimized"), @case, Battery.DefaultSeed) with { Kernel = "k" };
-        var baseline = AccuracyBaseline.Empty();
-        baseline.Record(Suite.Quick, "k", Battery.DefaultSeed, recorded.Contract, [recorded]);
-        Assert.Empty(baseline.Regressions(Suite.Quick, recorded));
+        var (recorded, baseline) = RecordedAsK(@case);
         var loosened = CaseRunner.Run(OptimizedAt("optimized"), @case, Battery.DefaultSeed, NumericalContract.Parse("float-pairwise/two-pass/centred")) with { Kernel = "k" };
         Assert.Equal(Verdict.Passed, loosened.Verdict);
         string regression = Assert.Single(baseline.Regressions(Suite.Quick, loosened));

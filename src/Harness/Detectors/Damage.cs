@@ -55,7 +55,10 @@ internal sealed class Damage
         float.IsNaN(value) ? double.IsNaN(Expected[j]) : Math.Abs(value - Expected[j]) <= Tolerance(i) + Tolerance(j);
 
     /// <summary>Element i's allowance: its bound plus half the format's gap at the kernel's value.</summary>
-    public double Tolerance(int i) => (double.IsNaN(Output.Bounds[i]) ? 0 : Output.Bounds[i]) + (DataPrecisions.WidestGap(Actual[i], Output.Precision) / 2);
+    public double Tolerance(int i) => Allowance(Output, Actual[i], i);
+
+    private static double Allowance(ExpectedOutput output, float actual, int i) =>
+        (double.IsNaN(output.Bounds[i]) ? 0 : output.Bounds[i]) + (DataPrecisions.WidestGap(actual, output.Precision) / 2);
 
     /// <summary>The damage of one output, or null when no element is damaged (a failure of the structured model alone: a systematic error too small to show element by element).</summary>
     public static Damage? Of(VerificationCase @case, CaseInputs inputs, IReadOnlyList<ExpectedOutput> expected, ExpectedOutput output, float[] actual)
@@ -66,7 +69,7 @@ internal sealed class Damage
             double e = output.Values[i];
             float a = actual[i];
             bool expectedFinite = float.IsFinite((float)e), actualFinite = float.IsFinite(a);
-            if (expectedFinite != actualFinite || (expectedFinite && Math.Abs(a - e) > (double.IsNaN(output.Bounds[i]) ? 0 : output.Bounds[i]) + (DataPrecisions.WidestGap(a, output.Precision) / 2)))
+            if (expectedFinite != actualFinite || (expectedFinite && Math.Abs(a - e) > Allowance(output, a, i)))
                 damaged.Add(i);
         }
 

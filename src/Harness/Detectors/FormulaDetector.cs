@@ -29,7 +29,7 @@ internal static class FormulaDetector
         {
             candidates.Add(("formula: running mean = w old + (1 - w) batch: the momentum's weights swapped", c => (w * d.Inputs.RunningMean[c]) + ((1 - w) * mean[c])));
         }
-        else if (name == BatchNormOutput.RunningVariance && variance is not null)
+        else if (name == BatchNormOutput.RunningVariance && variance is not null && w > 0)
         {
             candidates.Add(("formula: running variance = w old + (1 - w) batch: the momentum's weights swapped",
                 c => (w * d.Inputs.RunningVariance[c]) + ((1 - w) * RunningStatsRule.UpdateVariance(options.Convention, options.Momentum, 0, variance[c], s.M) / w)));

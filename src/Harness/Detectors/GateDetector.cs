@@ -4,7 +4,7 @@ namespace BatchNorm.Harness.Detectors;
 
 /// <summary>
 /// A fused ReLU's gate wrong: in the backward, at least 90% of dx's damage lies where the gate taken from x (x &gt; 0, or
-/// x above its channel's mean) and the gate from the forward's y disagree, or only where the forward's y is exactly 0
+/// x above the mean its xhat uses) and the gate from the forward's y disagree, or only where the forward's y is exactly 0
 /// (the gate lets y = 0 through), or only where the forward clamped (the gate is not applied); dbeta and dgamma summed
 /// under such a gate; in the forward, y's damage lies only where the ReLU clamps.
 /// </summary>
@@ -19,11 +19,11 @@ internal static class GateDetector
         if (d.Output.Name == BatchNormOutput.Dx && inputs.ForwardY.Length == d.Actual.Length)
         {
             float[] y = inputs.ForwardY, x = inputs.X;
-            double[] mean = ChannelMeans(d);
+            double[] mean = d.XhatStatistics().Mean;
             var s = d.Shape;
             candidates.Add(("gate: dx wrong exactly where the forward's y is 0 (the gate tests y < 0 and lets a clamped y = 0 through)", i => y[i] == 0));
             candidates.Add(("gate: dx wrong exactly where the gate from x (x > 0) and the gate from the forward's y disagree (the gate reads x instead of y)", i => (x[i] > 0) != (y[i] > 0)));
-            candidates.Add(("gate: dx wrong exactly where the gate from x (x above its channel's mean) and the gate from the forward's y disagree (the gate reads xhat instead of y)",
+            candidates.Add(("gate: dx wrong exactly where the gate from x (x above the mean its xhat uses) and the gate from the forward's y disagree (the gate reads xhat instead of y)",
                 i => (x[i] > mean[s.CoordinatesOf(i).C]) != (y[i] > 0)));
             candidates.Add(("gate: dx wrong only where the forward clamped y (the gate is not applied)", i => y[i] <= 0));
         }
@@ -85,21 +85,5 @@ internal static class GateDetector
         }
 
         return null;
-    }
-
-    /// <summary>Each channel's mean of x, in double.</summary>
-    private static double[] ChannelMeans(Damage d)
-    {
-        var s = d.Shape;
-        double[] mean = new double[s.C];
-        for (int c = 0; c < s.C; c++)
-        {
-            double sum = 0;
-            foreach (int i in s.ChannelOffsets(c))
-                sum += d.Inputs.X[i];
-            mean[c] = sum / s.M;
-        }
-
-        return mean;
     }
 }

@@ -76,13 +76,26 @@ internal static class FaultyGuardKernels
         public override void BackwardTraining(in TensorShape shape, in BackwardTrainingTensors<float> t)
         {
             base.BackwardTraining(shape, t);
-            for (int c = 0; c < shape.C; c++)
+            SumDGammaInFloat(shape, t);
+        }
+    }
+
+    /// <summary>
+    /// Rewrites dgamma as a float sum, one term dy·xhat after another (dy gated by a fused ReLU's forward y where one is
+    /// given): the regression <c>faulty:dgamma-float-sum</c> plants, and tests plant in other kernels.
+    /// </summary>
+    public static void SumDGammaInFloat(in TensorShape shape, in BackwardTrainingTensors<float> t)
+    {
+        for (int c = 0; c < shape.C; c++)
+        {
+            float sum = 0, mean = t.SavedMean[c], invStd = t.SavedInvStd[c];
+            foreach (int i in shape.ChannelOffsets(c))
             {
-                float sum = 0, mean = t.SavedMean[c], invStd = t.SavedInvStd[c];
-                foreach (int i in shape.ChannelOffsets(c))
-                    sum += t.Dy[i] * ((t.X[i] - mean) * invStd);
-                t.DGamma[c] = sum;
+                float dy = !t.ForwardY.IsEmpty && t.ForwardY[i] <= 0 ? 0f : t.Dy[i];
+                sum += dy * ((t.X[i] - mean) * invStd);
             }
+
+            t.DGamma[c] = sum;
         }
     }
 }

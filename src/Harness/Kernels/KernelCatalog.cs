@@ -101,9 +101,9 @@ internal static class KernelCatalog
     public static string? Describe(string name)
     {
         if (name == "optimized")
-            return "the float32 SIMD kernel at the widest width this machine accelerates; declares double/two-pass/centred";
+            return $"the float32 SIMD kernel at the widest width this machine accelerates; declares {OptimizedKernel.Declared}";
         if (name == "scalar-float")
-            return "the plain baseline: one float loop per channel, statistics in double; declares double/rounded-centre/centred";
+            return $"the plain baseline: one float loop per channel, statistics in double; declares {new ScalarFloatKernel().Contract}";
         foreach (var width in ForcedWidths)
         {
             if (name == OptimizedName(width))
@@ -119,7 +119,7 @@ internal static class KernelCatalog
         foreach (var precision in OneDnnPrecisions)
         {
             if (name == OneDnnNameOf(precision))
-                return $"oneDNN 2.6's CPU batch norm in process, {precision.ShortName()} data (libdnnl-dev); declares float-lanes:16/two-pass/centred";
+                return $"oneDNN 2.6's CPU batch norm in process, {precision.ShortName()} data (libdnnl-dev); declares {OneDnn.OneDnnKernel.Declared}";
         }
 
         if (name.StartsWith(Algorithms.AlgorithmKernel.Prefix, StringComparison.Ordinal))

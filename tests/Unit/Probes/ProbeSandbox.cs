@@ -54,7 +54,7 @@ internal static class ProbeSandbox
         File.WriteAllText(PathOf("baseline-text.json"), "not json\n");
         File.WriteAllText(PathOf("baseline-empty.json"), "");
         File.WriteAllText(PathOf("not-an-assembly.dll"), "MZ but not really\n");
-        File.Copy(Path.Combine(PyTorchFixture.Root, "..", "..", "..", "accuracy-baseline.json"), PathOf("baseline.json"));
+        File.Copy(Path.Combine(Bnverify.RepositoryRoot(), "accuracy-baseline.json"), PathOf("baseline.json"));
         MakeManifests();
         return Root;
     }

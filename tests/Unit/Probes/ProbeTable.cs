@@ -26,16 +26,18 @@ public static class ProbeTable
 
     public static IReadOnlyCollection<Probe> All => [.. Table.Value.Values];
 
+    /// <summary>A valid compare command line (a training forward's x and y), for probes that add one bad option to it.</summary>
+    private static string[] Compare => ["compare", "--x", Path.Combine(ProbeSandbox.Forward, "x.npy"), "--y", Path.Combine(ProbeSandbox.Forward, "y.npy")];
+
     /// <summary>Each command's options that take a value, with a valid prefix of arguments to put them after.</summary>
     private static (string[] Prefix, string[] Options)[] ValuedOptions()
     {
-        string f = ProbeSandbox.Forward;
-        string[] compare = ["compare", "--x", Path.Combine(f, "x.npy"), "--y", Path.Combine(f, "y.npy")];
+
         return
         [
             (["verify"], ["--kernel", "--kernel-assembly", "--suite", "--activation", "--seed", "--case", "--threads", "--baseline", "--expect-width", "--contract", "--json", "--markdown", "--junit", "--shard"]),
             (["check", ProbeSandbox.PathOf("export")], ["--kernel", "--case", "--contract", "--json", "--markdown", "--junit", "--shard"]),
-            (compare, ["--x", "--layout", "--mode", "--pass", "--convention", "--eps", "--momentum", "--contract", "--json", "--junit", "--gamma", "--beta", "--running-mean",
+            (Compare, ["--x", "--layout", "--mode", "--pass", "--convention", "--eps", "--momentum", "--contract", "--json", "--junit", "--gamma", "--beta", "--running-mean",
                 "--running-var", "--dy", "--saved-mean", "--saved-invstd", "--y", "--batch-mean", "--batch-var", "--batch-invstd", "--running-mean-out", "--running-var-out", "--dx",
                 "--dgamma", "--dbeta"]),
             (["export", ProbeSandbox.PathOf("out/export")], ["--suite", "--activation", "--precision", "--seed", "--case", "--shard", "--contract"]),
@@ -53,8 +55,7 @@ public static class ProbeTable
 
     private static IEnumerable<Probe> Numbers()
     {
-        string f = ProbeSandbox.Forward;
-        string[] compare = ["compare", "--x", Path.Combine(f, "x.npy"), "--y", Path.Combine(f, "y.npy")];
+
         string[] notIntegers = ["abc", "1.5", "1e3", "0x10", "1,000", "", " 1", "99999999999999999999", "+-1", "١"];
         (string[] Prefix, string Option, string[] OutOfRange)[] integers =
         [
@@ -81,21 +82,20 @@ public static class ProbeTable
         foreach (var (option, outOfRange) in doubles)
         {
             foreach (string value in notNumbers.Concat(outOfRange))
-                yield return new Probe("numbers", [.. compare, option, value], value == "--" ? option : $"{option} {value}");
+                yield return new Probe("numbers", [.. Compare, option, value], value == "--" ? option : $"{option} {value}");
         }
     }
 
     private static IEnumerable<Probe> Choices()
     {
-        string f = ProbeSandbox.Forward;
-        string[] compare = ["compare", "--x", Path.Combine(f, "x.npy"), "--y", Path.Combine(f, "y.npy")];
+
         (string[] Prefix, string Option, string Valid)[] choices =
         [
             (["verify"], "--suite", "quick"), (["verify"], "--activation", "relu"), (["verify"], "--expect-width", "256"),
             (["profile"], "--suite", "quick"), (["profile"], "--activation", "relu"),
             (["export", ProbeSandbox.PathOf("out/export")], "--suite", "quick"), (["export", ProbeSandbox.PathOf("out/export")], "--activation", "relu"),
             (["export", ProbeSandbox.PathOf("out/export")], "--precision", "bf16"),
-            (compare, "--layout", "nchw"), (compare, "--mode", "training"), (compare, "--pass", "forward"), (compare, "--convention", "pytorch"),
+            (Compare, "--layout", "nchw"), (Compare, "--mode", "training"), (Compare, "--pass", "forward"), (Compare, "--convention", "pytorch"),
             (["bench"], "--layout", "nhwc"), (["bench"], "--format", "table"), (["bench"], "--shape", "64x50"), (["bench"], "--pass", "backward"),
             (["bench"], "--activation", "relu"),
         ];
@@ -200,13 +200,12 @@ public static class ProbeTable
     /// <summary>Every report option of verify, check and compare, and export's folder, given every kind of target that cannot take a new file.</summary>
     private static IEnumerable<Probe> PathsWritten()
     {
-        string f = ProbeSandbox.Forward;
-        string[] compare = ["compare", "--x", Path.Combine(f, "x.npy"), "--y", Path.Combine(f, "y.npy")];
+
         (string[] Prefix, string[] Options)[] reports =
         [
             (["verify", "--case", "normal/nchw/train"], ["--json", "--markdown", "--junit"]),
             (["check", ProbeSandbox.PathOf("export")], ["--json", "--markdown", "--junit"]),
-            (compare, ["--json", "--junit"]),
+            (Compare, ["--json", "--junit"]),
         ];
         string[] badTargets = ["folder", "out/", "fifo", "/dev/null", "/proc/bnverify-report", "regular-file/report.txt", "/proc/self/report/deeper.txt"];
         foreach (var (prefix, options) in reports)

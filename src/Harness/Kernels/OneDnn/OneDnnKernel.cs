@@ -32,7 +32,10 @@ internal sealed unsafe class OneDnnKernel : IBatchNormKernel
     /// its forward training meets in channels-last; in channels-first it meets float-pairwise sums but only with
     /// Welford's looser variance bound, the long channel's 70u). Its backward meets float-pairwise sums.
     /// </summary>
-    public NumericalContract Contract { get; } = new(Accumulation.FloatLanes, StatisticsForm.TwoPass, ApplyForm.Centred, 16);
+    public NumericalContract Contract => Declared;
+
+    /// <summary>The contract oneDNN 2.6 meets (docs/onednn.md): float sums in 16 lanes, two-pass statistics, centred apply.</summary>
+    public static NumericalContract Declared { get; } = new(Accumulation.FloatLanes, StatisticsForm.TwoPass, ApplyForm.Centred, 16);
 
     /// <summary>Creates the kernel.</summary>
     /// <exception cref="NotSupportedException">libdnnl.so.2 is not installed; the message gives the install command.</exception>
