@@ -50,12 +50,13 @@ internal static class CompareCommand
         var momentum = StrictNumbers.Double("--momentum", "Momentum (default: the convention's).", m => m >= 0 && m <= 1, "0 <= momentum <= 1");
         var json = new Option<FileInfo?>("--json") { Description = "Write the comparison as JSON." };
         var junit = new Option<FileInfo?>("--junit") { Description = "Write JUnit XML." };
+        var html = new Option<FileInfo?>("--html") { Description = "Write a self-contained HTML report: plots of error against bound, the diagnosis and damage map." };
         var inputs = InputFlags.Select(f => (f.Key, Option: new Option<FileInfo?>(ExternalComparison.Flag(f.Key)) { Description = f.Description })).ToArray();
         var outputs = OutputFlags.Select(f => (f.Key, Option: new Option<FileInfo?>(ExternalComparison.Flag(f.Key)) { Description = f.Description })).ToArray();
         var contract = ContractOption.Create("How the kernel that produced the outputs computes; default: float-pairwise/rounded-centre/folded.");
         var command = new Command("compare", "Verify batch norm tensors produced elsewhere (.npy) against the reference, with verify's tolerance model and exit codes.")
         {
-            x, layout, mode, pass, convention, eps, momentum, contract, json, junit,
+            x, layout, mode, pass, convention, eps, momentum, contract, json, junit, html,
         };
         foreach (var option in inputs.Select(i => i.Option).Concat(outputs.Select(o => o.Option)))
             command.Options.Add(option);
@@ -86,7 +87,7 @@ internal static class CompareCommand
                 Outputs = Paths(parse, outputs).ToDictionary(),
                 Contract = parse.GetValue(contract) ?? NumericalContract.Default,
             };
-            return Run(run, parse.GetValue(json), parse.GetValue(junit));
+            return Run(run, parse.GetValue(json), parse.GetValue(junit), parse.GetValue(html));
         });
         return command;
     }
@@ -95,9 +96,9 @@ internal static class CompareCommand
         options.Where(o => parse.GetValue(o.Option) is not null).Select(o => new KeyValuePair<TName, string>(o.Key, parse.GetValue(o.Option)!.ToString()));
 
     /// <summary>Checks the report paths, compares, prints and writes the reports. Bad input throws before anything is written.</summary>
-    private static int Run(ExternalRun run, FileInfo? json, FileInfo? junit)
+    private static int Run(ExternalRun run, FileInfo? json, FileInfo? junit, FileInfo? html)
     {
-        ReportFiles.Check(("--json", json), ("--junit", junit));
+        ReportFiles.Check(("--json", json), ("--junit", junit), ("--html", html));
         BatchNormValidation.CheckOptions(run.Options);
         var result = ExternalComparison.Run(run) with
         {
@@ -115,7 +116,10 @@ internal static class CompareCommand
 
         if (result.Verdict != Verdict.Passed)
             Console.Out.WriteLine(TextReport.Failure(result));   // plain: never wrapped at the console width
-        ReportFiles.WriteAll((json, () => JsonReport.Render("external", "compare", 0, [result])), (junit, () => JUnitReport.Render("external", "compare", [result])));
+        ReportFiles.WriteAll(
+            (json, () => JsonReport.Render("external", "compare", 0, [result])),
+            (junit, () => JUnitReport.Render("external", "compare", [result])),
+            (html, () => Html.HtmlReport.Render("external", "compare", null, 0, [result], null)));
         return result.Verdict == Verdict.Passed ? ExitCodes.Passed : ExitCodes.Failed;
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using BatchNorm.Cli.Html;
 using BatchNorm.Harness;
 using BatchNorm.Harness.Reports;
 using BatchNorm.Harness.Verification;
@@ -8,9 +9,9 @@ namespace BatchNorm.Cli;
 
 /// <summary>
 /// What <c>verify</c> and <c>check</c> print and write, the same for both: a table (one row per case, or per
-/// output), each failing case's report, the JSON, Markdown and JUnit files asked for, and one summary line.
+/// output), each failing case's report, the JSON, Markdown, JUnit and HTML files asked for, and one summary line.
 /// </summary>
-internal sealed record RunReport(string SuiteName, int Seed, (int K, int N)? Shard, bool AllOutputs, FileInfo? Json, FileInfo? Markdown, FileInfo? JUnit)
+internal sealed record RunReport(string SuiteName, int Seed, (int K, int N)? Shard, bool AllOutputs, FileInfo? Json, FileInfo? Markdown, FileInfo? JUnit, FileInfo? Html)
 {
     /// <summary>The report options both commands take.</summary>
     internal sealed class Options
@@ -21,6 +22,8 @@ internal sealed record RunReport(string SuiteName, int Seed, (int K, int N)? Sha
 
         public Option<FileInfo?> JUnit { get; } = new("--junit") { Description = "Write JUnit XML, one testcase per case." };
 
+        public Option<FileInfo?> Html { get; } = new("--html") { Description = "Write a self-contained HTML report: plots of error against bound, each failing case's diagnosis and damage map, a sortable case table." };
+
         public Option<bool> AllOutputs { get; } = new("--all-outputs") { Description = "One table row per output instead of per case." };
 
         public Option<(int K, int N)?> Shard { get; } = ShardOption();
@@ -30,6 +33,7 @@ internal sealed record RunReport(string SuiteName, int Seed, (int K, int N)? Sha
             command.Options.Add(Json);
             command.Options.Add(Markdown);
             command.Options.Add(JUnit);
+            command.Options.Add(Html);
             command.Options.Add(AllOutputs);
             command.Options.Add(Shard);
         }
@@ -37,8 +41,8 @@ internal sealed record RunReport(string SuiteName, int Seed, (int K, int N)? Sha
         /// <summary>Checks the report paths before any case runs (exit 2 when one cannot be written).</summary>
         public RunReport Bind(ParseResult parse, string suiteName, int seed)
         {
-            var report = new RunReport(suiteName, seed, parse.GetValue(Shard), parse.GetValue(AllOutputs), parse.GetValue(Json), parse.GetValue(Markdown), parse.GetValue(JUnit));
-            (string Option, FileInfo? File)[] files = [("--json", report.Json), ("--markdown", report.Markdown), ("--junit", report.JUnit)];
+            var report = new RunReport(suiteName, seed, parse.GetValue(Shard), parse.GetValue(AllOutputs), parse.GetValue(Json), parse.GetValue(Markdown), parse.GetValue(JUnit), parse.GetValue(Html));
+            (string Option, FileInfo? File)[] files = [("--json", report.Json), ("--markdown", report.Markdown), ("--junit", report.JUnit), ("--html", report.Html)];
             ReportFiles.Check(files);
             return report;
         }
@@ -73,7 +77,8 @@ internal sealed record RunReport(string SuiteName, int Seed, (int K, int N)? Sha
         ReportFiles.WriteAll(
             (Json, () => JsonReport.Render(kernel, SuiteName, Seed, results, ratchet)),
             (Markdown, () => MarkdownReport.Render(kernel, SuiteName, Seed, results)),
-            (JUnit, () => JUnitReport.Render(kernel, SuiteName, results, ratchet)));
+            (JUnit, () => JUnitReport.Render(kernel, SuiteName, results, ratchet)),
+            (Html, () => HtmlReport.Render(kernel, SuiteName, Shard, Seed, results, ratchet)));
 
         Console.Out.WriteLine(TextReport.Summary(kernel, SuiteName, Shard, Seed, results));
         if (ratchet is not null)

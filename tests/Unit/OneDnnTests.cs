@@ -60,7 +60,7 @@ public class OneDnnTests
     /// correctly rounded value of a float result; under its contract every case passes, plain and with a
     /// ReLU fused; under the default the long channel's variance fails (its float accumulation).
     /// </summary>
-    [RequiresOneDnnFact]
+    [RequiresOneDnnFact(DataPrecision.BFloat16)]
     public void OneDnnInBFloat16PassesUnderItsContract()
     {
         var kernel = KernelCatalog.Create(KernelCatalog.OneDnnNameOf(DataPrecision.BFloat16));
@@ -82,5 +82,33 @@ public class OneDnnTests
         var kernel = KernelCatalog.Create(KernelCatalog.OneDnnName);
         foreach (string name in new[] { "normal/nchw/backward-train", "normal/nhwc/backward-train", "normal/nchw/backward-infer", "eps-1e-8/nchw/backward-train", "dense/nhwc/backward-infer" })
             KernelCases.AssertPasses(kernel, Verifier.Select(Suite.Quick, name).Single());
+    }
+
+    /// <summary>
+    /// A data format oneDNN has no batch norm for on this CPU (bf16 without AVX-512) is an unavailable kernel with the
+    /// reason, not a kernel that fails every case; where oneDNN has one, the kernel is listed and passes.
+    /// </summary>
+    [RequiresOneDnnFact]
+    public void APrecisionThisCpuCannotRunIsUnavailableWithItsReason()
+    {
+        foreach (var precision in new[] { DataPrecision.Float32, DataPrecision.BFloat16 })
+        {
+            string name = KernelCatalog.OneDnnNameOf(precision);
+            string? reason = KernelCatalog.Unavailable.FirstOrDefault(k => k.Name == name).Reason;
+            if (reason is null)
+            {
+                Assert.Contains(name, KernelCatalog.Names);
+                KernelCases.AssertPasses(KernelCatalog.Create(name), Battery.For(Suite.Quick, precision: precision)[0]);
+                continue;
+            }
+
+            Assert.Equal(DataPrecision.BFloat16, precision);
+            Assert.Contains("unimplemented", reason);
+            Assert.DoesNotContain(name, KernelCatalog.Names);
+            Assert.Contains(reason, Assert.Throws<ArgumentException>(() => KernelCatalog.Create(name)).Message);
+            var run = Bnverify.Run("verify", "--kernel", name, "--case", "normal/nchw/train");
+            Assert.Equal(2, run.ExitCode);
+            Assert.Contains(reason, run.Error + run.Output);
+        }
     }
 }

@@ -69,6 +69,15 @@ internal sealed record OutputComparison
     /// <summary>Up to ten failing elements, worst first.</summary>
     public IReadOnlyList<ElementError> FirstFailures { get; init; } = [];
 
+    /// <summary>Every element counted by its error/bound and its magnitude (non-finite ones included), for the HTML report's plots.</summary>
+    public ErrorHistogram Histogram { get; init; } = new();
+
+    /// <summary>
+    /// For a failing output, the indices of its damaged elements as the bug detectors see them (beyond the element's
+    /// combined bound before any fit, or non-finite where the reference is not), ascending; empty otherwise.
+    /// </summary>
+    public IReadOnlyList<int> Damaged { get; init; } = [];
+
     public bool Passed => OverBound == 0 && SystematicFailures.Count == 0;
 
     /// <summary>
@@ -100,6 +109,8 @@ internal sealed record OutputComparison
             if (!float.IsFinite(ef) || !float.IsFinite(a))
             {
                 bool same = float.IsNaN(ef) ? float.IsNaN(a) : a == ef || (expected.InfinityMayBeNaN && float.IsInfinity(ef) && float.IsNaN(a));
+                // The error array holds, for a non-finite element, only whether it mismatched (its histogram bin).
+                error[i] = same ? 0 : double.PositiveInfinity;
                 if (!same)
                 {
                     tally.NonFinite++;
@@ -117,12 +128,19 @@ internal sealed record OutputComparison
             tally.MaxUlps = Math.Max(tally.MaxUlps, Ulp.Distance(a, ef));
         }
 
+        for (int i = 0; i < actual.Length; i++)
+        {
+            if (!finite[i])
+                tally.Histogram.Add(error[i], expected.Values[i], tally.Scale);
+        }
+
         void Element(int i, double bound, double? residual)
         {
             double err = Math.Abs(residual ?? error[i]);
             // A NaN bound comes only from a channel already non-finite; fail closed.
             double b = double.IsNaN(bound) ? 0 : bound;
             double ratio = err == 0 ? 0 : b == 0 ? double.PositiveInfinity : err / b;
+            tally.Histogram.Add(ratio, expected.Values[i], tally.Scale);
             // Most elements are neither a failure nor the new worst: build a report line only for those that are.
             if (tally.Matters(ratio, error[i]))
                 tally.Observe(new ElementError(i, locate(i), expected.Values[i], actual[i], Math.Abs(error[i]), b, Ulp.Distance(actual[i], (float)expected.Values[i]), residual), ratio);
@@ -265,6 +283,8 @@ internal sealed record OutputComparison
 
         public int NonFinite { get; set; }
 
+        public ErrorHistogram Histogram { get; } = new();
+
         public int Over { get; private set; }
 
         public double WorstRatio { get; private set; }
@@ -337,6 +357,7 @@ internal sealed record OutputComparison
                 ExpectedZeros = Zeros,
                 MaxExpectedMagnitude = Scale,
                 FirstFailures = Worst10(),
+                Histogram = Histogram,
             };
         }
     }

@@ -55,13 +55,15 @@ internal static class BugDetectors
         {
             var output = expected.FirstOrDefault(e => e.Name == comparison.Output);
             if (comparison.Passed || output is null || !outputs.TryGetValue(comparison.Output, out float[]? actual)
-                || Damage.Of(@case, inputs, expected, output, actual) is not { } damage || Diagnose(damage) is not { } finding)
+                || Damage.Of(@case, inputs, expected, output, actual) is not { } damage)
             {
                 annotated.Add(comparison);
                 continue;
             }
 
-            annotated.Add(comparison with { Findings = [$"bug: {finding.Line}", .. comparison.Findings], Bug = finding });
+            annotated.Add(Diagnose(damage) is { } finding
+                ? comparison with { Findings = [$"bug: {finding.Line}", .. comparison.Findings], Bug = finding, Damaged = damage.Damaged }
+                : comparison with { Damaged = damage.Damaged });
         }
 
         return annotated;

@@ -23,8 +23,7 @@ internal static class KernelCatalog
             names.AddRange(ReducedPrecisions.Select(OptimizedName));
             names.Add("scalar-float");
             names.AddRange(AlgorithmExamples);
-            if (OneDnn.OneDnnNative.Available)
-                names.AddRange(OneDnnNames);
+            names.AddRange(OneDnnPrecisions.Where(p => OneDnn.OneDnnKernel.UnavailableReason(p) is null).Select(OneDnnNameOf));
             names.AddRange(FaultyKernels.EveryName.Select(n => FaultyKernels.Prefix + n));
             return names;
         }
@@ -51,7 +50,7 @@ internal static class KernelCatalog
 
     /// <summary>Kernels bnverify knows but this machine cannot run, each with the reason.</summary>
     public static IReadOnlyList<(string Name, string Reason)> Unavailable =>
-        OneDnn.OneDnnNative.Available ? [] : [.. OneDnnNames.Select(n => (n, $"not installed: {OneDnn.OneDnnNative.Install}"))];
+        [.. OneDnnPrecisions.Select(p => (Name: OneDnnNameOf(p), Reason: OneDnn.OneDnnKernel.UnavailableReason(p))).Where(k => k.Reason is not null).Select(k => (k.Name, k.Reason!))];
 
     /// <summary>The optimized kernel at every supported width, widest first: the set a release must pass.</summary>
     public static IReadOnlyList<string> OptimizedWidths =>
@@ -74,7 +73,9 @@ internal static class KernelCatalog
         foreach (var precision in OneDnnPrecisions)
         {
             if (name == OneDnnNameOf(precision))
-                return OneDnn.OneDnnNative.Available ? new OneDnn.OneDnnKernel(precision) : throw new ArgumentException($"kernel '{name}' needs oneDNN, which is not installed: {OneDnn.OneDnnNative.Install}", nameof(name));
+                return OneDnn.OneDnnKernel.UnavailableReason(precision) is { } reason
+                    ? throw new ArgumentException($"kernel '{name}' cannot run here: {reason}", nameof(name))
+                    : new OneDnn.OneDnnKernel(precision);
         }
 
         if (name.StartsWith(FaultyKernels.Prefix, StringComparison.Ordinal))

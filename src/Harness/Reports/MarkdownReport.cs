@@ -92,13 +92,10 @@ internal static class MarkdownReport
         md.AppendLine();
         md.AppendLine("| output | cases | worst error/bound (case) | worst abs error | worst rel error | worst ULP | exact in |");
         md.AppendLine("|---|---|---|---|---|---|---|");
-        var byOutput = results.SelectMany(r => r.Outputs.Select(o => (Case: r.Case.Name, Output: o))).GroupBy(x => x.Output.Output).OrderBy(g => g.Key);
-        foreach (var group in byOutput)
+        foreach (var row in OutputSummary.Of(results))
         {
-            var ratio = group.MaxBy(x => x.Output.WorstRatio);
-            int exact = group.Count(x => x.Output.MaxAbsoluteError == 0);
-            md.AppendLine($"| {group.Key.Name()} | {group.Count()} | {ReportFormat.Ratio(ratio.Output.WorstRatio)} ({ratio.Case}) | {ReportFormat.Short(group.Max(x => x.Output.MaxAbsoluteError))} | " +
-                          $"{ReportFormat.Short(group.Max(x => x.Output.MaxRelativeError))} | {ReportFormat.Ulps(group.Max(x => x.Output.MaxUlps))} | {exact} of {group.Count()} |");
+            md.AppendLine($"| {row.Output.Name()} | {row.Cases} | {ReportFormat.Ratio(row.WorstRatio)} ({row.WorstCase}) | {ReportFormat.Short(row.MaxAbsoluteError)} | " +
+                          $"{ReportFormat.Short(row.MaxRelativeError)} | {ReportFormat.Ulps(row.MaxUlps)} | {row.ExactCases} of {row.Cases} |");
         }
 
         md.AppendLine();

@@ -35,9 +35,9 @@ public static class ProbeTable
 
         return
         [
-            (["verify"], ["--kernel", "--kernel-assembly", "--suite", "--activation", "--seed", "--case", "--threads", "--baseline", "--expect-width", "--contract", "--json", "--markdown", "--junit", "--shard"]),
-            (["check", ProbeSandbox.PathOf("export")], ["--kernel", "--case", "--contract", "--json", "--markdown", "--junit", "--shard"]),
-            (Compare, ["--x", "--layout", "--mode", "--pass", "--convention", "--eps", "--momentum", "--contract", "--json", "--junit", "--gamma", "--beta", "--running-mean",
+            (["verify"], ["--kernel", "--kernel-assembly", "--suite", "--activation", "--seed", "--case", "--threads", "--baseline", "--expect-width", "--contract", "--json", "--markdown", "--junit", "--html", "--shard"]),
+            (["check", ProbeSandbox.PathOf("export")], ["--kernel", "--case", "--contract", "--json", "--markdown", "--junit", "--html", "--shard"]),
+            (Compare, ["--x", "--layout", "--mode", "--pass", "--convention", "--eps", "--momentum", "--contract", "--json", "--junit", "--html", "--gamma", "--beta", "--running-mean",
                 "--running-var", "--dy", "--saved-mean", "--saved-invstd", "--y", "--batch-mean", "--batch-var", "--batch-invstd", "--running-mean-out", "--running-var-out", "--dx",
                 "--dgamma", "--dbeta"]),
             (["export", ProbeSandbox.PathOf("out/export")], ["--suite", "--activation", "--precision", "--seed", "--case", "--shard", "--contract"]),
@@ -203,9 +203,9 @@ public static class ProbeTable
 
         (string[] Prefix, string[] Options)[] reports =
         [
-            (["verify", "--case", "normal/nchw/train"], ["--json", "--markdown", "--junit"]),
-            (["check", ProbeSandbox.PathOf("export")], ["--json", "--markdown", "--junit"]),
-            (Compare, ["--json", "--junit"]),
+            (["verify", "--case", "normal/nchw/train"], ["--json", "--markdown", "--junit", "--html"]),
+            (["check", ProbeSandbox.PathOf("export")], ["--json", "--markdown", "--junit", "--html"]),
+            (Compare, ["--json", "--junit", "--html"]),
         ];
         string[] badTargets = ["folder", "out/", "fifo", "/dev/null", "/proc/bnverify-report", "regular-file/report.txt", "/proc/self/report/deeper.txt"];
         foreach (var (prefix, options) in reports)

@@ -48,6 +48,31 @@ internal sealed unsafe class OneDnnKernel : IBatchNormKernel
 
     public string Name => KernelCatalog.OneDnnNameOf(precision);
 
+    /// <summary>
+    /// Why oneDNN cannot run batch norm in <paramref name="precision"/> on this machine, or null when it can: oneDNN is
+    /// not installed, or it has no implementation for this CPU. oneDNN 2.6's bf16 batch norm needs AVX-512, so on an
+    /// AVX2 machine primitive creation returns dnnl_unimplemented; a kernel that cannot run is unavailable, not failing.
+    /// Probed once per precision, on a small forward training primitive.
+    /// </summary>
+    public static string? UnavailableReason(DataPrecision precision) => Probes[precision].Value;
+
+    private static readonly Dictionary<DataPrecision, Lazy<string?>> Probes = Enum.GetValues<DataPrecision>().ToDictionary(p => p, p => new Lazy<string?>(() => Probe(p)));
+
+    private static string? Probe(DataPrecision precision)
+    {
+        if (!Available)
+            return $"not installed: {Install}";
+        try
+        {
+            using var primitive = new OneDnnPrimitive(Context.Value.Engine, Context.Value.Stream, new TensorShape(2, 16, 4, Layout.ChannelsFirst), 1e-5, PropForwardTraining, ScaleShift, backward: false, precision);
+            return null;
+        }
+        catch (OneDnnException e) when (e.Status == Unimplemented)
+        {
+            return $"oneDNN has no {precision.ShortName()} batch norm for this CPU ({e.Message}: unimplemented; oneDNN 2.6's bf16 batch norm needs AVX-512)";
+        }
+    }
+
     /// <summary>oneDNN's own data type for x, y, dy and dx (f32, bf16 or f16); the statistics, scale and shift stay f32.</summary>
     public DataPrecision Precision => precision;
 

@@ -15,6 +15,9 @@ internal static unsafe partial class OneDnnNative
     public const string Install = "apt-get update && apt-get install -y libdnnl-dev";
 
     public const int Success = 0;
+
+    /// <summary>dnnl_unimplemented: no implementation of the primitive for these descriptors on this CPU.</summary>
+    public const int Unimplemented = 3;
     public const int CpuEngine = 1;
     public const uint InOrderStream = 0x1;
     public const int Float16 = 1;
@@ -106,6 +109,12 @@ internal static unsafe partial class OneDnnNative
     public static void Check(int status, string function)
     {
         if (status != Success)
-            throw new InvalidOperationException($"oneDNN {function} returned status {status}");
+            throw new OneDnnException(function, status);
     }
+}
+
+/// <summary>A oneDNN call that returned a status other than success, with the function and the status.</summary>
+internal sealed class OneDnnException(string function, int status) : InvalidOperationException($"oneDNN {function} returned status {status}")
+{
+    public int Status { get; } = status;
 }
