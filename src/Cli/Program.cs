@@ -14,6 +14,7 @@ var root = new RootCommand("bnverify: numerical verification of batch normalizat
     CheckCommand.Create(),
     BenchCommand.Create(),
     ProfileCommand.Create(),
+    HuntCommand.Create(),
 };
 root.Options.Add(verbose);
 var parse = root.Parse(args);

@@ -14,7 +14,7 @@ internal static class VerifyCommand
 {
     /// <summary>Everything <c>verify</c> was asked to do.</summary>
     private sealed record VerifyOptions(string? Kernel, FileInfo? KernelAssembly, Suite Suite, Activation Activation, int Seed, string? Case, int Threads,
-        FileInfo? Baseline, bool UpdateBaseline, bool NewBaseline, string? ExpectWidth, NumericalContract? Contract, RunReport Report)
+        FileInfo? Baseline, bool UpdateBaseline, bool NewBaseline, string? ExpectWidth, NumericalContract? Contract, FileInfo[] CaseFiles, DirectoryInfo? Corpus, RunReport Report)
     {
         public string SuiteName => Suite.ToString().ToLowerInvariant();
 
@@ -50,19 +50,25 @@ internal static class VerifyCommand
             Description = "Fail (exit 1) unless the optimized kernel resolves to this width: scalar, 128, 256 or 512. For CI runs that restrict the hardware.",
         };
         expectWidth.AcceptOnlyFromAmong("scalar", "128", "256", "512");
+        var caseFiles = new Option<FileInfo[]>("--case-file")
+        {
+            Description = "Run the case of this case file (as hunt writes them) instead of the suite; repeatable.",
+            DefaultValueFactory = _ => [],
+        };
+        var corpus = new Option<DirectoryInfo?>("--corpus") { Description = "Also run every case file (*.json) in this folder of this run's activation and the kernel's precision: found bugs as regression cases." };
         var contract = ContractOption.Create("Judge the kernel by this contract instead of the one it declares (IBatchNormKernel.Contract; undeclared: float-pairwise/rounded-centre/folded).");
         var report = new RunReport.Options();
         var command = new Command("verify", "Verify a kernel against the double-precision reference on a battery of cases. Exit 0: all passed; 1: a case failed or was mistrusted; 2: bad usage. " +
                                               "The table's columns: " + CaseTable.Legend)
         {
-            kernel, kernelAssembly, suite, activation, seed, caseName, threads, baseline, update, replace, expectWidth, contract,
+            kernel, kernelAssembly, suite, activation, seed, caseName, threads, baseline, update, replace, expectWidth, contract, caseFiles, corpus,
         };
         report.AddTo(command);
         command.SetAction(parse => Run(new VerifyOptions(
             parse.GetValue(kernel), parse.GetValue(kernelAssembly), parse.GetValue(suite) == "full" ? Suite.Full : Suite.Quick,
             ActivationOption.Parse(parse.GetValue(activation)!), parse.GetValue(seed), parse.GetValue(caseName),
             parse.GetValue(threads), parse.GetValue(baseline), parse.GetValue(update), parse.GetValue(replace), parse.GetValue(expectWidth), parse.GetValue(contract),
-            report.Bind(parse, parse.GetValue(suite)!, parse.GetValue(seed)))));
+            parse.GetValue(caseFiles) ?? [], parse.GetValue(corpus), report.Bind(parse, parse.GetValue(suite)!, parse.GetValue(seed)))));
         return command;
     }
 
@@ -85,8 +91,14 @@ internal static class VerifyCommand
         var baseline = LoadBaseline(baselinePath, options.Baseline is not null);
         if (!kernel.Supports(options.Activation))
             throw new UsageException($"--activation {options.Activation.Short()}: kernel {kernel.Name} does not fuse it (IBatchNormKernel.Supports is false).");
-        var cases = Verifier.Select(options.Suite, options.Case, options.Activation, kernel.Precision);
-        if (cases.Count == 0)
+        if (options.CaseFiles.Length > 0 && (options.Case is not null || options.Shard is not null))
+            throw new UsageException($"--case-file {options.CaseFiles[0]}: runs its case instead of the suite, so --case and --shard do not apply.");
+        if ((options.CaseFiles.Length > 0 || options.Corpus is not null) && options.UpdateBaseline)
+            throw new UsageException("--update-baseline: records a suite's cases only, not --case-file or --corpus cases.");
+        var (fileCases, skipped) = CaseFiles.Load(options.CaseFiles, options.Corpus, options.Activation, kernel.Precision);
+        var fileOf = fileCases.ToDictionary(f => f.Case.Name, f => f.File, StringComparer.Ordinal);
+        var cases = options.CaseFiles.Length > 0 ? [] : Verifier.Select(options.Suite, options.Case, options.Activation, kernel.Precision);
+        if (cases.Count == 0 && options.CaseFiles.Length == 0)
             throw new UsageException($"--case {options.Case}: no case has that name or starts with it followed by '/'{CaseNameHint(options.Activation, kernel.Precision)}.");
         if (options.Shard is var (k, n))
         {
@@ -94,6 +106,10 @@ internal static class VerifyCommand
             if (cases.Count == 0)
                 throw new UsageException($"--shard {k}/{n}: selects no case{(options.Case is null ? "" : $" of --case {options.Case}")}; a run of no case would pass having checked nothing.");
         }
+
+        cases = [.. cases, .. fileCases.Select(f => f.Case)];
+        if (options.Corpus is not null)
+            console.WriteLine($"--corpus {options.Corpus}: {fileCases.Count - options.CaseFiles.Length} case(s) replayed{(skipped > 0 ? $", {skipped} of other activations or precisions left for their runs" : "")}.");
         var contract = options.Contract ?? Contracts.Of(kernel);
         // A planted regression of a recorded kernel is held to that kernel's records; every other kernel to its own.
         string baselineKey = kernel is FaultyKernel { RatchetedAs: { } recorded } ? recorded : AccuracyBaseline.KeyOf(kernel.Name, options.KernelAssembly is not null);
@@ -104,6 +120,7 @@ internal static class VerifyCommand
 
         console.WriteLine($"{kernel.Name} is judged by contract {contract}{(options.Contract is not null ? " (--contract)" : kernel.Contract is null ? " (the default: it declares none)" : " (its declared contract)")}.");
         var results = RunWithProgress(console, kernel, cases, options.Seed, contract)
+            .Select(r => fileOf.TryGetValue(r.Case.Name, out string? file) ? r with { ReproduceWith = CaseFiles.Reproducer(kernel.Name, file) } : r)
             .Select(r => options.KernelAssembly is { } assembly ? r with { ReproduceWith = $"{r.Reproducer} --kernel-assembly {assembly.FullName}" } : r)
             .Select(r => options.UpdateBaseline ? r : r with { Regressions = baseline.Regressions(options.Suite, r, baselineKey) })
             .ToList();

@@ -44,7 +44,7 @@ internal static class Battery
     /// sum exactly only in float), and for float16 no value beyond its largest finite 65504 (offset
     /// plus 8 spreads, which a normal draw does not exceed).
     /// </summary>
-    private static bool Holds(VerificationCase @case, DataPrecision precision) => precision switch
+    public static bool Holds(VerificationCase @case, DataPrecision precision) => precision switch
     {
         DataPrecision.Float32 => true,
         DataPrecision.BFloat16 => @case.Values != ValueFamily.ExactPairs,

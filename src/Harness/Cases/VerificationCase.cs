@@ -53,10 +53,16 @@ internal sealed record VerificationCase
     public bool AboutZeros { get; init; }
 
     /// <summary>
-    /// The seed the inputs are drawn with, given the suite's seed: the suite seed combined with a
-    /// stable hash of the case's name, so adding, removing or reordering cases re-seeds no other case.
+    /// The seed the inputs are drawn with whatever the suite's seed: set for a case that is not a suite's (one hunt
+    /// generated, replayed from its case file), so it draws the same inputs in every run. Null for a suite's case.
     /// </summary>
-    public int SeedFor(int suiteSeed) => unchecked((suiteSeed * 1_000_003) + (int)NameHash(Name));
+    public int? DrawSeed { get; init; }
+
+    /// <summary>
+    /// The seed the inputs are drawn with, given the suite's seed: <see cref="DrawSeed"/> where set, else the suite seed
+    /// combined with a stable hash of the case's name, so adding, removing or reordering cases re-seeds no other case.
+    /// </summary>
+    public int SeedFor(int suiteSeed) => DrawSeed ?? unchecked((suiteSeed * 1_000_003) + (int)NameHash(Name));
 
     /// <summary>32-bit FNV-1a of the name's UTF-16 code units: stable across runs, processes and .NET versions (unlike string.GetHashCode).</summary>
     public static uint NameHash(string name)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using BatchNorm.Harness.Cases;
+using static BatchNorm.Harness.Exchange.JsonFields;
 using BatchNorm.Harness.Verification;
 
 namespace BatchNorm.Harness.Exchange;
@@ -140,7 +141,7 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
             throw new InvalidDataException($"{path}: not valid JSON ({e.Message}).", e);
         }
 
-        KnownFields(root, TopFields, path, "the manifest");
+        Known(root, TopFields, path, "the manifest", Format);
         string format = Text(root, "format", path);
         if (format != Format)
             throw new InvalidDataException($"{path}: format \"{format}\" is not {Format}; export the suite again with this bnverify.");
@@ -187,7 +188,7 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
                 throw new InvalidDataException($"{path}: every case must be an object.");
             string name = Text(item, "name", path);
             string where = $"{path}: case {name}";
-            KnownFields(item, CaseFields, path, $"case {name}");
+            Known(item, CaseFields, path, $"case {name}", Format);
             if (suiteCases.Any(c => c.Name == name))
                 throw new InvalidDataException($"{where}: listed twice; each case is checked once.");
             if (!battery.TryGetValue(name, out var @case))
@@ -237,13 +238,6 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
     private static readonly string[] CaseFields =
         ["name", "directory", "pass", "layout", "n", "c", "s", "x_shape", "convention", "eps", "momentum", "activation", "precision", "inputs", "outputs"];
 
-    /// <summary>A field this format does not have is refused by name: a misspelled one ("contarct") would otherwise be ignored, and its value with it.</summary>
-    private static void KnownFields(JsonObject node, string[] fields, string path, string where)
-    {
-        if (node.Select(p => p.Key).FirstOrDefault(k => !fields.Contains(k)) is { } unknown)
-            throw new InvalidDataException($"{path}: {where} has a field \"{unknown}\" that {Format} does not have; it has {string.Join(", ", fields)}.");
-    }
-
     /// <summary>
     /// The fields the suite's case determines (x's shape, the convention, eps and momentum, the files in and out) must
     /// be what this bnverify exports for it: check runs the reference on its own inputs, so a manifest that says
@@ -272,16 +266,4 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
         if (!same)
             throw new InvalidDataException($"{where}: {field} must be {{{string.Join(", ", expected.Select(e => $"\"{e.Key}\": \"{e.Value}\""))}}}.");
     }
-
-    private static double Number(JsonObject node, string field, string path) =>
-        node[field] is JsonValue value && value.TryGetValue(out double number) ? number : throw new InvalidDataException($"{path}: \"{field}\" must be a number.");
-
-    /// <summary>A field added to the format later: an export written before it has none, and means the value it had then.</summary>
-    private static string TextOr(JsonObject node, string field, string absent, string path) => node[field] is null ? absent : Text(node, field, path);
-
-    private static string Text(JsonObject node, string field, string path) =>
-        node[field] is JsonValue value && value.TryGetValue(out string? text) ? text : throw new InvalidDataException($"{path}: \"{field}\" must be a string.");
-
-    private static int Integer(JsonObject node, string field, string path) =>
-        node[field] is JsonValue value && value.TryGetValue(out int number) ? number : throw new InvalidDataException($"{path}: \"{field}\" must be an integer.");
 }

@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using BatchNorm.Harness;
+using BatchNorm.Harness.Cases;
+using BatchNorm.Harness.Kernels;
+using BatchNorm.Harness.Verification;
+using FsCheck;
+using FsCheck.Fluent;
+
+namespace BatchNorm.Hunt;
+
+/// <summary>What a hunt may spend and how it draws: stops at whichever of the budget and the case count comes first.</summary>
+/// <param name="Seed">Makes the search repeatable: the same seed, kernel and options draw the same cases in the same order.</param>
+/// <param name="Budget">Wall-clock time for the search (shrinking gets as long again at most).</param>
+/// <param name="MaxCases">Cases to run at most; null for no limit but the budget.</param>
+/// <param name="Activations">The activations cases are drawn with (each one the kernel supports).</param>
+/// <param name="Contract">The contract the kernel is judged by (null: the one it declares).</param>
+internal sealed record HuntOptions(ulong Seed, TimeSpan Budget, int? MaxCases, IReadOnlyList<Activation> Activations, NumericalContract? Contract = null);
+
+/// <summary>A hunt's outcome: how much it ran, and the first failing case with its shrunk minimum (both null when none failed).</summary>
+/// <param name="CasesRun">Cases judged (refused ones included).</param>
+/// <param name="Searched">Time from the start to the first failure, or the whole search when none failed.</param>
+/// <param name="First">The first failing case, or null.</param>
+/// <param name="TimeToFirst">When it failed, or null.</param>
+/// <param name="Minimal">The shrunk case with the same finding, or null.</param>
+/// <param name="ShrinkSteps">Shrinks FsCheck took.</param>
+/// <param name="Shrinking">Time spent shrinking.</param>
+/// <param name="ShrinkCut">True when shrinking stopped at its time limit rather than at a minimum.</param>
+/// <param name="Refused">Cases the kernel refused with an ArgumentException (each a valid case: a kernel should take it), </param>
+/// <param name="FirstRefusal">The first refused case and the kernel's message, or null.</param>
+internal sealed record HuntResult(int CasesRun, TimeSpan Searched, CaseResult? First, TimeSpan? TimeToFirst, CaseResult? Minimal, int ShrinkSteps, TimeSpan Shrinking, bool ShrinkCut,
+    int Refused = 0, string? FirstRefusal = null);
+
+/// <summary>
+/// Searches a kernel for a failing case and shrinks it: cases drawn by <see cref="CaseGenerators"/> from a seeded FsCheck
+/// random stream, each judged by the verifier exactly as <c>verify</c> judges a case (bounds under the kernel's contract,
+/// NaN placement, guarded buffers, determinism); the first that fails is shrunk by FsCheck with
+/// <see cref="CaseGenerators.Shrink"/> while the same finding remains (<see cref="Finding"/>).
+/// </summary>
+internal static class Hunter
+{
+    /// <summary>Cases drawn per FsCheck sample call; each batch from its own split of the seed.</summary>
+    private const int Batch = 32;
+
+    /// <summary>The FsCheck size the cases are drawn at (the generators size nothing; kept fixed so a seed replays).</summary>
+    private const int Size = 100;
+
+    public static HuntResult Run(IBatchNormKernel kernel, HuntOptions options, Action<int, CaseResult>? progress = null)
+    {
+        var generator = CaseGenerators.Cases(options.Activations, kernel.Precision);
+        var clock = Stopwatch.StartNew();
+        int run = 0, refused = 0;
+        string? firstRefusal = null;
+        for (ulong batch = 0; clock.Elapsed < options.Budget && (options.MaxCases is not { } max || run < max); batch++)
+        {
+            foreach (var @case in generator.Sample(Size, new Rnd(options.Seed, (2 * batch) + 1), Batch))
+            {
+                if (clock.Elapsed >= options.Budget || (options.MaxCases is { } limit && run >= limit))
+                    break;
+                run++;
+                CaseResult result;
+                try
+                {
+                    result = Judge(kernel, @case, options.Contract);
+                }
+                catch (ArgumentException e)
+                {
+                    refused++;
+                    firstRefusal ??= $"{@case.Name} ({@case.Describe()}): {e.Message}";
+                    continue;
+                }
+
+                progress?.Invoke(run, result);
+                if (result.Verdict == Verdict.Failed)
+                {
+                    var found = clock.Elapsed;
+                    var (minimal, steps, cut) = Shrink(kernel, result, options);
+                    return new HuntResult(run, found, result, found, minimal, steps, clock.Elapsed - found, cut, refused, firstRefusal);
+                }
+            }
+        }
+
+        return new HuntResult(run, clock.Elapsed, null, null, null, 0, TimeSpan.Zero, false, refused, firstRefusal);
+    }
+
+    /// <summary>One case, judged as verify judges it. The suite seed is unused: a hunted case carries its own draw seed.</summary>
+    public static CaseResult Judge(IBatchNormKernel kernel, VerificationCase @case, NumericalContract? contract) =>
+        Verifier.Run(kernel, [@case], Battery.DefaultSeed, contract: contract ?? Contracts.Of(kernel)).Single();
+
+    /// <summary>
+    /// FsCheck's shrinking from <paramref name="failed"/>'s case: a property over the single case it is, false while the
+    /// case fails with the same <see cref="Finding"/>, so FsCheck walks <see cref="CaseGenerators.Shrink"/>'s candidates
+    /// to a case none of whose candidates still does. Bounded by the search budget (at least 30 s): past it every
+    /// candidate is taken to pass, which ends the walk where it is, and the result says it was cut.
+    /// </summary>
+    public static (CaseResult Minimal, int Steps, bool Cut) Shrink(IBatchNormKernel kernel, CaseResult failed, HuntOptions options)
+    {
+        var target = Finding.Of(failed);
+        var judged = new Dictionary<VerificationCase, CaseResult> { [failed.Case] = failed };
+        var deadline = Stopwatch.StartNew();
+        var limit = options.Budget > TimeSpan.FromSeconds(30) ? options.Budget : TimeSpan.FromSeconds(30);
+        bool cut = false;
+        bool StillFails(VerificationCase c)
+        {
+            if (!judged.TryGetValue(c, out var result))
+            {
+                if (deadline.Elapsed > limit)
+                {
+                    cut = true;
+                    return false;
+                }
+
+                try
+                {
+                    judged[c] = result = Judge(kernel, c, options.Contract);
+                }
+                catch (ArgumentException)
+                {
+                    // The kernel refuses this candidate: it is not a smaller case of the same bug.
+                    return false;
+                }
+            }
+
+            return result.Verdict == Verdict.Failed && Finding.Of(result) == target;
+        }
+
+        var runner = new ShrinkRunner();
+        var arbitrary = Arb.From(Gen.Constant(failed.Case), CaseGenerators.Shrink);
+        Prop.ForAll(arbitrary, c => !StillFails(c)).Check(Config.Quick.WithMaxTest(1).WithRunner(runner));
+        var minimal = runner.Counterexample ?? failed.Case;
+        return (judged[minimal], runner.Shrinks, cut);
+    }
+
+    /// <summary>Takes FsCheck's shrunk counterexample and prints nothing (the hunt reports it).</summary>
+    private sealed class ShrinkRunner : IRunner
+    {
+        public VerificationCase? Counterexample { get; private set; }
+
+        public int Shrinks { get; private set; }
+
+        public void OnStartFixture(Type t)
+        {
+        }
+
+        public void OnArguments(int ntest, Microsoft.FSharp.Collections.FSharpList<object> args, Microsoft.FSharp.Core.FSharpFunc<int, Microsoft.FSharp.Core.FSharpFunc<Microsoft.FSharp.Collections.FSharpList<object>, string>> every)
+        {
+        }
+
+        public void OnShrink(Microsoft.FSharp.Collections.FSharpList<object> args, Microsoft.FSharp.Core.FSharpFunc<Microsoft.FSharp.Collections.FSharpList<object>, string> everyShrink)
+        {
+        }
+
+        public void OnFinished(string name, TestResult result)
+        {
+            if (result is TestResult.Failed failed)
+            {
+                Counterexample = failed.Item3.Head as VerificationCase;
+                Shrinks = failed.Item1.NumberOfShrinks;
+            }
+        }
+    }
+}
