@@ -48,10 +48,13 @@ internal static class HuntCommand
             var corpusFolder = parse.GetValue(corpus);
             if (outputFile is not null && corpusFolder is not null)
                 throw new UsageException($"--out {outputFile}: give --out or --corpus, not both; --corpus names the file after the case.");
+            // Where the case file will go, checked before any case runs: the file --out names, or a file in the folder.
+            string folder = corpusFolder?.FullName ?? Path.GetFullPath(DefaultFolder);
+            ReportFiles.Check((outputFile is null ? corpusFolder is null ? "the case file's folder" : "--corpus" : "--out", outputFile ?? new FileInfo(Path.Combine(folder, "case.json"))));
             var chosen = VerifyCommand.LoadKernel(parse.GetValue(kernel), parse.GetValue(kernelAssembly), parse.GetValue(threads));
             var activations = Activations(parse.GetValue(activation)!, chosen);
             var options = new HuntOptions((ulong)parse.GetValue(seed), time, parse.GetValue(cases) is > 0 and int n ? n : null, activations, parse.GetValue(contract));
-            return Run(chosen, options, parse.GetValue(seed), outputFile, corpusFolder);
+            return Run(chosen, options, parse.GetValue(seed), outputFile, folder);
         });
         return command;
     }
@@ -86,7 +89,10 @@ internal static class HuntCommand
             : throw new UsageException($"--activation {name}: kernel {kernel.Name} does not fuse it (IBatchNormKernel.Supports is false).");
     }
 
-    private static int Run(IBatchNormKernel kernel, HuntOptions options, int seed, FileInfo? output, DirectoryInfo? corpus)
+    /// <summary>Where a found case is written without --out or --corpus, under the current folder.</summary>
+    private const string DefaultFolder = "bnverify-hunt";
+
+    private static int Run(IBatchNormKernel kernel, HuntOptions options, int seed, FileInfo? output, string folder)
     {
         var console = ConsoleOutput.Create();
         string limit = options.MaxCases is { } max ? string.Create(CultureInfo.InvariantCulture, $" or {max} cases") : "";
@@ -104,8 +110,7 @@ internal static class HuntCommand
         }
 
         var minimal = result.Minimal!;
-        string path = output?.FullName ?? Path.Combine(corpus?.FullName ?? Path.GetFullPath("bnverify-hunt"), FileName(minimal.Case.Name));
-        ReportFiles.Check(("--out", new FileInfo(path)));
+        string path = output?.FullName ?? Path.Combine(folder, FileName(minimal.Case.Name));
         AtomicFile.WriteAll([(path, CaseFile.Render(minimal.Case, kernel.Name, Finding.Of(minimal).ToString()))]);
         minimal = minimal with { ReproduceWith = CaseFiles.Reproducer(kernel.Name, path) };
 
@@ -115,6 +120,12 @@ internal static class HuntCommand
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"shrunk in {result.ShrinkSteps} steps ({result.Shrinking.TotalSeconds:0.0} s{(result.ShrinkCut ? ", cut at the time limit" : "")}) from {first.Case.Shape.ElementCount} to {minimal.Case.Shape.ElementCount} elements, keeping {Finding.Of(minimal)}:"));
         Console.Out.WriteLine(TextReport.Failure(minimal));
+        if (Finding.Of(minimal).Violation)
+        {
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"a violation may be nondeterministic: each shrink was kept only where {Hunter.ViolationJudgings} judgings in a row showed it, and a replay can still pass by chance."));
+        }
+
         Console.Out.WriteLine($"case file: {path}");
         return ExitCodes.Failed;
     }

@@ -6,7 +6,7 @@ namespace BatchNorm.Hunt;
 
 /// <summary>
 /// FsCheck generators and shrinkers of verification cases: the battery's ground and beyond. Shapes put N, C and M at
-/// and around every vector width (16, 8 and 4 floats), the unroll and chunk sizes and 1; a tenth are long channels
+/// and around every vector width (16, 8 and 4 floats), the unroll and chunk sizes and 1; a tenth are long channels and one in twenty-one has one value a channel
 /// (M near 2^15 and 2^16). Values range over every family of the battery (large means, constant channels, exact pairs,
 /// NaN and infinity, subnormals, huge values, tiny spreads), every pass, layout, convention, eps and momentum, gamma
 /// and beta present, absent, zero or negative, and the activations and data precision the kernel supports. A case is a
@@ -30,9 +30,9 @@ internal static class CaseGenerators
 
     /// <summary>Cases of the given activations in <paramref name="precision"/> (those the format can hold).</summary>
     public static Gen<VerificationCase> Cases(IReadOnlyList<Activation> activations, DataPrecision precision) =>
-        from shape in Gen.Frequency((9, OrdinaryShape()), (1, LongChannel()))
-        from pass in Gen.Elements(Enum.GetValues<BatchNormPass>())
         from draw in Draws()
+        from shape in draw.Values == ValueFamily.ExactPairs ? PowerOfTwoShape() : Gen.Frequency((18, OrdinaryShape()), (2, LongChannel()), (1, OneValuePerChannel()))
+        from pass in Gen.Elements(Enum.GetValues<BatchNormPass>())
         from convention in Gen.Elements(Enum.GetValues<RunningStatsConvention>())
         from eps in Gen.Frequency((5, Gen.Constant(1e-5)), (1, Gen.Constant(1e-8)), (1, Gen.Constant(1e-3)), (1, Gen.Constant(1e-1)))
         from momentum in Gen.Elements(0.0, 0.1, 0.3, 0.5, 0.9, 0.99, 1.0)
@@ -100,13 +100,8 @@ internal static class CaseGenerators
         }
     }
 
-    /// <summary>
-    /// A case a correct kernel must accept: its data fits its format, and a training forward with running statistics
-    /// under an unbiased convention has M > 1 (M = 1 divides by M - 1 = 0; kernels refuse it, as PyTorch does).
-    /// </summary>
-    public static bool Valid(VerificationCase c) =>
-        Battery.Holds(c, c.Precision)
-        && !(c.Pass == BatchNormPass.ForwardTraining && c.WithRunningStats && c.Shape.M == 1 && RunningStatsRule.UsesUnbiasedVariance(c.Options.Convention));
+    /// <summary>A case a correct kernel must accept and the verifier can judge (<see cref="CaseRules.Invalid"/>).</summary>
+    public static bool Valid(VerificationCase c) => CaseRules.Invalid(c) is null;
 
     /// <summary>
     /// The fields that follow from the others: the name (from the draw seed and what the case is, so a report reads
@@ -126,6 +121,20 @@ internal static class CaseGenerators
         from s in Biased(PositionEdges, 4100)
         from layout in Gen.Elements(Layout.ChannelsFirst, Layout.ChannelsLast)
         select Fit(n, c, s, layout);
+
+    /// <summary>Shapes for exact pairs, whose M = N*S must be a power of two of at least 2 (<see cref="CaseRules.Invalid"/>).</summary>
+    private static Gen<TensorShape> PowerOfTwoShape() =>
+        from logN in Gen.Choose(0, 3)
+        from logS in Gen.Choose(logN == 0 ? 1 : 0, 12)
+        from c in Biased(ChannelEdges, 300)
+        from layout in Gen.Elements(Layout.ChannelsFirst, Layout.ChannelsLast)
+        select Fit(1 << logN, c, 1 << logS, layout);
+
+    /// <summary>M = 1: each channel's one value is its mean, xhat is 0 and the variance 0 (or undefined unbiased).</summary>
+    private static Gen<TensorShape> OneValuePerChannel() =>
+        from c in Biased(ChannelEdges, 300)
+        from layout in Gen.Elements(Layout.ChannelsFirst, Layout.ChannelsLast)
+        select new TensorShape(1, c, 1, layout);
 
     private static Gen<TensorShape> LongChannel() =>
         from n in Gen.Elements(1, 2)

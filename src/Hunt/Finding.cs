@@ -19,6 +19,13 @@ internal readonly record struct Finding(BatchNormOutput? Output, BugKind? Kind, 
         return new Finding(output, diagnosis?.Finding.Kind, result.Violations.Count > 0);
     }
 
+    /// <summary>
+    /// Whether <paramref name="shrunk"/> is the same finding: the same output and violation, and the same bug kind, or
+    /// any kind where this one has none (a smaller case often lets the diagnosis name what a larger one hid, as a NaN
+    /// channel hides a tail).
+    /// </summary>
+    public bool KeptBy(Finding shrunk) => Output == shrunk.Output && Violation == shrunk.Violation && (Kind is null || Kind == shrunk.Kind);
+
     public override string ToString() =>
         string.Join(", ", new[] { Output is { } o ? $"output {o.Name()}" : null, Kind is { } k ? $"bug kind {k}" : null, Violation ? "a violation of the run's rules" : null }
             .Where(part => part is not null)) is { Length: > 0 } text ? text : "a failure";

@@ -41,6 +41,9 @@ internal static class Hunter
     /// <summary>Cases drawn per FsCheck sample call; each batch from its own split of the seed.</summary>
     private const int Batch = 32;
 
+    /// <summary>How many judgings in a row must show a violation finding (a nondeterministic result) for a shrink to keep it.</summary>
+    public const int ViolationJudgings = 20;
+
     /// <summary>The FsCheck size the cases are drawn at (the generators size nothing; kept fixed so a seed replays).</summary>
     private const int Size = 100;
 
@@ -52,7 +55,7 @@ internal static class Hunter
         string? firstRefusal = null;
         for (ulong batch = 0; clock.Elapsed < options.Budget && (options.MaxCases is not { } max || run < max); batch++)
         {
-            foreach (var @case in generator.Sample(Size, new Rnd(options.Seed, (2 * batch) + 1), Batch))
+            foreach (var @case in generator.Sample(numberOfSamples: Batch, seed: new Rnd(options.Seed, (2 * batch) + 1), size: Size))
             {
                 if (clock.Elapsed >= options.Budget || (options.MaxCases is { } limit && run >= limit))
                     break;
@@ -88,9 +91,11 @@ internal static class Hunter
 
     /// <summary>
     /// FsCheck's shrinking from <paramref name="failed"/>'s case: a property over the single case it is, false while the
-    /// case fails with the same <see cref="Finding"/>, so FsCheck walks <see cref="CaseGenerators.Shrink"/>'s candidates
+    /// case fails with the same <see cref="Finding"/> (<see cref="Finding.KeptBy"/>: one the diagnosis could not name
+    /// becomes the first kind a shrink names), so FsCheck walks <see cref="CaseGenerators.Shrink"/>'s candidates
     /// to a case none of whose candidates still does. Bounded by the search budget (at least 30 s): past it every
-    /// candidate is taken to pass, which ends the walk where it is, and the result says it was cut.
+    /// candidate is taken to pass, which ends the walk where it is, and the result says it was cut. A violation of the
+    /// run's rules is kept only where <see cref="ViolationJudgings"/> judgings in a row show it.
     /// </summary>
     public static (CaseResult Minimal, int Steps, bool Cut) Shrink(IBatchNormKernel kernel, CaseResult failed, HuntOptions options)
     {
@@ -111,7 +116,12 @@ internal static class Hunter
 
                 try
                 {
-                    judged[c] = result = Judge(kernel, c, options.Contract);
+                    result = Judge(kernel, c, options.Contract);
+                    // A nondeterministic result shows in some runs only, less often the smaller the case: a candidate
+                    // is taken only when every one of its judgings shows it, so the minimum replays from its file.
+                    for (int again = 1; target.Violation && again < ViolationJudgings && IsTarget(result); again++)
+                        result = Judge(kernel, c, options.Contract);
+                    judged[c] = result;
                 }
                 catch (ArgumentException)
                 {
@@ -120,8 +130,13 @@ internal static class Hunter
                 }
             }
 
-            return result.Verdict == Verdict.Failed && Finding.Of(result) == target;
+            if (!IsTarget(result))
+                return false;
+            target = Finding.Of(result); // sharpened when the diagnosis first names the bug's kind
+            return true;
         }
+
+        bool IsTarget(CaseResult result) => result.Verdict == Verdict.Failed && target.KeptBy(Finding.Of(result));
 
         var runner = new ShrinkRunner();
         var arbitrary = Arb.From(Gen.Constant(failed.Case), CaseGenerators.Shrink);

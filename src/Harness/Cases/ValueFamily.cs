@@ -53,3 +53,35 @@ internal enum GammaKind
     /// <summary>U(-1.5, -0.5).</summary>
     Negative,
 }
+
+/// <summary>The names case files write for the value families, channel features and gamma kinds.</summary>
+internal static class ValueFamilyNames
+{
+    public static string Name(this ValueFamily values) => values switch
+    {
+        ValueFamily.Normal => "normal",
+        ValueFamily.Uniform => "uniform",
+        ValueFamily.ExactPairs => "exact-pairs",
+        ValueFamily.MixedScales => "mixed-scales",
+        ValueFamily.Subnormal => "subnormal",
+        _ => throw new ArgumentOutOfRangeException(nameof(values), values, "not a value family"),
+    };
+
+    public static string Name(this ChannelFeature feature) => feature switch
+    {
+        ChannelFeature.None => "none",
+        ChannelFeature.NaN => "nan",
+        ChannelFeature.Infinity => "infinity",
+        ChannelFeature.Constant => "constant",
+        _ => throw new ArgumentOutOfRangeException(nameof(feature), feature, "not a channel feature"),
+    };
+
+    public static string Name(this GammaKind gamma) => gamma switch
+    {
+        GammaKind.Random => "random",
+        GammaKind.Absent => "absent",
+        GammaKind.Zero => "zero",
+        GammaKind.Negative => "negative",
+        _ => throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "not a gamma kind"),
+    };
+}

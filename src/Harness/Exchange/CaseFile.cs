@@ -45,11 +45,11 @@ internal static class CaseFile
             ["momentum"] = @case.Options.Momentum,
             ["activation"] = @case.Options.Activation.Short(),
             ["precision"] = @case.Precision.ShortName(),
-            ["values"] = Kebab(@case.Values),
+            ["values"] = @case.Values.Name(),
             ["offset"] = @case.Offset,
             ["spread"] = @case.Spread,
-            ["feature"] = Kebab(@case.Feature),
-            ["gamma"] = Kebab(@case.Gamma),
+            ["feature"] = @case.Feature.Name(),
+            ["gamma"] = @case.Gamma.Name(),
             ["with_beta"] = @case.WithBeta,
             ["with_running_stats"] = @case.WithRunningStats,
             ["zero_dy"] = @case.ZeroDy,
@@ -110,11 +110,11 @@ internal static class CaseFile
             Pass = Named(root, "pass", Enum.GetValues<BatchNormPass>(), Battery.PassName, path),
             Options = options,
             Precision = Named(root, "precision", Enum.GetValues<DataPrecision>(), p => p.ShortName(), path),
-            Values = Named(root, "values", Enum.GetValues<ValueFamily>(), v => Kebab(v), path),
+            Values = Named(root, "values", Enum.GetValues<ValueFamily>(), v => v.Name(), path),
             Offset = Finite(root, "offset", path),
             Spread = Finite(root, "spread", path),
-            Feature = Named(root, "feature", Enum.GetValues<ChannelFeature>(), f => Kebab(f), path),
-            Gamma = Named(root, "gamma", Enum.GetValues<GammaKind>(), g => Kebab(g), path),
+            Feature = Named(root, "feature", Enum.GetValues<ChannelFeature>(), f => f.Name(), path),
+            Gamma = Named(root, "gamma", Enum.GetValues<GammaKind>(), g => g.Name(), path),
             WithBeta = Boolean(root, "with_beta", path),
             WithRunningStats = Boolean(root, "with_running_stats", path),
             ZeroDy = Boolean(root, "zero_dy", path),
@@ -122,14 +122,10 @@ internal static class CaseFile
         };
         if (!(@case.Spread > 0))
             throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{path}: spread {@case.Spread:R} must be greater than 0."));
-        if (!Battery.Holds(@case, @case.Precision))
-            throw new InvalidDataException($"{path}: precision {@case.Precision.ShortName()} cannot hold this case's values ({@case.Values}, offset {@case.Offset.ToString("R", CultureInfo.InvariantCulture)}, spread {@case.Spread.ToString("R", CultureInfo.InvariantCulture)}).");
+        if (CaseRules.Invalid(@case) is { } reason)
+            throw new InvalidDataException($"{path}: {reason}.");
         return @case;
     }
-
-    /// <summary>An enum value's name in kebab case, as case files write it: ExactPairs is "exact-pairs".</summary>
-    public static string Kebab<T>(T value) where T : struct, Enum =>
-        string.Concat(value.ToString().Select((ch, i) => char.IsUpper(ch) ? (i == 0 ? "" : "-") + char.ToLowerInvariant(ch) : ch.ToString()));
 
     private static T Named<T>(JsonObject root, string field, T[] values, Func<T, string> name, string path)
     {
