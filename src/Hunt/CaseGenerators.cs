@@ -146,7 +146,9 @@ internal static class CaseGenerators
     private static Gen<Draw> Draws() => Gen.Frequency(
         (8, Gen.Constant(new Draw(ValueFamily.Normal, 0, 1, ChannelFeature.None))),
         (2, Gen.Elements(new Draw(ValueFamily.Uniform, 0, 1, ChannelFeature.None), new Draw(ValueFamily.MixedScales, 0, 1, ChannelFeature.None))),
-        (3, from offset in Gen.Elements(1e2, 1e4, -1e4, 1e6) from spread in Gen.Elements(1e-2, 1.0) from family in Gen.Elements(ValueFamily.Normal, ValueFamily.Uniform)
+        (3, from offset in Gen.Elements(1e2, 1e4, -1e4, 1e6)
+            from spread in Gen.Elements(1e-2, 1.0)
+            from family in Gen.Elements(ValueFamily.Normal, ValueFamily.Uniform)
             select new Draw(family, offset, spread, ChannelFeature.None)),
         (1, Gen.Constant(new Draw(ValueFamily.ExactPairs, 3, 1, ChannelFeature.None))),
         (1, Gen.Constant(new Draw(ValueFamily.Subnormal, 0, 1e-38, ChannelFeature.None))),

@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using BatchNorm.Harness.Cases;
-using static BatchNorm.Harness.Exchange.JsonFields;
 using BatchNorm.Harness.Verification;
+using static BatchNorm.Harness.Exchange.JsonFields;
 
 namespace BatchNorm.Harness.Exchange;
 

@@ -18,11 +18,16 @@ public partial class HtmlReportTests : IDisposable
         GC.SuppressFinalize(this);
     }
 
+    // A faulty kernel is the optimized kernel with one loop changed, so its damage follows the vector width
+    // it resolves to (a tail is length mod lanes): the page is made at 256 bits, which every machine of this
+    // kind has (AVX2), whether or not it also has AVX-512.
+    private static readonly Dictionary<string, string> Avx2Only = new() { ["DOTNET_EnableAVX512F"] = "0", ["DOTNET_EnableAVX512"] = "0" };
+
     private string Report(string kernel, string? caseFilter = null)
     {
         string html = Path.Combine(folder, "report.html");
         string[] filter = caseFilter is null ? [] : ["--case", caseFilter];
-        var run = Bnverify.Run(["verify", "--kernel", kernel, "--html", html, .. filter]);
+        var run = Bnverify.RunWith(Avx2Only, ["verify", "--kernel", kernel, "--html", html, .. filter]);
         Assert.True(run.ExitCode is 0 or 1, run.Output + run.Error);
         return File.ReadAllText(html);
     }
