@@ -211,7 +211,8 @@ internal static class VerifyCommand
         if (!console.Profile.Capabilities.Interactive)
             return Verifier.Run(kernel, cases, seed, contract: contract);
         IReadOnlyList<CaseResult> results = [];
-        console.Progress().Start(context =>
+        // The bar is cleared when the run ends: what stays on the screen is the table, not a finished bar naming the last case.
+        console.Progress().AutoClear(true).Start(context =>
         {
             var task = context.AddTask($"verify {kernel.Name}", maxValue: cases.Count);
             results = Verifier.Run(kernel, cases, seed, r =>

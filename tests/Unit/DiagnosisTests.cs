@@ -128,6 +128,26 @@ public class DiagnosisTests(ITestOutputHelper output)
         Assert.True(named >= 0.95 * failed, $"{named} of {failed}");
     }
 
+    /// <summary>
+    /// The one-pass variance (E[x²] − E[x]² in float) is named where it cancels, a mean at least twice the spread: there
+    /// its negative or mean²-sized variance makes istd and y NaN, which read as unwritten elements or a tail before the
+    /// cancellation detector. Where the mean is near 0 it is a float sum of squares, as legitimate in form as any, and no
+    /// detector may claim it.
+    /// </summary>
+    [Fact]
+    public void TheOnePassVarianceIsNamedWhereItCancels()
+    {
+        var failed = Verifier.Run(KernelCatalog.Create("faulty:one-pass-variance"), Battery.For(Suite.Quick), Battery.DefaultSeed).Where(r => r.Verdict == Verdict.Failed).ToList();
+        var cancelling = failed.Where(r => r.Case.Offset >= 2 * r.Case.Spread).ToList();
+        Assert.Equal(7, cancelling.Count); // large-mean-1e4 (2 layouts), large-mean-1e6, exact-pairs (2), constant-channel (2)
+        Assert.All(cancelling, r =>
+        {
+            Assert.Equal((BatchNormOutput.BatchVariance, BugKind.Formula), (r.Diagnosis?.Output, r.Diagnosis?.Finding.Kind));
+            Assert.StartsWith("formula: batchVariance = E[x²] − E[x]² in float", r.Diagnosis!.Value.Finding.Line, StringComparison.Ordinal);
+        });
+        Assert.All(failed.Except(cancelling), r => Assert.Null(r.Diagnosis));
+    }
+
     /// <summary>A correct kernel's outputs give no diagnosis: the detectors run on failures only, and a passing case has none.</summary>
     [Fact]
     public void APassingCaseHasNoDiagnosis()

@@ -16,7 +16,7 @@ internal static class BugDetectors
     /// </summary>
     private static readonly Func<Damage, BugFinding?>[] Detectors =
     [
-        FormulaDetector.Detect, CoefficientDetector.Detect, GateDetector.Detect, MissingTermDetector.Detect, RoundingDirectionDetector.Detect, TailDetector.Detect, StrideDetector.Detect, ShiftDetector.Detect,
+        FormulaDetector.Detect, CancellationDetector.Detect, CoefficientDetector.Detect, GateDetector.Detect, MissingTermDetector.Detect, RoundingDirectionDetector.Detect, TailDetector.Detect, StrideDetector.Detect, ShiftDetector.Detect,
         SignOrScaleDetector.Detect, StaleValueDetector.Detect,
     ];
 

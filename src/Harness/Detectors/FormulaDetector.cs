@@ -33,8 +33,12 @@ internal static class FormulaDetector
         {
             candidates.Add(("formula: running variance = w old + (1 - w) batch: the momentum's weights swapped",
                 c => (w * d.Inputs.RunningVariance[c]) + ((1 - w) * RunningStatsRule.UpdateVariance(options.Convention, options.Momentum, 0, variance[c], s.M) / w)));
-            candidates.Add(("formula: running variance takes var M/(M-1) where the convention takes the biased variance",
-                c => ((1 - w) * d.Inputs.RunningVariance[c]) + (w * variance[c] * m / (m - 1))));
+            // Under a convention that takes the unbiased variance this reading is the correct update, not a mistake.
+            if (!RunningStatsRule.UsesUnbiasedVariance(options.Convention))
+            {
+                candidates.Add(("formula: running variance takes var M/(M-1) where the convention takes the biased variance",
+                    c => ((1 - w) * d.Inputs.RunningVariance[c]) + (w * variance[c] * m / (m - 1))));
+            }
         }
 
         foreach (var (line, value) in candidates)
