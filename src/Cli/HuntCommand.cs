@@ -20,6 +20,7 @@ internal static class HuntCommand
     {
         var kernel = new Option<string?>("--kernel") { Description = "Kernel to hunt in (see 'bnverify kernels'); default: optimized, or the only kernel of --kernel-assembly." };
         var kernelAssembly = new Option<FileInfo?>("--kernel-assembly") { Description = "A .dll with public classes implementing IBatchNormKernel; --kernel picks one by name." };
+        var adapter = new AdapterOption();
         var activation = new Option<string>("--activation")
         {
             Description = "Draw cases with this activation: none, relu, or all (every one the kernel fuses).",
@@ -41,6 +42,7 @@ internal static class HuntCommand
         {
             kernel, kernelAssembly, activation, seed, budget, cases, threads, contract, output, corpus,
         };
+        adapter.AddTo(command);
         command.SetAction(parse =>
         {
             var time = ParseBudget(parse.GetValue(budget)!);
@@ -51,10 +53,18 @@ internal static class HuntCommand
             // Where the case file will go, checked before any case runs: the file --out names, or a file in the folder.
             string folder = corpusFolder?.FullName ?? Path.GetFullPath(DefaultFolder);
             ReportFiles.Check((outputFile is null ? corpusFolder is null ? "the case file's folder" : "--corpus" : "--out", outputFile ?? new FileInfo(Path.Combine(folder, "case.json"))));
-            var chosen = VerifyCommand.LoadKernel(parse.GetValue(kernel), parse.GetValue(kernelAssembly), parse.GetValue(threads));
-            var activations = Activations(parse.GetValue(activation)!, chosen);
-            var options = new HuntOptions((ulong)parse.GetValue(seed), time, parse.GetValue(cases) is > 0 and int n ? n : null, activations, parse.GetValue(contract));
-            return Run(chosen, options, parse.GetValue(seed), outputFile, folder);
+            string? given = adapter.Command(parse, parse.GetValue(kernel) is not null || parse.GetValue(kernelAssembly) is not null);
+            var chosen = adapter.Load(parse, given, () => VerifyCommand.LoadKernel(parse.GetValue(kernel), parse.GetValue(kernelAssembly), parse.GetValue(threads)));
+            try
+            {
+                var activations = Activations(parse.GetValue(activation)!, chosen);
+                var options = new HuntOptions((ulong)parse.GetValue(seed), time, parse.GetValue(cases) is > 0 and int n ? n : null, activations, parse.GetValue(contract));
+                return Run(chosen, options, parse.GetValue(seed), outputFile, folder, given);
+            }
+            finally
+            {
+                (chosen as IDisposable)?.Dispose();
+            }
         });
         return command;
     }
@@ -92,7 +102,7 @@ internal static class HuntCommand
     /// <summary>Where a found case is written without --out or --corpus, under the current folder.</summary>
     private const string DefaultFolder = "bnverify-hunt";
 
-    private static int Run(IBatchNormKernel kernel, HuntOptions options, int seed, FileInfo? output, string folder)
+    private static int Run(IBatchNormKernel kernel, HuntOptions options, int seed, FileInfo? output, string folder, string? adapter)
     {
         var console = ConsoleOutput.Create();
         string limit = options.MaxCases is { } max ? string.Create(CultureInfo.InvariantCulture, $" or {max} cases") : "";
@@ -112,7 +122,8 @@ internal static class HuntCommand
         var minimal = result.Minimal!;
         string path = output?.FullName ?? Path.Combine(folder, FileName(minimal.Case.Name));
         AtomicFile.WriteAll([(path, CaseFile.Render(minimal.Case, kernel.Name, Finding.Of(minimal).ToString()))]);
-        minimal = minimal with { ReproduceWith = CaseFiles.Reproducer(kernel.Name, path) };
+        string reproducer = CaseFiles.Reproducer(kernel.Name, path);
+        minimal = minimal with { ReproduceWith = adapter is null ? reproducer : AdapterOption.Reproducer(reproducer, kernel.Name, adapter) };
 
         var first = result.First;
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,

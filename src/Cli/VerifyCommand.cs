@@ -13,7 +13,7 @@ namespace BatchNorm.Cli;
 internal static class VerifyCommand
 {
     /// <summary>Everything <c>verify</c> was asked to do.</summary>
-    private sealed record VerifyOptions(string? Kernel, FileInfo? KernelAssembly, Suite Suite, Activation Activation, int Seed, string? Case, int Threads,
+    private sealed record VerifyOptions(string? Kernel, FileInfo? KernelAssembly, Func<IBatchNormKernel> Load, string? Adapter, Suite Suite, Activation Activation, int Seed, string? Case, int Threads,
         FileInfo? Baseline, bool UpdateBaseline, bool NewBaseline, string? ExpectWidth, NumericalContract? Contract, FileInfo[] CaseFiles, DirectoryInfo? Corpus, RunReport Report)
     {
         public string SuiteName => Suite.ToString().ToLowerInvariant();
@@ -63,12 +63,19 @@ internal static class VerifyCommand
         {
             kernel, kernelAssembly, suite, activation, seed, caseName, threads, baseline, update, replace, expectWidth, contract, caseFiles, corpus,
         };
+        var adapter = new AdapterOption();
+        adapter.AddTo(command);
         report.AddTo(command);
-        command.SetAction(parse => Run(new VerifyOptions(
-            parse.GetValue(kernel), parse.GetValue(kernelAssembly), parse.GetValue(suite) == "full" ? Suite.Full : Suite.Quick,
+        command.SetAction(parse =>
+        {
+            string? given = adapter.Command(parse, parse.GetValue(kernel) is not null || parse.GetValue(kernelAssembly) is not null);
+            return Run(new VerifyOptions(
+            parse.GetValue(kernel), parse.GetValue(kernelAssembly), () => adapter.Load(parse, given, () => LoadKernel(parse.GetValue(kernel), parse.GetValue(kernelAssembly), parse.GetValue(threads))),
+            given, parse.GetValue(suite) == "full" ? Suite.Full : Suite.Quick,
             ActivationOption.Parse(parse.GetValue(activation)!), parse.GetValue(seed), parse.GetValue(caseName),
             parse.GetValue(threads), parse.GetValue(baseline), parse.GetValue(update), parse.GetValue(replace), parse.GetValue(expectWidth), parse.GetValue(contract),
-            parse.GetValue(caseFiles) ?? [], parse.GetValue(corpus), report.Bind(parse, parse.GetValue(suite)!, parse.GetValue(seed)))));
+            parse.GetValue(caseFiles) ?? [], parse.GetValue(corpus), report.Bind(parse, parse.GetValue(suite)!, parse.GetValue(seed))));
+        });
         return command;
     }
 
@@ -87,7 +94,8 @@ internal static class VerifyCommand
             throw new UsageException($"--baseline {baselinePath}: is not a regular file (a device, FIFO or socket).");
         if (options.UpdateBaseline && baselinePath is not null)
             ReportFiles.Check(("--baseline", new FileInfo(baselinePath)));
-        var kernel = LoadKernel(options.Kernel, options.KernelAssembly, options.Threads);
+        var kernel = options.Load();
+        using var adapterProcess = kernel as IDisposable; // an adapter's process ends with the run
         var baseline = LoadBaseline(baselinePath, options.Baseline is not null);
         if (!kernel.Supports(options.Activation))
             throw new UsageException($"--activation {options.Activation.Short()}: kernel {kernel.Name} does not fuse it (IBatchNormKernel.Supports is false).");
@@ -122,6 +130,7 @@ internal static class VerifyCommand
         var results = RunWithProgress(console, kernel, cases, options.Seed, contract)
             .Select(r => fileOf.TryGetValue(r.Case.Name, out string? file) ? r with { ReproduceWith = CaseFiles.Reproducer(kernel.Name, file) } : r)
             .Select(r => options.KernelAssembly is { } assembly ? r with { ReproduceWith = $"{r.Reproducer} --kernel-assembly {assembly.FullName}" } : r)
+            .Select(r => options.Adapter is { } adapter ? r with { ReproduceWith = AdapterOption.Reproducer(r.Reproducer, kernel.Name, adapter) } : r)
             .Select(r => options.UpdateBaseline ? r : r with { Regressions = baseline.Regressions(options.Suite, r, baselineKey) })
             .ToList();
         string? ratchet = options.UpdateBaseline ? null

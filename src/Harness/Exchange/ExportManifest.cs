@@ -222,12 +222,15 @@ internal sealed record ExportManifest(Suite Suite, int Seed, (int K, int N)? Sha
         return (manifest, suiteCases);
     }
 
+    /// <summary>The .npy shape of x and of y, dy, dx: (N, C, S) channels-first, (N, S, C) channels-last, (N, C) when S = 1.</summary>
+    public static long[] XShapeOf(TensorShape shape) => shape.S == 1 ? [shape.N, shape.C]
+        : shape.Layout == Layout.ChannelsFirst ? [shape.N, shape.C, shape.S] : [shape.N, shape.S, shape.C];
+
     /// <summary>How a case of the suite is exported.</summary>
     public static ExportedCase Describe(VerificationCase @case)
     {
         var shape = @case.Shape;
-        long[] xShape = shape.S == 1 ? [shape.N, shape.C]
-            : shape.Layout == Layout.ChannelsFirst ? [shape.N, shape.C, shape.S] : [shape.N, shape.S, shape.C];
+        long[] xShape = XShapeOf(shape);
         var inputs = BatchNormTensors.InputsOf(@case.Pass, @case.Gamma != GammaKind.Absent, @case.WithBeta, @case.WithRunningStats, !@case.SavedStatisticsFromKernel,
             @case.Options.Activation);
         return new ExportedCase(@case.Name, @case.Name, @case.Pass, shape, xShape, @case.Options, inputs, BatchNormTensors.OutputsOf(@case.Pass, @case.WithRunningStats), @case.Precision);

@@ -1,0 +1,180 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using BatchNorm.Harness.Cases;
+using BatchNorm.Harness.Exchange;
+using BatchNorm.Harness.Kernels;
+using BatchNorm.Harness.Npy;
+
+namespace BatchNorm.Harness.Adapters;
+
+/// <summary>
+/// A kernel in another language, reached through an <see cref="AdapterProcess"/>: each call sends the pass, the case's
+/// description and its input tensors as .npy, and copies the outputs the adapter returns into the verifier's buffers
+/// (an output it does not return stays the verifier's NaN prefill, and fails). Its name, contract, activations and data
+/// precision are the ones its hello declares. An answer {"error": "..."} is the adapter refusing the case, an
+/// <see cref="ArgumentException"/> as an in-process kernel would throw.
+/// </summary>
+internal sealed class AdapterKernel : IBatchNormKernel, IDisposable
+{
+    private readonly AdapterProcess process;
+    private readonly HashSet<Activation> activations;
+
+    private AdapterKernel(AdapterProcess process)
+    {
+        this.process = process;
+        var hello = process.Hello;
+        Name = hello["name"] is JsonValue name && name.TryGetValue(out string? text) && text.Length > 0 ? text : "adapter";
+        try
+        {
+            Contract = hello["contract"] is JsonValue contract && contract.TryGetValue(out string? c) ? NumericalContract.Parse(c) : null;
+        }
+        catch (ArgumentException e)
+        {
+            throw new AdapterException($"--adapter: its hello declares contract {hello["contract"]}, which is not one: {e.Message}");
+        }
+
+        activations = [Activation.None];
+        if (hello["activations"] is JsonArray listed)
+        {
+            foreach (var a in listed)
+                activations.Add(Enum.GetValues<Activation>().FirstOrDefault(v => v.Short() == a?.ToString(), Activation.None));
+        }
+
+        string precision = hello["precision"]?.ToString() ?? "fp32";
+        Precision = Enum.GetValues<DataPrecision>().Where(p => p.ShortName() == precision).Select(p => (DataPrecision?)p).FirstOrDefault()
+            ?? throw new AdapterException($"--adapter: its hello declares precision {precision}; it must be fp32, bf16 or fp16");
+    }
+
+    /// <summary>Starts <paramref name="command"/> and reads its hello.</summary>
+    /// <exception cref="AdapterException">It cannot be started or its hello is not the protocol's.</exception>
+    public static AdapterKernel Start(string command, TimeSpan timeout) => new(AdapterProcess.Start(command, timeout));
+
+    public string Name { get; }
+
+    public NumericalContract? Contract { get; }
+
+    public DataPrecision Precision { get; }
+
+    public bool Supports(Activation activation) => activations.Contains(activation);
+
+    public void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t)
+    {
+        var inputs = new List<(string, byte[])> { Data(BatchNormInput.X, t.X, shape) };
+        AddOptional(inputs, BatchNormInput.Gamma, t.Gamma);
+        AddOptional(inputs, BatchNormInput.Beta, t.Beta);
+        AddOptional(inputs, BatchNormInput.RunningMean, t.RunningMean);
+        AddOptional(inputs, BatchNormInput.RunningVariance, t.RunningVariance);
+        var outputs = Call(BatchNormPass.ForwardTraining, shape, options.Epsilon, options.Momentum, options.Convention, options.Activation, inputs);
+        Copy(outputs, BatchNormOutput.Y, t.Y);
+        Copy(outputs, BatchNormOutput.BatchMean, t.BatchMean);
+        Copy(outputs, BatchNormOutput.BatchVariance, t.BatchVariance);
+        Copy(outputs, BatchNormOutput.BatchInvStd, t.BatchInvStd);
+        Copy(outputs, BatchNormOutput.RunningMean, t.RunningMean);
+        Copy(outputs, BatchNormOutput.RunningVariance, t.RunningVariance);
+    }
+
+    public void ForwardInference(in TensorShape shape, BatchNormOptions options, in ForwardInferenceTensors<float> t)
+    {
+        var inputs = new List<(string, byte[])> { Data(BatchNormInput.X, t.X, shape) };
+        AddOptional(inputs, BatchNormInput.Gamma, t.Gamma);
+        AddOptional(inputs, BatchNormInput.Beta, t.Beta);
+        AddOptional(inputs, BatchNormInput.RunningMean, t.RunningMean);
+        AddOptional(inputs, BatchNormInput.RunningVariance, t.RunningVariance);
+        var outputs = Call(BatchNormPass.ForwardInference, shape, options.Epsilon, options.Momentum, options.Convention, options.Activation, inputs);
+        Copy(outputs, BatchNormOutput.Y, t.Y);
+    }
+
+    /// <remarks>Backward training is given no options: the saved invstd carries eps, so the request's eps is 0.</remarks>
+    public void BackwardTraining(in TensorShape shape, in BackwardTrainingTensors<float> t)
+    {
+        var inputs = new List<(string, byte[])> { Data(BatchNormInput.X, t.X, shape), Data(BatchNormInput.Dy, t.Dy, shape) };
+        AddOptional(inputs, BatchNormInput.Gamma, t.Gamma);
+        AddOptional(inputs, BatchNormInput.SavedMean, t.SavedMean);
+        AddOptional(inputs, BatchNormInput.SavedInvStd, t.SavedInvStd);
+        if (!t.ForwardY.IsEmpty)
+            inputs.Add(Data(BatchNormInput.ForwardY, t.ForwardY, shape));
+        var activation = t.ForwardY.IsEmpty ? Activation.None : Activation.Relu;
+        var outputs = Call(BatchNormPass.BackwardTraining, shape, 0, 0, RunningStatsConvention.PyTorch, activation, inputs);
+        Copy(outputs, BatchNormOutput.Dx, t.Dx);
+        Copy(outputs, BatchNormOutput.DGamma, t.DGamma);
+        Copy(outputs, BatchNormOutput.DBeta, t.DBeta);
+    }
+
+    public void BackwardInference(in TensorShape shape, BatchNormOptions options, in BackwardInferenceTensors<float> t)
+    {
+        var inputs = new List<(string, byte[])> { Data(BatchNormInput.X, t.X, shape), Data(BatchNormInput.Dy, t.Dy, shape) };
+        AddOptional(inputs, BatchNormInput.Gamma, t.Gamma);
+        AddOptional(inputs, BatchNormInput.RunningMean, t.RunningMean);
+        AddOptional(inputs, BatchNormInput.RunningVariance, t.RunningVariance);
+        if (!t.ForwardY.IsEmpty)
+            inputs.Add(Data(BatchNormInput.ForwardY, t.ForwardY, shape));
+        var outputs = Call(BatchNormPass.BackwardInference, shape, options.Epsilon, options.Momentum, options.Convention, options.Activation, inputs);
+        Copy(outputs, BatchNormOutput.Dx, t.Dx);
+        Copy(outputs, BatchNormOutput.DGamma, t.DGamma);
+        Copy(outputs, BatchNormOutput.DBeta, t.DBeta);
+    }
+
+    public void Dispose() => process.Dispose();
+
+    private static (string, byte[]) Data(BatchNormInput name, ReadOnlySpan<float> values, TensorShape shape) =>
+        (name.FileStem(), NpyArray.EncodeFloat32(values, ExportManifest.XShapeOf(shape)));
+
+    /// <summary>A per-channel input, sent as a (C,) array where the case has it.</summary>
+    private static void AddOptional(List<(string, byte[])> inputs, BatchNormInput name, ReadOnlySpan<float> values)
+    {
+        if (!values.IsEmpty)
+            inputs.Add((name.FileStem(), NpyArray.EncodeFloat32(values, values.Length)));
+    }
+
+    private Dictionary<string, NpyArray> Call(BatchNormPass pass, TensorShape shape, double eps, double momentum, RunningStatsConvention convention, Activation activation,
+        List<(string, byte[])> inputs)
+    {
+        var request = new AdapterMessage(new JsonObject
+        {
+            ["pass"] = ExportManifest.PassName(pass),
+            ["case"] = new JsonObject
+            {
+                ["n"] = shape.N,
+                ["c"] = shape.C,
+                ["s"] = shape.S,
+                ["layout"] = shape.Layout.Short(),
+                ["eps"] = eps,
+                ["momentum"] = momentum,
+                ["convention"] = ExportManifest.ConventionName(convention),
+                ["activation"] = activation.Short(),
+                ["precision"] = Precision.ShortName(),
+            },
+        }, inputs);
+        string what = string.Create(CultureInfo.InvariantCulture, $"{ExportManifest.PassName(pass)} of {shape}");
+        var answer = process.Call(request, what);
+        if (answer.Header["error"] is { } error)
+            throw new ArgumentException($"the adapter refused {what}: {error}");
+        var outputs = new Dictionary<string, NpyArray>(StringComparer.Ordinal);
+        foreach (var (name, npy) in answer.Tensors)
+        {
+            try
+            {
+                var array = NpyArray.Parse(npy, name);
+                if (array.IsFloat64)
+                    throw new InvalidDataException("float64, not float32");
+                outputs[name] = array;
+            }
+            catch (InvalidDataException e)
+            {
+                throw new AdapterException($"--adapter: its answer to {what} has a tensor {name} that is not a float32 .npy: {e.Message}");
+            }
+        }
+
+        return outputs;
+    }
+
+    private static void Copy(Dictionary<string, NpyArray> outputs, BatchNormOutput name, Span<float> target)
+    {
+        if (target.IsEmpty || !outputs.TryGetValue(name.FileStem(), out var array))
+            return;
+        if (array.Values.Length != target.Length)
+            throw new AdapterException($"--adapter: it returned {name.FileStem()} with {array.Values.Length} values where the case has {target.Length}");
+        for (int i = 0; i < target.Length; i++)
+            target[i] = (float)array.Values[i]; // exact: the values were read from float32
+    }
+}
