@@ -34,13 +34,17 @@ internal static class HuntCommand
             $"0 (all cores) or 1 to {VerifyCommand.MaxThreads}");
         var contract = ContractOption.Create("Judge the kernel by this contract instead of the one it declares.");
         var output = new Option<FileInfo?>("--out") { Description = "Write the minimal failing case here (default: bnverify-hunt/NAME.json, or into --corpus)." };
+        var keepGoing = new Option<bool>("--keep-going")
+        {
+            Description = "Search for the whole budget instead of stopping at the first failure: the first case of each distinct finding (output, bug kind, violation) is shrunk and written into the folder.",
+        };
         var corpus = new Option<DirectoryInfo?>("--corpus") { Description = "Write the minimal failing case into this folder, which 'verify --corpus' replays: a found bug becomes a regression case." };
         var command = new Command("hunt",
             "Search a kernel for a failing case on generated inputs (shapes at every vector width and tail, every pass, value family, option and activation), " +
             "shrink the first failure to a minimal case with the same finding, and write it as a case file 'verify --case-file' replays. " +
             "Exit 0: nothing failed within the budget; 1: a case failed; 2: bad usage.")
         {
-            kernel, kernelAssembly, activation, seed, budget, cases, threads, contract, output, corpus,
+            kernel, kernelAssembly, activation, seed, budget, cases, threads, contract, output, corpus, keepGoing,
         };
         adapter.AddTo(command);
         command.SetAction(parse =>
@@ -48,6 +52,8 @@ internal static class HuntCommand
             var time = ParseBudget(parse.GetValue(budget)!);
             var outputFile = parse.GetValue(output);
             var corpusFolder = parse.GetValue(corpus);
+            if (outputFile is not null && parse.GetValue(keepGoing))
+                throw new UsageException($"--out {outputFile}: --keep-going writes a case file for each finding, into --corpus or {DefaultFolder}/, not one file.");
             if (outputFile is not null && corpusFolder is not null)
                 throw new UsageException($"--out {outputFile}: give --out or --corpus, not both; --corpus names the file after the case.");
             // Where the case file will go, checked before any case runs: the file --out names, or a file in the folder.
@@ -58,7 +64,7 @@ internal static class HuntCommand
             try
             {
                 var activations = Activations(parse.GetValue(activation)!, chosen);
-                var options = new HuntOptions((ulong)parse.GetValue(seed), time, parse.GetValue(cases) is > 0 and int n ? n : null, activations, parse.GetValue(contract));
+                var options = new HuntOptions((ulong)parse.GetValue(seed), time, parse.GetValue(cases) is > 0 and int n ? n : null, activations, parse.GetValue(contract), parse.GetValue(keepGoing));
                 return Run(chosen, options, parse.GetValue(seed), outputFile, folder, given);
             }
             finally
@@ -119,17 +125,30 @@ internal static class HuntCommand
             return ExitCodes.Passed;
         }
 
-        var minimal = result.Minimal!;
-        string path = output?.FullName ?? Path.Combine(folder, FileName(minimal.Case.Name));
+        foreach (var finding in result.Findings)
+            Report(kernel, finding, output?.FullName ?? Path.Combine(folder, FileName(finding.Minimal.Case.Name)), adapter);
+        if (options.KeepGoing)
+        {
+            string findings = string.Join("; ", result.Findings.Select(f => $"{Finding.Of(f.Minimal)} ({f.Cases.ToString(CultureInfo.InvariantCulture)} case(s))"));
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"hunt {kernel.Name}: {result.CasesRun} cases in {result.Searched.TotalSeconds:0.0} s, seed {seed}: {result.Findings.Sum(f => f.Cases)} failed, {result.Findings.Count} distinct finding(s): {findings}"));
+        }
+
+        return ExitCodes.Failed;
+    }
+
+    /// <summary>One finding: where it was found, how it shrank, the minimal case's report and its case file.</summary>
+    private static void Report(IBatchNormKernel kernel, HuntFinding finding, string path, string? adapter)
+    {
+        var minimal = finding.Minimal;
         AtomicFile.WriteAll([(path, CaseFile.Render(minimal.Case, kernel.Name, Finding.Of(minimal).ToString()))]);
         string reproducer = CaseFiles.Reproducer(kernel.Name, path);
         minimal = minimal with { ReproduceWith = adapter is null ? reproducer : AdapterOption.Reproducer(reproducer, kernel.Name, adapter) };
-
-        var first = result.First;
+        var first = finding.First;
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"hunt {kernel.Name}: case {result.CasesRun} failed after {result.TimeToFirst!.Value.TotalSeconds:0.0} s: {first.Case.Describe()}"));
+            $"hunt {kernel.Name}: case {finding.CaseNumber} failed after {finding.TimeToFirst.TotalSeconds:0.0} s: {first.Case.Describe()}"));
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"shrunk in {result.ShrinkSteps} steps ({result.Shrinking.TotalSeconds:0.0} s{(result.ShrinkCut ? ", cut at the time limit" : "")}) from {first.Case.Shape.ElementCount} to {minimal.Case.Shape.ElementCount} elements, keeping {Finding.Of(minimal)}:"));
+            $"shrunk in {finding.ShrinkSteps} steps ({finding.Shrinking.TotalSeconds:0.0} s{(finding.ShrinkCut ? ", cut at the time limit" : "")}) from {first.Case.Shape.ElementCount} to {minimal.Case.Shape.ElementCount} elements, keeping {Finding.Of(minimal)}:"));
         Console.Out.WriteLine(TextReport.Failure(minimal));
         if (Finding.Of(minimal).Violation)
         {
@@ -138,7 +157,6 @@ internal static class HuntCommand
         }
 
         Console.Out.WriteLine($"case file: {path}");
-        return ExitCodes.Failed;
     }
 
     /// <summary>A case's name as a file name: its '/' become '-'.</summary>

@@ -14,7 +14,15 @@ namespace BatchNorm.Hunt;
 /// <param name="MaxCases">Cases to run at most; null for no limit but the budget.</param>
 /// <param name="Activations">The activations cases are drawn with (each one the kernel supports).</param>
 /// <param name="Contract">The contract the kernel is judged by (null: the one it declares).</param>
-internal sealed record HuntOptions(ulong Seed, TimeSpan Budget, int? MaxCases, IReadOnlyList<Activation> Activations, NumericalContract? Contract = null);
+/// <param name="KeepGoing">Search on after a failure for the whole budget, shrinking the first case of each distinct <see cref="Finding"/>.</param>
+internal sealed record HuntOptions(ulong Seed, TimeSpan Budget, int? MaxCases, IReadOnlyList<Activation> Activations, NumericalContract? Contract = null, bool KeepGoing = false);
+
+/// <summary>One distinct finding of a hunt: its first failing case, when, and the shrunk minimum.</summary>
+internal sealed record HuntFinding(CaseResult First, int CaseNumber, TimeSpan TimeToFirst, CaseResult Minimal, int ShrinkSteps, TimeSpan Shrinking, bool ShrinkCut, int Cases = 1)
+{
+    /// <summary>Failing cases with this finding (the first included).</summary>
+    public int Cases { get; set; } = Cases;
+}
 
 /// <summary>A hunt's outcome: how much it ran, and the first failing case with its shrunk minimum (both null when none failed).</summary>
 /// <param name="CasesRun">Cases judged (refused ones included).</param>
@@ -28,7 +36,11 @@ internal sealed record HuntOptions(ulong Seed, TimeSpan Budget, int? MaxCases, I
 /// <param name="Refused">Cases the kernel refused with an ArgumentException (each a valid case: a kernel should take it), </param>
 /// <param name="FirstRefusal">The first refused case and the kernel's message, or null.</param>
 internal sealed record HuntResult(int CasesRun, TimeSpan Searched, CaseResult? First, TimeSpan? TimeToFirst, CaseResult? Minimal, int ShrinkSteps, TimeSpan Shrinking, bool ShrinkCut,
-    int Refused = 0, string? FirstRefusal = null);
+    int Refused = 0, string? FirstRefusal = null)
+{
+    /// <summary>Every distinct finding in the order found (one at most without <see cref="HuntOptions.KeepGoing"/>).</summary>
+    public IReadOnlyList<HuntFinding> Findings { get; init; } = [];
+}
 
 /// <summary>
 /// Searches a kernel for a failing case and shrinks it: cases drawn by <see cref="CaseGenerators"/> from a seeded FsCheck
@@ -53,6 +65,7 @@ internal static class Hunter
         var clock = Stopwatch.StartNew();
         int run = 0, refused = 0;
         string? firstRefusal = null;
+        var findings = new List<HuntFinding>();
         for (ulong batch = 0; clock.Elapsed < options.Budget && (options.MaxCases is not { } max || run < max); batch++)
         {
             foreach (var @case in generator.Sample(numberOfSamples: Batch, seed: new Rnd(options.Seed, (2 * batch) + 1), size: Size))
@@ -73,16 +86,27 @@ internal static class Hunter
                 }
 
                 progress?.Invoke(run, result);
-                if (result.Verdict == Verdict.Failed)
+                if (result.Verdict != Verdict.Failed)
+                    continue;
+                var finding = Finding.Of(result);
+                if (findings.FirstOrDefault(f => Finding.Of(f.First) == finding) is { } seen)
                 {
-                    var found = clock.Elapsed;
-                    var (minimal, steps, cut) = Shrink(kernel, result, options);
-                    return new HuntResult(run, found, result, found, minimal, steps, clock.Elapsed - found, cut, refused, firstRefusal);
+                    seen.Cases++;
+                    continue;
                 }
+
+                var found = clock.Elapsed;
+                var (minimal, steps, cut) = Shrink(kernel, result, options);
+                var shrinking = clock.Elapsed - found;
+                findings.Add(new HuntFinding(result, run, found, minimal, steps, shrinking, cut));
+                if (!options.KeepGoing)
+                    return new HuntResult(run, found, result, found, minimal, steps, shrinking, cut, refused, firstRefusal) { Findings = findings };
             }
         }
 
-        return new HuntResult(run, clock.Elapsed, null, null, null, 0, TimeSpan.Zero, false, refused, firstRefusal);
+        var first = findings.FirstOrDefault();
+        return new HuntResult(run, clock.Elapsed, first?.First, first?.TimeToFirst, first?.Minimal, first?.ShrinkSteps ?? 0, first?.Shrinking ?? TimeSpan.Zero, first?.ShrinkCut ?? false,
+            refused, firstRefusal) { Findings = findings };
     }
 
     /// <summary>One case, judged as verify judges it. The suite seed is unused: a hunted case carries its own draw seed.</summary>

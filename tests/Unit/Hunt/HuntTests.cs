@@ -138,4 +138,23 @@ public class HuntTests
         Assert.Contains("0 passed, 2 failed", withCorpus.Output); // the suite case and the corpus case, both with tails
         Directory.Delete(folder, recursive: true);
     }
+
+    /// <summary>
+    /// --keep-going searches on after a failure for the whole count: each distinct finding (output, bug kind, violation) is
+    /// shrunk once, the first the same as a hunt that stops finds, and every later failing case is counted under its finding.
+    /// </summary>
+    [Fact]
+    public void KeepingOnFindsEachDistinctBugOnce()
+    {
+        var kernel = KernelCatalog.Create("faulty:momentum-reversed");
+        var once = Hunter.Run(kernel, Options(kernel, 400));
+        Assert.Single(once.Findings);
+        var all = Hunter.Run(kernel, Options(kernel, 400) with { KeepGoing = true });
+        Assert.Equal(400, all.CasesRun);
+        Assert.Equal(once.Findings[0].Minimal.Case, all.Findings[0].Minimal.Case);
+        // Every failing case is counted under one finding, and no finding twice.
+        Assert.Equal(all.Findings.Count, all.Findings.Select(f => Finding.Of(f.First)).Distinct().Count());
+        Assert.Contains(all.Findings, f => Finding.Of(f.Minimal).Output == BatchNorm.Harness.Cases.BatchNormOutput.RunningMean);
+        Assert.True(all.Findings.Sum(f => f.Cases) > all.Findings.Count, "momentum-reversed fails many cases, counted under their findings");
+    }
 }
