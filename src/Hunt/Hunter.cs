@@ -106,7 +106,8 @@ internal static class Hunter
 
         var first = findings.FirstOrDefault();
         return new HuntResult(run, clock.Elapsed, first?.First, first?.TimeToFirst, first?.Minimal, first?.ShrinkSteps ?? 0, first?.Shrinking ?? TimeSpan.Zero, first?.ShrinkCut ?? false,
-            refused, firstRefusal) { Findings = findings };
+            refused, firstRefusal)
+        { Findings = findings };
     }
 
     /// <summary>One case, judged as verify judges it. The suite seed is unused: a hunted case carries its own draw seed.</summary>
