@@ -59,11 +59,7 @@ internal sealed class AdapterKernel : IBatchNormKernel, IDisposable
 
     public void ForwardTraining(in TensorShape shape, BatchNormOptions options, in ForwardTrainingTensors<float> t)
     {
-        var inputs = new List<(string, byte[])> { Data(BatchNormInput.X, t.X, shape) };
-        AddOptional(inputs, BatchNormInput.Gamma, t.Gamma);
-        AddOptional(inputs, BatchNormInput.Beta, t.Beta);
-        AddOptional(inputs, BatchNormInput.RunningMean, t.RunningMean);
-        AddOptional(inputs, BatchNormInput.RunningVariance, t.RunningVariance);
+        var inputs = ForwardInputs(shape, t.X, t.Gamma, t.Beta, t.RunningMean, t.RunningVariance);
         var outputs = Call(BatchNormPass.ForwardTraining, shape, options.Epsilon, options.Momentum, options.Convention, options.Activation, inputs);
         Copy(outputs, BatchNormOutput.Y, t.Y);
         Copy(outputs, BatchNormOutput.BatchMean, t.BatchMean);
@@ -75,11 +71,7 @@ internal sealed class AdapterKernel : IBatchNormKernel, IDisposable
 
     public void ForwardInference(in TensorShape shape, BatchNormOptions options, in ForwardInferenceTensors<float> t)
     {
-        var inputs = new List<(string, byte[])> { Data(BatchNormInput.X, t.X, shape) };
-        AddOptional(inputs, BatchNormInput.Gamma, t.Gamma);
-        AddOptional(inputs, BatchNormInput.Beta, t.Beta);
-        AddOptional(inputs, BatchNormInput.RunningMean, t.RunningMean);
-        AddOptional(inputs, BatchNormInput.RunningVariance, t.RunningVariance);
+        var inputs = ForwardInputs(shape, t.X, t.Gamma, t.Beta, t.RunningMean, t.RunningVariance);
         var outputs = Call(BatchNormPass.ForwardInference, shape, options.Epsilon, options.Momentum, options.Convention, options.Activation, inputs);
         Copy(outputs, BatchNormOutput.Y, t.Y);
     }
@@ -115,6 +107,18 @@ internal sealed class AdapterKernel : IBatchNormKernel, IDisposable
     }
 
     public void Dispose() => process.Dispose();
+
+    /// <summary>Both forward passes read x and whichever of gamma, beta and the running statistics the case has.</summary>
+    private static List<(string, byte[])> ForwardInputs(TensorShape shape, ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta,
+        ReadOnlySpan<float> runningMean, ReadOnlySpan<float> runningVariance)
+    {
+        var inputs = new List<(string, byte[])> { Data(BatchNormInput.X, x, shape) };
+        AddOptional(inputs, BatchNormInput.Gamma, gamma);
+        AddOptional(inputs, BatchNormInput.Beta, beta);
+        AddOptional(inputs, BatchNormInput.RunningMean, runningMean);
+        AddOptional(inputs, BatchNormInput.RunningVariance, runningVariance);
+        return inputs;
+    }
 
     private static (string, byte[]) Data(BatchNormInput name, ReadOnlySpan<float> values, TensorShape shape) =>
         (name.FileStem(), NpyArray.EncodeFloat32(values, ExportManifest.XShapeOf(shape)));
