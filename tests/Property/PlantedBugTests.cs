@@ -1,6 +1,9 @@
 using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Kernels;
 using BatchNorm.Tests.Property.Infrastructure;
+using FsCheck;
+using FsCheck.Fluent;
+using Microsoft.FSharp.Core;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -50,5 +53,25 @@ public class PlantedBugTests(ITestOutputHelper output)
                 }
             }, maxTest: 100, recordRegression: false, fixedSeed: PlantedSeed));
         Assert.Contains("Shrunk counterexample", failure.Message);
+    }
+
+    /// <summary>
+    /// The agreement property over hunt's cases (the generators the [Property] tests draw from) fails on planted bugs,
+    /// shrinks with hunt's shrinker, and prints a case file that replays the counterexample.
+    /// </summary>
+    [Theory]
+    [InlineData("faulty:eps-outside-sqrt")]
+    [InlineData("faulty:tail-skipped")]
+    [InlineData("faulty:relu-gate-from-x")]
+    public void TheHuntedAgreementPropertyFailsAndPrintsACaseFile(string name)
+    {
+        var kernel = KernelCatalog.Create(name);
+        var replay = FSharpOption<Replay>.Some(new Replay(new Rnd(PlantedSeed, 0x9E3779B97F4A7C15UL), FSharpOption<int>.None));
+        var failure = Assert.ThrowsAny<Exception>(() => Prop.ForAll(HuntedCases.Float32(), c => Checks.AgreesWithReference(kernel, c.Materialize()))
+            .Check(Config.QuickThrowOnFailure.WithMaxTest(200).WithReplay(replay)));
+        output.WriteLine(failure.Message);
+        Assert.Contains("case file (save it and run bnverify verify --case-file FILE):", failure.Message);
+        Assert.Contains("\"format\": \"bnverify-case/1\"", failure.Message);
+        Assert.Matches(@"\d+ shrink", failure.Message);
     }
 }
