@@ -122,10 +122,10 @@ internal static class CaseGenerators
         from layout in Gen.Elements(Layout.ChannelsFirst, Layout.ChannelsLast)
         select Fit(n, c, s, layout);
 
-    /// <summary>Shapes for exact pairs, whose M = N*S must be a power of two of at least 2 (<see cref="CaseRules.Invalid"/>).</summary>
+    /// <summary>N and S powers of two with 2 ≤ M ≤ <see cref="CaseRules.MaxExactPairsM"/>, where exact pairs stay exact.</summary>
     private static Gen<TensorShape> PowerOfTwoShape() =>
         from logN in Gen.Choose(0, 3)
-        from logS in Gen.Choose(logN == 0 ? 1 : 0, 12)
+        from logS in Gen.Choose(logN == 0 ? 1 : 0, 12 - logN)
         from c in Biased(ChannelEdges, 300)
         from layout in Gen.Elements(Layout.ChannelsFirst, Layout.ChannelsLast)
         select Fit(1 << logN, c, 1 << logS, layout);

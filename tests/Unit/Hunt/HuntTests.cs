@@ -110,6 +110,25 @@ public class HuntTests
         Assert.All(cases, c => Assert.True(c.Shape.ElementCount <= CaseGenerators.MaxElements));
     }
 
+    /// <summary>
+    /// Exact pairs stay exact: a hunt of the optimized kernel stopped with an internal error on an exact-pairs case of
+    /// M = 2^15, whose variance (Σ j²) 2^-16 / M needs more than a float's 24 bits. The generators now draw M up to
+    /// 2^12 only, the rules refuse more, and the largest drawn is judged without error.
+    /// </summary>
+    [Fact]
+    public void ExactPairsAreDrawnOnlyWhereTheirStatisticsAreExactFloats()
+    {
+        var pairs = CaseGenerators.Cases([Activation.None], DataPrecision.Float32).Sample(numberOfSamples: 4000, seed: new FsCheck.Rnd(3, 5), size: 100)
+            .Where(c => c.Values == ValueFamily.ExactPairs).ToList();
+        Assert.True(pairs.Count > 100, $"{pairs.Count} exact-pairs cases drawn");
+        Assert.All(pairs, c => Assert.InRange(c.Shape.M, 2, CaseRules.MaxExactPairsM));
+        Assert.Contains(pairs, c => c.Shape.M == CaseRules.MaxExactPairsM);
+        var largest = pairs.OrderByDescending(c => c.Shape.M).ThenBy(c => c.Shape.C).First() with { Pass = BatchNormPass.ForwardTraining };
+        Assert.Equal(Verdict.Passed, Hunter.Judge(KernelCatalog.Create("optimized"), largest, null).Verdict);
+        var tooLong = largest with { Shape = new TensorShape(2 * largest.Shape.N, largest.Shape.C, largest.Shape.S, largest.Shape.Layout) };
+        Assert.Contains("exact pairs need M = N*S a power of two from 2 to 4096", CaseRules.Invalid(tooLong));
+    }
+
     /// <summary>The CLI: a found case is written, replays with verify --case-file (failing on the bug, passing on a correct kernel) and with --corpus.</summary>
     [Fact]
     public void AFoundCaseReplaysFromItsFileAndFromACorpus()
