@@ -148,6 +148,39 @@ public class DiagnosisTests(ITestOutputHelper output)
         Assert.All(failed.Except(cancelling), r => Assert.Null(r.Diagnosis));
     }
 
+    /// <summary>
+    /// No reading within the allowance of the truth: oneDNN's y on a constant channel (variance 0, so a wide bound) was
+    /// off by 0.44 and read as "beta from the next channel", whose beta was 0.44 away, inside twice that channel's
+    /// allowance. Planted here on the case hunt found it in: channel 0's y holds exactly the neighbour's beta, and no
+    /// coefficient reading may be claimed; on channel 1, whose bound is narrow, the same plant is named.
+    /// </summary>
+    [Fact]
+    public void ACoefficientReadingWithinTheTruthsAllowanceIsNotClaimed()
+    {
+        var @case = Harness.Exchange.CaseFile.Parse("""
+            {"format": "bnverify-case/1", "name": "hunt-1a709de7/nhwc/train", "seed": 443588071, "pass": "train", "layout": "nhwc", "n": 3, "c": 3,
+             "s": 1025, "convention": "pytorch", "eps": 1E-05, "momentum": 0.1, "activation": "none", "precision": "fp32", "values": "normal",
+             "offset": 100, "spread": 1, "feature": "constant", "gamma": "random", "with_beta": true, "with_running_stats": true, "zero_dy": false,
+             "about_zeros": false}
+            """, "case.json");
+        var inputs = CaseInputs.Draw(@case, Battery.DefaultSeed);
+        // Judged as oneDNN was, by the contract it declares.
+        var expected = Harness.Comparison.ExpectedOutputs.Compute(@case, inputs, NumericalContract.Parse("float-lanes:16/two-pass/centred"));
+        var y = expected.Single(e => e.Name == BatchNormOutput.Y);
+        BugFinding? Plant(int channel, Func<int, float> value)
+        {
+            float[] actual = Array.ConvertAll(y.Values, v => (float)v);
+            foreach (int i in @case.Shape.ChannelOffsets(channel))
+                actual[i] = value(i);
+            return CoefficientDetector.Detect(Damage.Of(@case, inputs, expected, y, actual)!);
+        }
+
+        // oneDNN's value on the constant channel 0: over its bound, and within it of channel 1's beta.
+        Assert.Null(Plant(0, _ => 0.37961036f));
+        Assert.Equal("formula: y takes beta from the next channel (a coefficient index off by 1): 3075 elements",
+            Plant(1, i => (float)(y.Values[i] - inputs.Beta[1] + inputs.Beta[2]))?.Line);
+    }
+
     /// <summary>A correct kernel's outputs give no diagnosis: the detectors run on failures only, and a passing case has none.</summary>
     [Fact]
     public void APassingCaseHasNoDiagnosis()

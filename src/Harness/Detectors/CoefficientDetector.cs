@@ -6,7 +6,8 @@ namespace BatchNorm.Harness.Detectors;
 /// y computed with the wrong per-channel coefficients, each a formula mistake with a known signature: gamma or beta
 /// taken from the neighbouring channel (a coefficient index off by one), or, in inference, the batch's own statistics
 /// used where the running ones belong. At least 90% of the damaged elements must hold the wrong formula's value within
-/// their bound and 1e-5 relative.
+/// their bound and 1e-5 relative, a value the right one's allowance does not also reach (<see cref="Damage.Distinguishable"/>:
+/// on a channel whose bound is wide, a neighbour's beta within it is no reading).
 /// </summary>
 internal static class CoefficientDetector
 {
@@ -39,7 +40,8 @@ internal static class CoefficientDetector
         {
             // The wrong formula's NaN (a channel of x holding one, normalized by its own statistics) matches the kernel's NaN.
             int explained = d.Damaged.Count(i => value(i, s.CoordinatesOf(i).C) is { } v
-                                                 && (double.IsNaN(v) ? float.IsNaN(d.Actual[i]) : double.IsFinite(v) && Math.Abs(d.Actual[i] - v) <= d.Tolerance(i) + (1e-5 * Math.Abs(v))));
+                                                 && (double.IsNaN(v) ? float.IsNaN(d.Actual[i])
+                                                     : double.IsFinite(v) && d.Distinguishable(i, v) && Math.Abs(d.Actual[i] - v) <= d.Tolerance(i) + (1e-5 * Math.Abs(v))));
             if (d.Explains(explained))
                 return new BugFinding(BugKind.Formula, $"{line}: {explained} elements", explained);
         }

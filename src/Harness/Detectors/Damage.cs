@@ -54,6 +54,12 @@ internal sealed class Damage
     public bool Matches(float value, int j, int i) =>
         float.IsNaN(value) ? double.IsNaN(Expected[j]) : Math.Abs(value - Expected[j]) <= Tolerance(i) + Tolerance(j);
 
+    /// <summary>
+    /// True when a wrong reading's value at element i is far enough from the expected one that the two cannot both
+    /// match the kernel's value within its allowance: a reading that close to the truth explains nothing.
+    /// </summary>
+    public bool Distinguishable(int i, double wrong) => Math.Abs(wrong - Expected[i]) > 2 * Tolerance(i);
+
     /// <summary>Element i's allowance: its bound plus half the format's gap at the kernel's value.</summary>
     public double Tolerance(int i) => Allowance(Output, Actual[i], i);
 
