@@ -1,8 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
+using BatchNorm.Harness;
 using BatchNorm.Harness.Benchmarks;
 using BatchNorm.Harness.Cases;
+using BatchNorm.Harness.Comparison;
 using BatchNorm.Harness.Kernels;
+using BatchNorm.Harness.Reports;
+using BatchNorm.Harness.Verification;
 
 namespace BatchNorm.Cli.Bench;
 
@@ -14,6 +18,34 @@ internal interface IBenchAnchor : IDisposable
 
     /// <summary>Readies one cell (warmed up) and returns the timer of one call of it, in seconds.</summary>
     Func<double> Cell(PassWorkload workload, BenchShape shape, Layout layout, string pass, BatchNormPass batchNormPass, Activation activation);
+
+    /// <summary>
+    /// Verifies the cell <see cref="Cell"/> readied against the reference, once: a timed computation that is not this
+    /// batch norm is no anchor. Called after <see cref="Cell"/>.
+    /// </summary>
+    AnchorCheck Check(TensorShape shape, BatchNormPass batchNormPass, Activation activation);
+}
+
+/// <summary>What verifying a timed computation found: its verdict under its contract, and the worst error/bound.</summary>
+internal sealed record AnchorCheck(string Kernel, bool Passed, string Summary)
+{
+    /// <summary>Verifies a kernel in process on the cell's shape and pass, as <c>verify</c> verifies a case (its contract, NaN placement, guards, determinism).</summary>
+    public static AnchorCheck Of(IBatchNormKernel kernel, TensorShape shape, BatchNormPass pass, Activation activation) => From(kernel.Name,
+        Verifier.Run(kernel, [CellCase(shape, pass, activation)], Battery.DefaultSeed, contract: Contracts.Of(kernel)).Single());
+
+    public static AnchorCheck From(string kernel, CaseResult result) =>
+        new(kernel, result.Verdict == Verdict.Passed, string.Create(CultureInfo.InvariantCulture,
+            $"{kernel}: {result.Verdict.ToString().ToLowerInvariant()}, error/bound {ReportFormat.Ratio(result.Outputs.Select(o => o.WorstRatio).DefaultIfEmpty(0).Max())} (contract {result.Contract})"));
+
+    /// <summary>The cell as a case: the bench's data (normal values, gamma and beta, PyTorch's running-statistics rule).</summary>
+    public static VerificationCase CellCase(TensorShape shape, BatchNormPass pass, Activation activation) => new()
+    {
+        Name = $"bench/{shape.N}x{shape.C}x{shape.S}/{shape.Layout.Short()}/{Battery.PassName(pass)}",
+        Shape = shape,
+        Pass = pass,
+        Options = BatchNormOptions.PyTorch with { Activation = activation },
+        WithRunningStats = true,
+    };
 }
 
 /// <summary>A kernel bnverify runs in process (oneDNN): timed on the very buffers ours uses.</summary>
@@ -30,6 +62,9 @@ internal sealed class KernelAnchor(IBatchNormKernel kernel) : IBenchAnchor
         Timing.WarmUp(once);
         return once;
     }
+
+    /// <remarks>The same kernel object, so the same primitives and threads as the timed calls, on the verifier's buffers.</remarks>
+    public AnchorCheck Check(TensorShape shape, BatchNormPass batchNormPass, Activation activation) => AnchorCheck.Of(kernel, shape, batchNormPass, activation);
 
     public void Dispose()
     {
@@ -85,6 +120,34 @@ internal sealed class PyTorchAnchor : IBenchAnchor
         var s = shape.In(layout);
         Ask(string.Create(CultureInfo.InvariantCulture, $"cell {s.N} {s.C} {s.S} {layout.Short()} {pass} {activation.Short()}"), $"ready {activation.Short()}");
         return () => double.Parse(Ask("run", null), NumberStyles.Float, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>PyTorch 1.13's CPU kernels as its adapter declares them (examples/pytorch/run_suite.py).</summary>
+    private static readonly NumericalContract Contract = NumericalContract.Parse("float-sequential/two-pass/folded-fma");
+
+    /// <remarks>
+    /// The helper runs the readied call once more on the very tensors it times and writes them out; they are judged as
+    /// <c>bnverify compare</c> judges files. A fused ReLU is not checked here (compare has no fused activation): the
+    /// summary says so, and the check passes on the plain pass it wraps.
+    /// </remarks>
+    public AnchorCheck Check(TensorShape shape, BatchNormPass batchNormPass, Activation activation)
+    {
+        if (activation != Activation.None)
+            return new AnchorCheck(Name, true, $"{Name}: not checked under {activation.Short()} (compare has no fused activation)");
+        string folder = Directory.CreateTempSubdirectory("bnverify-anchor-").FullName;
+        try
+        {
+            Ask($"check {folder}", "checked");
+            string File(string stem) => Path.Combine(folder, stem + ".npy");
+            var inputs = Enum.GetValues<BatchNormInput>().Where(i => System.IO.File.Exists(File(i.FileStem()))).ToDictionary(i => i, i => File(i.FileStem()));
+            var outputs = Enum.GetValues<BatchNormOutput>().Where(o => System.IO.File.Exists(File(o.FileStem()))).ToDictionary(o => o, o => File(o.FileStem()));
+            var run = new ExternalRun { Pass = batchNormPass, Layout = shape.Layout, Options = BatchNormOptions.PyTorch, Inputs = inputs, Outputs = outputs, Contract = Contract };
+            return AnchorCheck.From(Name, ExternalComparison.Run(run));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     private string Ask(string command, string? expected)

@@ -84,7 +84,7 @@ internal static class BenchCommand
         if (jsonl)
         {
             MeasureAll(row => Console.WriteLine(row.ToJsonLine()));
-            return ExitCodes.Passed;
+            return Verdict(rows);
         }
 
         if (console.Profile.Capabilities.Interactive)
@@ -113,12 +113,19 @@ internal static class BenchCommand
             table.AddColumn($"ours / {a.Name} (p25-p75)");
         }
 
+        table.AddColumn("checked");
+
         foreach (var row in rows)
             table.AddRow(row.Cells());
         console.Write(table);
         console.WriteLine(Legend);
-        return ExitCodes.Passed;
+        foreach (var check in rows.SelectMany(r => r.Checks.Where(c => !c.Passed).Select(c => (r, c))))
+            Console.Out.WriteLine($"{check.r.Layout} {check.r.Shape} {check.r.Pass}: {check.c.Summary}");
+        return Verdict(rows);
     }
+
+    /// <summary>Exit 1 when a timed computation failed its check (its ratio is no comparison with batch norm), else 0.</summary>
+    private static int Verdict(List<BenchRow> rows) => rows.All(r => r.AllVerified) ? ExitCodes.Passed : ExitCodes.Failed;
 
     /// <summary>What the table's columns mean, printed under it.</summary>
     internal const string Legend =
@@ -126,7 +133,9 @@ internal static class BenchCommand
         "roofline: that rate over a plain parallel copy of the same arrays on this machine: a fraction of what memory streams on data larger than " +
         "the last-level cache; above 1 on cache-resident data, where the copy's per-call overhead, not bandwidth, sets its rate, so there it says little. " +
         "ours / ANCHOR (p25-p75): the median over the rounds of our time over the anchor's in the same round, and its 25th-75th percentile; " +
-        "below 1 is faster; a spread that straddles 1 is a difference this sitting cannot call.";
+        "below 1 is faster; a spread that straddles 1 is a difference this sitting cannot call. " +
+        "checked: ours and every anchor verified once on the cell, as verify judges a case (PyTorch on the very tensors its helper times); " +
+        "an anchor that fails is no batch norm, its ratio is not shown and bench exits 1.";
 
     /// <summary>The anchors asked for; with none named, each one installed (PyTorch's absence is said on stderr).</summary>
     private static AnchorSet Anchors(string[] names, int threads)

@@ -14,8 +14,16 @@ internal sealed record AnchorRatio(string Anchor, double AnchorMs, double Ratio,
 /// <summary>One timed cell: a kernel, layout, shape, pass and activation, and its ratio to each anchor timed in the same rounds.</summary>
 internal sealed record BenchRow(string Kernel, string Layout, string Shape, string Pass, string Activation, double Ms, double Gbps, double Roofline, IReadOnlyList<AnchorRatio> Versus)
 {
-    /// <summary>The anchor to beat: the fastest one timed, or null when none was.</summary>
-    public AnchorRatio? Best => Versus.MinBy(v => v.AnchorMs);
+    /// <summary>The anchor to beat: the fastest one timed and verified, or null when none was.</summary>
+    public AnchorRatio? Best => Versus.Where(v => Verified(v.Anchor)).MinBy(v => v.AnchorMs);
+
+    /// <summary>The verification of each timed computation in this sitting: the kernel's first, then each anchor's.</summary>
+    public IReadOnlyList<AnchorCheck> Checks { get; init; } = [];
+
+    /// <summary>True when every timed computation of the cell passed its check.</summary>
+    public bool AllVerified => Checks.All(c => c.Passed);
+
+    private bool Verified(string name) => Checks.FirstOrDefault(c => c.Kernel == name)?.Passed ?? true;
 
     /// <summary>
     /// One JSON object: kernel, layout, shape, pass, activation (none or relu), ms, gbps, roofline; anchor, anchor_ms, ratio,
@@ -37,6 +45,7 @@ internal sealed record BenchRow(string Kernel, string Layout, string Shape, stri
         ["ratio"] = Best is null ? null : Math.Round(Best.Ratio, 3),
         ["ratio_p25"] = Best is null ? null : Math.Round(Best.Low, 3),
         ["ratio_p75"] = Best is null ? null : Math.Round(Best.High, 3),
+        ["checks"] = Checks.Select(c => new Dictionary<string, object> { ["kernel"] = c.Kernel, ["passed"] = c.Passed, ["summary"] = c.Summary }).ToArray(),
         ["anchors"] = Versus.Select(v => new Dictionary<string, object>
         {
             ["anchor"] = v.Anchor,
@@ -47,7 +56,10 @@ internal sealed record BenchRow(string Kernel, string Layout, string Shape, stri
         }).ToArray(),
     });
 
-    /// <summary>The table's cells: kernel to roofline (the pass named relu/... under a fused ReLU, as verify names its cases), then for each anchor its ms and ratio (p25-p75).</summary>
+    /// <summary>
+    /// The table's cells: kernel to roofline (the pass named relu/... under a fused ReLU, as verify names its cases), then for
+    /// each anchor its ms and ratio (p25-p75), and whether every timed computation passed its check.
+    /// </summary>
     public string[] Cells() =>
     [
         Kernel, Layout, Shape, Activation == "none" ? Pass : $"{Activation}/{Pass}", Ms.ToString("0.000", CultureInfo.InvariantCulture), Gbps.ToString("0.0", CultureInfo.InvariantCulture),
@@ -55,7 +67,8 @@ internal sealed record BenchRow(string Kernel, string Layout, string Shape, stri
         .. Versus.SelectMany(v => new[]
         {
             v.AnchorMs.ToString("0.000", CultureInfo.InvariantCulture),
-            string.Create(CultureInfo.InvariantCulture, $"{v.Ratio:0.00} ({v.Low:0.00}-{v.High:0.00})"),
+            Verified(v.Anchor) ? string.Create(CultureInfo.InvariantCulture, $"{v.Ratio:0.00} ({v.Low:0.00}-{v.High:0.00})") : "not batch norm: failed its check",
         }),
+        Checks.Count == 0 ? "-" : AllVerified ? "all passed" : "FAILED: " + string.Join(", ", Checks.Where(c => !c.Passed).Select(c => c.Kernel)),
     ];
 }

@@ -30,6 +30,8 @@ internal sealed class BenchmarkRunner(int threads, int runs, IReadOnlyList<IBenc
         var others = anchors.Where(a => a.Name != kernel.Name).ToArray();
         var timers = new List<Func<double>> { ours };
         timers.AddRange(others.Select(a => a.Cell(workload, benchShape, layout, pass, batchNormPass, activation)));
+        // Each timed computation is verified once in the sitting: ours, and every anchor on what it times.
+        AnchorCheck[] checks = [AnchorCheck.Of(kernel, shape, batchNormPass, activation), .. others.Select(a => a.Check(shape, batchNormPass, activation))];
         double[][] rounds = Timing.Rounds(timers, runs);
         double seconds = Timing.Median(rounds[0]);
         var versus = others.Select((a, i) =>
@@ -43,6 +45,6 @@ internal sealed class BenchmarkRunner(int threads, int runs, IReadOnlyList<IBenc
         if (!probes.TryGetValue((n, inputs), out double probe))
             probes[(n, inputs)] = probe = StreamingProbe.BytesPerSecond(n, inputs, threads, runs);
         double bytesPerSecond = bytes / seconds;
-        return new BenchRow(kernel.Name, layout.Short(), benchShape.Name, pass, activation.Short(), seconds * 1e3, bytesPerSecond / 1e9, bytesPerSecond / probe, versus);
+        return new BenchRow(kernel.Name, layout.Short(), benchShape.Name, pass, activation.Short(), seconds * 1e3, bytesPerSecond / 1e9, bytesPerSecond / probe, versus) { Checks = checks };
     }
 }
