@@ -84,7 +84,8 @@ public class CaseFileTests
 
     /// <summary>Cases the verifier cannot judge are refused (hunt found the first: odd-M exact pairs crashed verify).</summary>
     [Theory]
-    [InlineData("{\"values\": \"exact-pairs\", \"offset\": 3, \"s\": 15}", "exact pairs need M = N*S a power of two of at least 2, not 30")]
+    [InlineData("{\"values\": \"exact-pairs\", \"offset\": 3, \"s\": 15}", "exact pairs need M = N*S a power of two from 2 to 4096, not 30")]
+    [InlineData("{\"values\": \"exact-pairs\", \"offset\": 3, \"s\": 4096}", "exact pairs need M = N*S a power of two from 2 to 4096, not 8192")]
     [InlineData("{\"n\": 1, \"s\": 1, \"convention\": \"pytorch\"}", "needs M > 1")]
     [InlineData("{\"precision\": \"fp16\", \"offset\": 1e6}", "precision fp16 cannot hold its values")]
     [InlineData("[1, 2]", "not a JSON object")]
