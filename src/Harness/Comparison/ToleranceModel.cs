@@ -133,11 +133,17 @@ internal static class ToleranceModel
         invStd * ((0.5 * varianceBound / (variance + epsilon)) + 3 * U) + Underflow;
 
     /// <summary>The formula of <see cref="Running"/>.</summary>
-    public const string RunningFormula = "w E_batch + 3u ((1-w)|old| + w|batch|) + u|new| + t";
+    public const string RunningFormula = "w E_batch + 3u ((1-w)|old| + w|batch|) + u (w|old| + (1-w)|batch|) + u|new| + t";
 
-    /// <summary>Running statistic (1-w)·old + w·batch: w times the batch value's bound, three roundings on the terms, the result's rounding.</summary>
+    /// <summary>
+    /// Running statistic (1-w)·old + w·batch: w times the batch value's bound, three roundings on the terms, the result's
+    /// rounding, and a weight formed as 1 minus the other weight rounded to float: 1 - fl(w) is exact (Sterbenz) but
+    /// carries fl(w)'s absolute error, up to u·w, which is u·w/(1-w) relative to 1 - w (9u at momentum 0.9). PyTorch's
+    /// CPU kernel forms the old value's weight so; Keras forms the batch's as 1 - momentum.
+    /// </summary>
     public static double Running(double weight, double old, double batchValue, double batchBound, double updated) =>
-        weight * batchBound + 3 * U * (((1 - weight) * Math.Abs(old)) + weight * Math.Abs(batchValue)) + U * Math.Abs(updated) + Underflow;
+        weight * batchBound + 3 * U * (((1 - weight) * Math.Abs(old)) + weight * Math.Abs(batchValue))
+        + U * ((weight * Math.Abs(old)) + ((1 - weight) * Math.Abs(batchValue))) + U * Math.Abs(updated) + Underflow;
 
     /// <summary>The formula of <see cref="DBeta"/>.</summary>
     public const string DBetaFormula = "E_dbeta = F(M) sum|dy| + u|dbeta| + t";
