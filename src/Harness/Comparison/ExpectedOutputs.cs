@@ -267,11 +267,12 @@ internal static class ExpectedOutputs
         bool[] exact = new bool[c];
         for (int ch = 0; ch < c; ch++)
         {
-            double sumAbsDy = 0, sumAbsDyXhat = 0;
+            double sumAbsDy = 0, sumAbsDyXhat = 0, underflowScales = 0;
             foreach (int i in shape.ChannelOffsets(ch))
             {
                 sumAbsDy += Math.Abs(dy[i]);
                 sumAbsDyXhat += Math.Abs(dy[i] * (x[i] - mean[ch]) * invStd[ch]);
+                underflowScales += Math.Max(1, Math.Max(invStd[ch], Math.Abs(dy[i])));
             }
 
             double rho = invStdRelative[ch], em = meanBound[ch];
@@ -279,7 +280,7 @@ internal static class ExpectedOutputs
             dbetaBound[ch] = exact[ch] ? 0 : ToleranceModel.DBeta(contract, m, sumAbsDy, dbeta[ch]);
             double terms = (1 + rho) * (sumAbsDyXhat + (invStd[ch] * em * sumAbsDy));
             dgammaBound[ch] = exact[ch] ? 0
-                : ToleranceModel.DGamma(contract, m, terms, dgamma[ch], termRoundings) + (rho * Math.Abs(dgamma[ch])) + (invStd[ch] * (1 + rho) * em * Math.Abs(dbeta[ch]));
+                : ToleranceModel.DGamma(contract, m, terms, dgamma[ch], termRoundings, underflowScales) + (rho * Math.Abs(dgamma[ch])) + (invStd[ch] * (1 + rho) * em * Math.Abs(dbeta[ch]));
         }
 
         return (dgammaBound, dbetaBound, exact);

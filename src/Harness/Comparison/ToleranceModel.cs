@@ -153,12 +153,19 @@ internal static class ToleranceModel
         SumFactor(contract, m) * sumAbsDy + U * Math.Abs(dbeta) + Underflow;
 
     /// <summary>The formula of <see cref="DGamma"/>.</summary>
-    public const string DGammaFormula = "E_dgamma = (F(M) + 3u, inference 5u) sum|dy xhat| + u|dgamma| + t";
+    public const string DGammaFormula = "E_dgamma = (F(M) + 3u, inference 5u) sum|dy xhat| + u|dgamma| + t (1 + sum max(1, istd, |dy|))";
 
     /// <summary>
     /// dgamma = Σ dy·xhat: the contract's sum error plus <paramref name="termRoundings"/> float roundings per term (a term is
     /// formed in float even where it is summed in double) on Σ|dy·xhat|, and the rounding.
     /// </summary>
-    public static double DGamma(NumericalContract contract, long m, double sumAbsDyXhat, double dgamma, int termRoundings) =>
-        (SumFactor(contract, m) + termRoundings * U) * sumAbsDyXhat + U * Math.Abs(dgamma) + Underflow;
+    /// <remarks>
+    /// <paramref name="underflowScales"/> is Σ max(1, istd, |dy|) over the channel's terms: a term's first product may land
+    /// among the subnormals, where it rounds with an absolute error (up to 2^-150) that no relative bound sees, and the
+    /// factor applied after it (istd after dy (x - mean), or dy after (x - mean) istd) scales that error. PyTorch and
+    /// oneDNN both form dy (x - mean) first in their inference backward: on subnormal data hunt found dgamma 121 gaps of
+    /// 2^-149 from the reference, one underflowed product times istd = 316.
+    /// </remarks>
+    public static double DGamma(NumericalContract contract, long m, double sumAbsDyXhat, double dgamma, int termRoundings, double underflowScales) =>
+        (SumFactor(contract, m) + termRoundings * U) * sumAbsDyXhat + U * Math.Abs(dgamma) + Underflow * (1 + underflowScales);
 }
