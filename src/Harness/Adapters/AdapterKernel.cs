@@ -37,7 +37,10 @@ internal sealed class AdapterKernel : IBatchNormKernel, IDisposable
         if (hello["activations"] is JsonArray listed)
         {
             foreach (var a in listed)
-                activations.Add(Enum.GetValues<Activation>().FirstOrDefault(v => v.Short() == a?.ToString(), Activation.None));
+            {
+                activations.Add(Enum.GetValues<Activation>().Where(v => v.Short() == a?.ToString()).Select(v => (Activation?)v).FirstOrDefault()
+                    ?? throw new AdapterException($"--adapter: its hello declares activation {a}; each must be none or relu"));
+            }
         }
 
         string precision = hello["precision"]?.ToString() ?? "fp32";
@@ -79,31 +82,15 @@ internal sealed class AdapterKernel : IBatchNormKernel, IDisposable
     /// <remarks>Backward training is given no options: the saved invstd carries eps, so the request's eps is 0.</remarks>
     public void BackwardTraining(in TensorShape shape, in BackwardTrainingTensors<float> t)
     {
-        var inputs = new List<(string, byte[])> { Data(BatchNormInput.X, t.X, shape), Data(BatchNormInput.Dy, t.Dy, shape) };
-        AddOptional(inputs, BatchNormInput.Gamma, t.Gamma);
-        AddOptional(inputs, BatchNormInput.SavedMean, t.SavedMean);
-        AddOptional(inputs, BatchNormInput.SavedInvStd, t.SavedInvStd);
-        if (!t.ForwardY.IsEmpty)
-            inputs.Add(Data(BatchNormInput.ForwardY, t.ForwardY, shape));
+        var inputs = BackwardInputs(shape, t.X, t.Dy, t.Gamma, (BatchNormInput.SavedMean, BatchNormInput.SavedInvStd), t.SavedMean, t.SavedInvStd, t.ForwardY);
         var activation = t.ForwardY.IsEmpty ? Activation.None : Activation.Relu;
-        var outputs = Call(BatchNormPass.BackwardTraining, shape, 0, 0, RunningStatsConvention.PyTorch, activation, inputs);
-        Copy(outputs, BatchNormOutput.Dx, t.Dx);
-        Copy(outputs, BatchNormOutput.DGamma, t.DGamma);
-        Copy(outputs, BatchNormOutput.DBeta, t.DBeta);
+        CopyGradients(Call(BatchNormPass.BackwardTraining, shape, 0, 0, RunningStatsConvention.PyTorch, activation, inputs), t.Dx, t.DGamma, t.DBeta);
     }
 
     public void BackwardInference(in TensorShape shape, BatchNormOptions options, in BackwardInferenceTensors<float> t)
     {
-        var inputs = new List<(string, byte[])> { Data(BatchNormInput.X, t.X, shape), Data(BatchNormInput.Dy, t.Dy, shape) };
-        AddOptional(inputs, BatchNormInput.Gamma, t.Gamma);
-        AddOptional(inputs, BatchNormInput.RunningMean, t.RunningMean);
-        AddOptional(inputs, BatchNormInput.RunningVariance, t.RunningVariance);
-        if (!t.ForwardY.IsEmpty)
-            inputs.Add(Data(BatchNormInput.ForwardY, t.ForwardY, shape));
-        var outputs = Call(BatchNormPass.BackwardInference, shape, options.Epsilon, options.Momentum, options.Convention, options.Activation, inputs);
-        Copy(outputs, BatchNormOutput.Dx, t.Dx);
-        Copy(outputs, BatchNormOutput.DGamma, t.DGamma);
-        Copy(outputs, BatchNormOutput.DBeta, t.DBeta);
+        var inputs = BackwardInputs(shape, t.X, t.Dy, t.Gamma, (BatchNormInput.RunningMean, BatchNormInput.RunningVariance), t.RunningMean, t.RunningVariance, t.ForwardY);
+        CopyGradients(Call(BatchNormPass.BackwardInference, shape, options.Epsilon, options.Momentum, options.Convention, options.Activation, inputs), t.Dx, t.DGamma, t.DBeta);
     }
 
     public void Dispose() => process.Dispose();
@@ -118,6 +105,26 @@ internal sealed class AdapterKernel : IBatchNormKernel, IDisposable
         AddOptional(inputs, BatchNormInput.RunningMean, runningMean);
         AddOptional(inputs, BatchNormInput.RunningVariance, runningVariance);
         return inputs;
+    }
+
+    /// <summary>Both backward passes read x, dy, gamma where the case has it, a pair of statistics (saved or running), and the forward's y under a fused ReLU.</summary>
+    private static List<(string, byte[])> BackwardInputs(TensorShape shape, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> gamma,
+        (BatchNormInput Mean, BatchNormInput Spread) names, ReadOnlySpan<float> mean, ReadOnlySpan<float> spread, ReadOnlySpan<float> forwardY)
+    {
+        var inputs = new List<(string, byte[])> { Data(BatchNormInput.X, x, shape), Data(BatchNormInput.Dy, dy, shape) };
+        AddOptional(inputs, BatchNormInput.Gamma, gamma);
+        AddOptional(inputs, names.Mean, mean);
+        AddOptional(inputs, names.Spread, spread);
+        if (!forwardY.IsEmpty)
+            inputs.Add(Data(BatchNormInput.ForwardY, forwardY, shape));
+        return inputs;
+    }
+
+    private static void CopyGradients(Dictionary<string, NpyArray> outputs, Span<float> dx, Span<float> dgamma, Span<float> dbeta)
+    {
+        Copy(outputs, BatchNormOutput.Dx, dx);
+        Copy(outputs, BatchNormOutput.DGamma, dgamma);
+        Copy(outputs, BatchNormOutput.DBeta, dbeta);
     }
 
     private static (string, byte[]) Data(BatchNormInput name, ReadOnlySpan<float> values, TensorShape shape) =>
