@@ -24,6 +24,14 @@ if (parse.Errors.Count > 0)
     return ExitCodes.Usage;
 }
 
+// The cache size the kernel's speed policies use can be forced from the environment; a value that is no size is
+// refused like a bad option, before anything runs.
+if (BatchNorm.Optimized.LastLevelCache.ForcedError is { } cacheError)
+{
+    Console.Error.WriteLine(cacheError);
+    return ExitCodes.Usage;
+}
+
 try
 {
     return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

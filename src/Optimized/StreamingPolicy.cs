@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace BatchNorm.Optimized;
 
 /// <summary>
@@ -14,8 +12,8 @@ namespace BatchNorm.Optimized;
 internal static class StreamingPolicy
 {
     /// <summary>
-    /// Calls whose data is at least this large stream: the last-level cache (Linux sysfs; 32 MiB
-    /// assumed where it cannot be read), kept within 16 to 64 MiB (the bound also caps the tensor the
+    /// Calls whose data is at least this large stream: the last-level cache (<see cref="LastLevelCache"/>:
+    /// forced, sysfs, CPUID, else 32 MiB), kept within 16 to 64 MiB (the bound also caps the tensor the
     /// streamed-path test has to build and check). Measured on an AMD EPYC with
     /// 32 MiB of L3, 2 threads, against the earlier rule (outputs of 8 MiB or more): the forward
     /// passes of 8x32x112x112 and 64x256x14x14 (12.8 MiB in, 12.8 MiB out) were 10-30% slower
@@ -23,7 +21,7 @@ internal static class StreamingPolicy
     /// faster streamed (inference 1.07 against 1.46 ms), and the backward of 64x256x14x14
     /// channels-last (38.4 MiB) 1.13 of oneDNN's time streamed, 1.36 not.
     /// </summary>
-    public static readonly long MinDataBytes = Math.Clamp(LastLevelCacheBytes(), 16L << 20, 64L << 20);
+    public static readonly long MinDataBytes = Math.Clamp(LastLevelCache.Bytes, 16L << 20, 64L << 20);
 
     /// <summary>
     /// True when a call that reads <paramref name="inputTensors"/> tensors of this many floats and
@@ -48,38 +46,4 @@ internal static class StreamingPolicy
 
     /// <summary>The bytes of a call's tensors: the ones it reads and the one it writes.</summary>
     private static long DataBytes(long elements, int inputTensors) => (inputTensors + 1) * elements * sizeof(float);
-
-    /// <summary>The largest cache CPU 0 reports in sysfs ("32768K"), or 32 MiB when none can be read.</summary>
-    private static long LastLevelCacheBytes()
-    {
-        const long assumed = 32L << 20;
-        try
-        {
-            long largest = 0;
-            foreach (string dir in Directory.EnumerateDirectories("/sys/devices/system/cpu/cpu0/cache", "index*"))
-            {
-                string sizeFile = Path.Combine(dir, "size");
-                if (File.Exists(sizeFile))
-                    largest = Math.Max(largest, ParseSize(File.ReadAllText(sizeFile).Trim()));
-            }
-
-            return largest > 0 ? largest : assumed;
-        }
-        catch (IOException)
-        {
-            return assumed;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return assumed;
-        }
-    }
-
-    /// <summary>"32768K" or "2M" or "512" (bytes) as bytes; 0 when it is none of these.</summary>
-    private static long ParseSize(string text)
-    {
-        long unit = text.EndsWith('K') ? 1L << 10 : text.EndsWith('M') ? 1L << 20 : 1;
-        string digits = unit == 1 ? text : text[..^1];
-        return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long value) ? value * unit : 0;
-    }
 }

@@ -84,15 +84,25 @@ internal sealed class PyTorchAnchor : IBenchAnchor
 
     public const string Install = "apt-get update && apt-get install -y python3-torch";
 
-    private readonly Process process;
+    private readonly int threads;
 
-    private PyTorchAnchor(Process process, string name) => (this.process, Name) = (process, name);
+    private Process process;
+
+    private bool used;
+
+    private PyTorchAnchor(Process process, string name, int threads) => (this.process, Name, this.threads) = (process, name, threads);
 
     public string Name { get; }
 
     /// <summary>Starts the helper with <paramref name="threads"/> threads.</summary>
     /// <exception cref="UsageException">PyTorch is not installed, or the helper does not start; the message says how to install it.</exception>
     public static PyTorchAnchor Start(int threads)
+    {
+        var (process, name) = Launch(threads);
+        return new PyTorchAnchor(process, name, threads);
+    }
+
+    private static (Process Process, string Name) Launch(int threads)
     {
         string script = Path.Combine(AppContext.BaseDirectory, "torch_anchor.py");
         if (!File.Exists(Python) || !File.Exists(script))
@@ -112,11 +122,22 @@ internal sealed class PyTorchAnchor : IBenchAnchor
             throw new UsageException($"--anchor pytorch: PyTorch is not usable ({error}); install it: {Install}.");
         }
 
-        return new PyTorchAnchor(process, first);
+        return (process, first);
     }
 
+    /// <remarks>
+    /// Every cell after the first gets a helper process of its own, so nothing of an earlier cell (its tensors, the
+    /// allocator's cached blocks, the thread pool's state) is reused: a cell's time is the one it has benched alone.
+    /// </remarks>
     public Func<double> Cell(PassWorkload workload, BenchShape shape, Layout layout, string pass, BatchNormPass batchNormPass, Activation activation)
     {
+        if (used)
+        {
+            Quit();
+            process = Launch(threads).Process;
+        }
+
+        used = true;
         var s = shape.In(layout);
         Ask(string.Create(CultureInfo.InvariantCulture, $"cell {s.N} {s.C} {s.S} {layout.Short()} {pass} {activation.Short()}"), $"ready {activation.Short()}");
         return () => double.Parse(Ask("run", null), NumberStyles.Float, CultureInfo.InvariantCulture);
@@ -160,7 +181,9 @@ internal sealed class PyTorchAnchor : IBenchAnchor
         return answer;
     }
 
-    public void Dispose()
+    public void Dispose() => Quit();
+
+    private void Quit()
     {
         try
         {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using BatchNorm.Cli.Bench;
 using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Kernels;
+using BatchNorm.Optimized;
 using Spectre.Console;
 
 namespace BatchNorm.Cli;
@@ -119,6 +120,9 @@ internal static class BenchCommand
             table.AddRow(row.Cells());
         console.Write(table);
         console.WriteLine(Legend);
+        console.WriteLine($"Speed policies sized for a last-level cache of {LastLevelCache.Description}; {LastLevelCache.Variable} forces another.");
+        foreach (var row in rows.Where(r => r.Drifted.Any()))
+            Console.Out.WriteLine($"{row.Layout} {row.Shape} {row.Pass}: the time of {string.Join(" and ", row.Drifted)} drifted over the rounds (its first and last thirds of rounds do not overlap)");
         foreach (var check in rows.SelectMany(r => r.Checks.Where(c => !c.Passed).Select(c => (r, c))))
             Console.Out.WriteLine($"{check.r.Layout} {check.r.Shape} {check.r.Pass}: {check.c.Summary}");
         return Verdict(rows);
@@ -135,7 +139,9 @@ internal static class BenchCommand
         "ours / ANCHOR (p25-p75): the median over the rounds of our time over the anchor's in the same round, and its 25th-75th percentile; " +
         "below 1 is faster; a spread that straddles 1 is a difference this sitting cannot call. " +
         "checked: ours and every anchor verified once on the cell, as verify judges a case (PyTorch on the very tensors its helper times); " +
-        "an anchor that fails is no batch norm, its ratio is not shown and bench exits 1.";
+        "an anchor that fails is no batch norm, its ratio is not shown and bench exits 1. " +
+        "Each cell starts PyTorch's helper afresh, so no cell reuses what an earlier one left; a participant whose first third of rounds " +
+        "does not overlap its last third is named under the table (its time depended on when in the cell it was taken).";
 
     /// <summary>The anchors asked for; with none named, each one installed (PyTorch's absence is said on stderr).</summary>
     private static AnchorSet Anchors(string[] names, int threads)

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
+using BatchNorm.Harness.Benchmarks;
+using BatchNorm.Optimized;
 
 namespace BatchNorm.Cli.Bench;
 
@@ -9,7 +11,12 @@ namespace BatchNorm.Cli.Bench;
 /// <param name="Ratio">Median over rounds of (ours / anchor): below 1 is faster.</param>
 /// <param name="Low">The 25th percentile of the per-round ratios.</param>
 /// <param name="High">The 75th percentile: with <paramref name="Low"/>, the spread.</param>
-internal sealed record AnchorRatio(string Anchor, double AnchorMs, double Ratio, double Low, double High);
+/// <param name="Drift">How the anchor's own time moved over the rounds.</param>
+internal sealed record AnchorRatio(string Anchor, double AnchorMs, double Ratio, double Low, double High, RoundDrift Drift)
+{
+    /// <summary>The 25th and 75th percentiles of the anchor's own ms: what a run of the cell alone is compared with.</summary>
+    public (double Low, double High) AnchorSpread { get; init; }
+}
 
 /// <summary>One timed cell: a kernel, layout, shape, pass and activation, and its ratio to each anchor timed in the same rounds.</summary>
 internal sealed record BenchRow(string Kernel, string Layout, string Shape, string Pass, string Activation, double Ms, double Gbps, double Roofline, IReadOnlyList<AnchorRatio> Versus)
@@ -19,6 +26,15 @@ internal sealed record BenchRow(string Kernel, string Layout, string Shape, stri
 
     /// <summary>The verification of each timed computation in this sitting: the kernel's first, then each anchor's.</summary>
     public IReadOnlyList<AnchorCheck> Checks { get; init; } = [];
+
+    /// <summary>The 25th and 75th percentiles of our ms over the rounds.</summary>
+    public (double Low, double High) Spread { get; init; }
+
+    /// <summary>How our kernel's time moved over the rounds.</summary>
+    public RoundDrift Drift { get; init; }
+
+    /// <summary>The participants (ours first) whose time depended on where in the cell it was taken (<see cref="RoundDrift"/>).</summary>
+    public IEnumerable<string> Drifted => (Drift.Outside ? [Kernel] : Array.Empty<string>()).Concat(Versus.Where(v => v.Drift.Outside).Select(v => v.Anchor));
 
     /// <summary>True when every timed computation of the cell passed its check.</summary>
     public bool AllVerified => Checks.All(c => c.Passed);
@@ -38,8 +54,12 @@ internal sealed record BenchRow(string Kernel, string Layout, string Shape, stri
         ["pass"] = Pass,
         ["activation"] = Activation,
         ["ms"] = Math.Round(Ms, 4),
+        ["ms_p25"] = Math.Round(Spread.Low, 4),
+        ["ms_p75"] = Math.Round(Spread.High, 4),
         ["gbps"] = Math.Round(Gbps, 2),
         ["roofline"] = Math.Round(Roofline, 3),
+        ["drift"] = Math.Round(Drift.Ratio, 3),
+        ["llc"] = LastLevelCache.Description,
         ["anchor"] = Best?.Anchor,
         ["anchor_ms"] = Best is null ? null : Math.Round(Best.AnchorMs, 4),
         ["ratio"] = Best is null ? null : Math.Round(Best.Ratio, 3),
@@ -50,10 +70,14 @@ internal sealed record BenchRow(string Kernel, string Layout, string Shape, stri
         {
             ["anchor"] = v.Anchor,
             ["anchor_ms"] = Math.Round(v.AnchorMs, 4),
+            ["anchor_ms_p25"] = Math.Round(v.AnchorSpread.Low, 4),
+            ["anchor_ms_p75"] = Math.Round(v.AnchorSpread.High, 4),
             ["ratio"] = Math.Round(v.Ratio, 3),
             ["ratio_p25"] = Math.Round(v.Low, 3),
             ["ratio_p75"] = Math.Round(v.High, 3),
+            ["drift"] = Math.Round(v.Drift.Ratio, 3),
         }).ToArray(),
+        ["drifted"] = Drifted.ToArray(),
     });
 
     /// <summary>

@@ -37,7 +37,10 @@ internal sealed class BenchmarkRunner(int threads, int runs, IReadOnlyList<IBenc
         var versus = others.Select((a, i) =>
         {
             double[] ratios = rounds[0].Zip(rounds[i + 1], (mine, theirs) => mine / theirs).ToArray();
-            return new AnchorRatio(a.Name, Timing.Median(rounds[i + 1]) * 1e3, Timing.Median(ratios), Timing.Quantile(ratios, 0.25), Timing.Quantile(ratios, 0.75));
+            return new AnchorRatio(a.Name, Timing.Median(rounds[i + 1]) * 1e3, Timing.Median(ratios), Timing.Quantile(ratios, 0.25), Timing.Quantile(ratios, 0.75), RoundDrift.Of(rounds[i + 1]))
+            {
+                AnchorSpread = Spread(rounds[i + 1]),
+            };
         }).ToArray();
 
         int inputs = pass == "backward" ? 2 : 1;
@@ -45,6 +48,9 @@ internal sealed class BenchmarkRunner(int threads, int runs, IReadOnlyList<IBenc
         if (!probes.TryGetValue((n, inputs), out double probe))
             probes[(n, inputs)] = probe = StreamingProbe.BytesPerSecond(n, inputs, threads, runs);
         double bytesPerSecond = bytes / seconds;
-        return new BenchRow(kernel.Name, layout.Short(), benchShape.Name, pass, activation.Short(), seconds * 1e3, bytesPerSecond / 1e9, bytesPerSecond / probe, versus) { Checks = checks };
+        return new BenchRow(kernel.Name, layout.Short(), benchShape.Name, pass, activation.Short(), seconds * 1e3, bytesPerSecond / 1e9, bytesPerSecond / probe, versus) { Checks = checks, Drift = RoundDrift.Of(rounds[0]), Spread = Spread(rounds[0]) };
     }
+
+    /// <summary>The 25th and 75th percentiles of one participant's round times, in ms.</summary>
+    private static (double Low, double High) Spread(double[] seconds) => (Timing.Quantile(seconds, 0.25) * 1e3, Timing.Quantile(seconds, 0.75) * 1e3);
 }

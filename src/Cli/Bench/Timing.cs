@@ -97,3 +97,4 @@ internal static class Timing
         return Median(Enumerable.Range(0, runs).Select(_ => once()).ToArray());
     }
 }
+

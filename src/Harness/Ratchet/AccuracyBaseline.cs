@@ -171,12 +171,17 @@ internal sealed class AccuracyBaseline
     /// <summary>Regressions of one result against the baseline (its kernel's entry, or <paramref name="key"/>'s): one message per output, naming both figures.</summary>
     public IReadOnlyList<string> Regressions(Suite suite, CaseResult result, string? key = null)
     {
-        if (Entry(suite, key ?? result.Kernel) is not JsonObject kernel || kernel["seed"]?.GetValue<int>() != result.SuiteSeed)
+        // Plain locals rather than pattern variables: a mutation tool that negates one of these conditions must still
+        // compile (a pattern variable would be unassigned), so each condition is tested on its own.
+        var kernel = Entry(suite, key ?? result.Kernel) as JsonObject;
+        if (kernel is null || kernel["seed"]?.GetValue<int>() != result.SuiteSeed)
             return [];
-        if (kernel["cases"]?[result.Case.Name] is not JsonObject recorded)
+        var recorded = kernel["cases"]?[result.Case.Name] as JsonObject;
+        if (recorded is null)
             return [];
         var messages = new List<string>();
-        if (kernel["contract"]?.GetValue<string>() is { } contract && NumericalContract.Parse(contract) != result.Contract)
+        string? contract = kernel["contract"]?.GetValue<string>();
+        if (contract is not null && NumericalContract.Parse(contract) != result.Contract)
         {
             messages.Add($"contract: judged by {result.Contract}, but the baseline recorded {contract}: a kernel that no longer meets (or declares) its recorded contract " +
                          $"has lost accuracy by name; if intended, re-baseline with: {Invocation.Bnverify} verify --kernel {result.Kernel}{result.Case.Options.Activation.Flag()} --suite {suite.ToString().ToLowerInvariant()} --update-baseline");
@@ -184,7 +189,8 @@ internal sealed class AccuracyBaseline
 
         foreach (var output in result.Outputs)
         {
-            if (recorded[output.Output.Name()] is not JsonValue value)
+            var value = recorded[output.Output.Name()] as JsonValue;
+            if (value is null)
                 continue;
             double baseline = value.GetValue<double>();
             double allowed = Factor * baseline + ToleranceModel.U * output.MaxExpectedMagnitude;

@@ -29,9 +29,8 @@ internal static unsafe class PassDriver
         where TTail : struct, IElementwiseTail
     {
         var plan = Partition.ForApply(shape);
-        // Stryker disable once all : equivalent, the streaming threshold changes which stores are non-temporal, not what they store.
-        var job = new ApplyJob<TP, TV, TTail>(pass, plan, StreamingPolicy.Streams(shape.ElementCount, pass.InputTensors, RowsWalkPolicy.IsWide(plan)), degreeOfParallelism);
-        WithScratch(shape.C, partialCount: 0, pass.Output, ref job);
+        var call = new ApplyCall<TP, TV, TTail>(pass, plan, degreeOfParallelism);
+        PolicyTunings.Run<TP, TV, ApplyCall<TP, TV, TTail>>(shape, degreeOfParallelism, plan, pass.InputTensors, reduces: false, ref call);
     }
 
     /// <summary>Runs a pass with a reduction: prepare, reduce every chunk, finalize every channel, apply every chunk.</summary>
@@ -43,12 +42,35 @@ internal static unsafe class PassDriver
         where TTail : struct, IElementwiseTail
     {
         var plan = Partition.For(shape);
-        // Stryker disable once all : equivalent, the streaming threshold changes which stores are non-temporal, not what they store.
-        bool streaming = StreamingPolicy.Streams(shape.ElementCount, pass.InputTensors, RowsWalkPolicy.IsWide(plan));
-        // Stryker disable once all : equivalent, every walk gives the same bits (tested walk by walk).
-        var walk = RowsWalkPolicy.For(plan, pass.InputTensors);
-        var job = new ReduceJob<TP, TV, TW, TTail>(pass, plan, streaming, walk, degreeOfParallelism);
-        WithScratch(shape.C, shape.C * plan.Chunks, pass.Output, ref job);
+        var call = new ReduceCall<TP, TV, TW, TTail>(pass, plan, degreeOfParallelism);
+        PolicyTunings.Run<TP, TV, ReduceCall<TP, TV, TW, TTail>>(shape, degreeOfParallelism, plan, pass.InputTensors, reduces: true, ref call);
+    }
+
+    /// <summary>A pass without a reduction under a memory policy (only its store kind applies).</summary>
+    private readonly struct ApplyCall<TP, TV, TTail>(TP pass, Partition plan, int degreeOfParallelism) : IPolicyCall
+        where TP : struct, IBatchNormPass
+        where TV : struct, IFloatVector<TV>
+        where TTail : struct, IElementwiseTail
+    {
+        public void Run(MemoryPolicy policy)
+        {
+            var job = new ApplyJob<TP, TV, TTail>(pass, plan, policy.Streaming, degreeOfParallelism);
+            WithScratch(plan.C, partialCount: 0, pass.Output, ref job);
+        }
+    }
+
+    /// <summary>A pass with a reduction under a memory policy: its store kind and rows walk.</summary>
+    private readonly struct ReduceCall<TP, TV, TW, TTail>(TP pass, Partition plan, int degreeOfParallelism) : IPolicyCall
+        where TP : struct, IReducingPass
+        where TV : struct, IFloatVector<TV>
+        where TW : struct, IDoubleAccumulator<TW, TV>
+        where TTail : struct, IElementwiseTail
+    {
+        public void Run(MemoryPolicy policy)
+        {
+            var job = new ReduceJob<TP, TV, TW, TTail>(pass, plan, policy.Streaming, policy.Walk, degreeOfParallelism);
+            WithScratch(plan.C, plan.C * plan.Chunks, pass.Output, ref job);
+        }
     }
 
     /// <summary>What runs once the call's scratch is rented and pinned.</summary>

@@ -1,0 +1,167 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace BatchNorm.Optimized;
+
+/// <summary>
+/// Chooses one call shape's <see cref="MemoryPolicy"/> from what this machine is measured to do: its first calls run
+/// the candidates in turn (one untimed call each, then <see cref="TimedRounds"/> timed rounds, interleaved so a
+/// slow period of a shared machine falls on all of them), and from then on every call takes the candidate with the
+/// lowest median time. The rule's policy (first) is kept unless another is at least <see cref="Margin"/> faster, so
+/// noise does not move it. Which policy runs never changes the bits stored.
+/// </summary>
+/// <remarks>
+/// Why measure rather than derive: the rule sizes its thresholds from the last-level cache, but the same sizes
+/// behaved differently on two AMD EPYCs with the same 32 MiB L3 (issue 30), and a guest may not report its cache
+/// at all. The calls a tuner spends are the first few of each shape, the ones a warm-up or a first training step makes.
+/// </remarks>
+internal sealed class PolicyTuning
+{
+    /// <summary>Timed calls of each candidate after its untimed one.</summary>
+    public const int TimedRounds = 3;
+
+    /// <summary>How much faster (by median) another candidate must be than the rule's to replace it.</summary>
+    public const double Margin = 0.97;
+
+    private readonly MemoryPolicy[] candidates;
+    private readonly long[] ticks;
+    private int handedOut;
+    private int recorded;
+    private volatile int chosen = -1;
+
+    public PolicyTuning(MemoryPolicy[] candidates)
+    {
+        if (candidates.Length == 0)
+            throw new ArgumentException("a tuning needs at least the rule's policy", nameof(candidates));
+        this.candidates = candidates;
+        ticks = new long[candidates.Length * (TimedRounds + 1)];
+        if (candidates.Length == 1)
+            chosen = 0;
+    }
+
+    /// <summary>How many policies this tuning times (1: the rule's alone, chosen from the start).</summary>
+    public int Candidates => candidates.Length;
+
+    /// <summary>The policy chosen once every trial is recorded, or null while tuning.</summary>
+    public MemoryPolicy? Chosen => chosen >= 0 ? candidates[chosen] : null;
+
+    /// <summary>
+    /// The policy for the next call, and its trial number to pass to <see cref="Record"/> (-1 when the call is not
+    /// timed: the choice is made, or every trial is handed out and the last are still running, when the rule's runs).
+    /// </summary>
+    public MemoryPolicy Next(out int trial)
+    {
+        trial = -1;
+        if (chosen >= 0)
+            return candidates[chosen];
+        lock (ticks)
+        {
+            if (handedOut == ticks.Length)
+                return candidates[0];
+            trial = handedOut++;
+        }
+
+        return candidates[trial % candidates.Length];
+    }
+
+    /// <summary>Records a trial's elapsed <see cref="Stopwatch"/> ticks; the last one makes the choice.</summary>
+    public void Record(int trial, long elapsedTicks)
+    {
+        if (trial < 0)
+            return;
+        lock (ticks)
+        {
+            ticks[trial] = elapsedTicks;
+            if (++recorded == ticks.Length)
+                chosen = Fastest();
+        }
+    }
+
+    /// <summary>The candidate with the lowest median of its timed rounds; the rule's unless another beats it by <see cref="Margin"/>.</summary>
+    private int Fastest()
+    {
+        int k = candidates.Length;
+        double Median(int candidate)
+        {
+            // Round 0 is the untimed call (trials candidate, candidate + k, ...: round r is trial r k + candidate).
+            long[] rounds = [.. Enumerable.Range(1, TimedRounds).Select(r => ticks[(r * k) + candidate])];
+            Array.Sort(rounds);
+            return rounds[TimedRounds / 2];
+        }
+
+        int best = 0;
+        double bestMedian = Median(0);
+        for (int candidate = 1; candidate < k; candidate++)
+        {
+            double median = Median(candidate);
+            if (median < bestMedian && median < Margin * Median(0))
+                (best, bestMedian) = (candidate, median);
+        }
+
+        return best;
+    }
+}
+
+/// <summary>
+/// The tunings of every call shape seen: one per (pass, vector width, shape, threads), each giving the policy its
+/// calls run with. Set <see cref="PolicyTuningSwitch.Variable"/> to "rule" to skip tuning and run the rule's policy on
+/// every call (to measure the rule alone).
+/// </summary>
+internal static class PolicyTunings
+{
+    /// <summary>Call shapes tuned at most; further ones run the rule's policy (a process that sees shapes without end keeps O(1) memory).</summary>
+    private const int MaxShapes = 1024;
+
+    private static readonly ConcurrentDictionary<(Type Pass, Type Vector, TensorShape Shape, int Threads), PolicyTuning> Tunings = new();
+
+    /// <summary>Runs <paramref name="call"/> of pass <typeparamref name="TPass"/> at width <typeparamref name="TVector"/> under the policy its tuning gives, timing it while tuning.</summary>
+    public static void Run<TPass, TVector, TCall>(in TensorShape shape, int threads, in Partition plan, int inputTensors, bool reduces, ref TCall call)
+        where TCall : struct, IPolicyCall
+    {
+        if (!PolicyTuningSwitch.Tunes)
+        {
+            call.Run(MemoryPolicy.Rule(plan, shape.ElementCount, inputTensors, reduces));
+            return;
+        }
+
+        var key = (typeof(TPass), typeof(TVector), shape, threads);
+        if (!Tunings.TryGetValue(key, out var tuning))
+        {
+            if (Tunings.Count >= MaxShapes)
+            {
+                call.Run(MemoryPolicy.Rule(plan, shape.ElementCount, inputTensors, reduces));
+                return;
+            }
+
+            tuning = Tunings.GetOrAdd(key, new PolicyTuning(MemoryPolicy.Candidates(plan, shape.ElementCount, inputTensors, reduces)));
+        }
+
+        var policy = tuning.Next(out int trial);
+        long start = Stopwatch.GetTimestamp();
+        call.Run(policy);
+        tuning.Record(trial, Stopwatch.GetTimestamp() - start);
+    }
+
+    /// <summary>The policies chosen so far for calls of this shape, whatever their pass, width and threads (tuning ones left out).</summary>
+    public static IReadOnlyList<MemoryPolicy> Chosen(TensorShape shape) =>
+        [.. Tunings.Where(t => t.Key.Shape == shape && t.Value.Chosen is not null).Select(t => t.Value.Chosen!.Value)];
+
+    /// <summary>How many candidates the tunings of this shape timed, summed over its passes, widths and threads.</summary>
+    public static int CandidatesTimed(TensorShape shape) => Tunings.Where(t => t.Key.Shape == shape).Sum(t => t.Value.Candidates);
+}
+
+/// <summary>A call that runs under a given <see cref="MemoryPolicy"/>.</summary>
+internal interface IPolicyCall
+{
+    void Run(MemoryPolicy policy);
+}
+
+/// <summary>Whether calls are tuned: yes unless the environment variable <see cref="Variable"/> is "rule".</summary>
+internal static class PolicyTuningSwitch
+{
+    /// <summary>BNVERIFY_MEMORY_POLICY: "rule" runs the rule's policy on every call; unset or "tuned", calls are tuned.</summary>
+    public const string Variable = "BNVERIFY_MEMORY_POLICY";
+
+    /// <summary>True unless <see cref="Variable"/> is "rule".</summary>
+    public static readonly bool Tunes = Environment.GetEnvironmentVariable(Variable) != "rule";
+}
