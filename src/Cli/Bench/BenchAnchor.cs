@@ -113,6 +113,15 @@ internal sealed class PyTorchAnchor : IBenchAnchor
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        // PyTorch allocates each call's outputs and frees them after (a CPU tensor is glibc's malloc). glibc gives large
+        // freed blocks back to the kernel (mmap'd ones at once, the heap's top past a trim threshold that adapts to what
+        // ran before), so a call's 12.8 MB dx was page-faulted in afresh on some calls and not others: PyTorch's
+        // channels-last backward of 64x256x14x14 alternated 0.8 and 3.3 ms in one process, median 0.65 to 3.0 ms from
+        // process to process, and 24 ms once alone (issue 30). Keeping blocks up to 32 MiB (glibc's largest mmap
+        // threshold) in the heap and never trimming it below 1 GiB times the batch norm, not the page faults: 0.75 ms
+        // (p25-p75 0.74-0.77) in every process; the forward passes, which reuse their blocks anyway, are unchanged.
+        start.Environment["MALLOC_MMAP_THRESHOLD_"] = "33554432";
+        start.Environment["MALLOC_TRIM_THRESHOLD_"] = "1073741824";
         var process = Process.Start(start) ?? throw new UsageException($"--anchor pytorch: {Python} did not start.");
         string? first = process.StandardOutput.ReadLine();
         if (first is null || !first.StartsWith("pytorch-", StringComparison.Ordinal))
