@@ -17,8 +17,8 @@ namespace BatchNorm.Optimized;
 /// </remarks>
 internal sealed class PolicyTuning
 {
-    /// <summary>Timed calls of each candidate after its untimed one.</summary>
-    public const int TimedRounds = 3;
+    /// <summary>Timed calls of each candidate after its untimed one: five, so that one slow period of a shared machine does not decide the median.</summary>
+    public const int TimedRounds = 5;
 
     /// <summary>How much faster (by median) another candidate must be than the rule's to replace it.</summary>
     public const double Margin = 0.97;

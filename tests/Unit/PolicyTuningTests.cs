@@ -18,7 +18,7 @@ public class PolicyTuningTests
     public void TheCandidatesTakeTurnsThenTheFastestIsKept()
     {
         var tuning = new PolicyTuning([Rule, Second, Third]);
-        // Per round (untimed, then three timed): the rule 100 ticks, the second 99 (within the margin), the third 80.
+        // Every round (the untimed one, then the timed ones): the rule 100 ticks, the second 99 (within the margin), the third 80.
         long[] perCall = [100, 99, 80];
         for (int call = 0; call < 3 * (PolicyTuning.TimedRounds + 1); call++)
         {
@@ -47,7 +47,7 @@ public class PolicyTuningTests
     public void EachCandidatesFirstCallIsNotCounted()
     {
         var tuning = new PolicyTuning([Rule, Second]);
-        long[][] byRound = [[1, 1000], [100, 50], [100, 50], [100, 50]];
+        long[][] byRound = [[1, 1000], .. Enumerable.Repeat<long[]>([100, 50], PolicyTuning.TimedRounds)];
         foreach (long[] round in byRound)
         {
             foreach (long ticks in round)
@@ -65,7 +65,7 @@ public class PolicyTuningTests
     public void OneFastRoundDoesNotDecide()
     {
         var tuning = new PolicyTuning([Rule, Second]);
-        long[][] byRound = [[100, 100], [100, 10], [100, 200], [100, 200]];
+        long[][] byRound = [[100, 100], [100, 10], .. Enumerable.Repeat<long[]>([100, 200], PolicyTuning.TimedRounds - 1)];
         foreach (long[] round in byRound)
         {
             foreach (long ticks in round)
@@ -129,8 +129,8 @@ public class PolicyTuningTests
             var @case = KernelCases.Case("tuned", shape.N, shape.C, shape.S, layout, pass);
             var inputs = CaseInputs.Draw(@case, 5);
             var first = KernelRun.Execute(kernel, @case, inputs).Outputs;
-            // Eight candidates at most, each an untimed and three timed calls: 32 calls finish every tuning.
-            for (int call = 1; call < 33; call++)
+            // Eight candidates at most, each an untimed call and the timed ones: this many calls finish every tuning.
+            for (int call = 1; call <= 8 * (PolicyTuning.TimedRounds + 1); call++)
             {
                 var again = KernelRun.Execute(kernel, @case, inputs).Outputs;
                 foreach (var (output, values) in first)

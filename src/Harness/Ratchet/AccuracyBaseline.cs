@@ -184,7 +184,7 @@ internal sealed class AccuracyBaseline
         if (contract is not null && NumericalContract.Parse(contract) != result.Contract)
         {
             messages.Add($"contract: judged by {result.Contract}, but the baseline recorded {contract}: a kernel that no longer meets (or declares) its recorded contract " +
-                         $"has lost accuracy by name; if intended, re-baseline with: {Invocation.Bnverify} verify --kernel {result.Kernel}{result.Case.Options.Activation.Flag()} --suite {suite.ToString().ToLowerInvariant()} --update-baseline");
+                         $"has lost accuracy by name; if intended, re-baseline with: {ReBaseline(suite, result)}");
         }
 
         foreach (var output in result.Outputs)
@@ -196,14 +196,22 @@ internal sealed class AccuracyBaseline
             double allowed = Factor * baseline + ToleranceModel.U * output.MaxExpectedMagnitude;
             if (output.MaxAbsoluteError > allowed)
             {
-                messages.Add(string.Create(CultureInfo.InvariantCulture,
-                    $"{output.Output.Name()}: max abs error {output.MaxAbsoluteError:R} exceeds {Factor}x the baseline {baseline:R} (allowed {allowed:R}); " +
-                    $"if intended, re-baseline with: {Invocation.Bnverify} verify --kernel {result.Kernel}{result.Case.Options.Activation.Flag()} --suite {suite.ToString().ToLowerInvariant()} --update-baseline"));
+                // Each number formatted on its own (invariant, round-trip) rather than by string.Create's handler, whose
+                // interpolated argument a mutation tool cannot rewrite: its mutants then compile one by one.
+                messages.Add($"{output.Output.Name()}: max abs error {RoundTrip(output.MaxAbsoluteError)} exceeds {RoundTrip(Factor)}x the baseline {RoundTrip(baseline)} " +
+                             $"(allowed {RoundTrip(allowed)}); if intended, re-baseline with: {ReBaseline(suite, result)}");
             }
         }
 
         return messages;
     }
+
+    /// <summary>The command that records a result's kernel, activation and suite anew.</summary>
+    private static string ReBaseline(Suite suite, CaseResult result) =>
+        $"{Invocation.Bnverify} verify --kernel {result.Kernel}{result.Case.Options.Activation.Flag()} --suite {suite.ToString().ToLowerInvariant()} --update-baseline";
+
+    /// <summary>A double as the shortest invariant text that reads back to it ("R").</summary>
+    private static string RoundTrip(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Why this run may not update the kernel's entry in place, or null when it may: an entry recorded at another
