@@ -15,18 +15,21 @@ public class PolicyTuningTests
     private static readonly MemoryPolicy Rule = new(true, RowsWalk.Rows), Second = new(false, RowsWalk.Rows), Third = new(true, RowsWalk.Panels);
 
     [Fact]
-    public void TheCandidatesTakeTurnsThenTheFastestIsKept()
+    public void TheCandidatesTakeTurnsInBlocksThenTheFastestIsKept()
     {
         var tuning = new PolicyTuning([Rule, Second, Third]);
-        // Every round (the untimed one, then the timed ones): the rule 100 ticks, the second 99 (within the margin), the third 80.
-        long[] perCall = [100, 99, 80];
-        for (int call = 0; call < 3 * (PolicyTuning.TimedRounds + 1); call++)
+        // Every call: the rule 100 ticks, the second 99 (within the margin), the third 80.
+        long[] perCandidate = [100, 99, 80];
+        MemoryPolicy[] order = [Rule, Second, Third];
+        for (int call = 0; call < 3 * PolicyTuning.Blocks * PolicyTuning.CallsPerBlock; call++)
         {
             Assert.Null(tuning.Chosen);
             var policy = tuning.Next(out int trial);
             Assert.Equal(call, trial);
-            Assert.Equal(new[] { Rule, Second, Third }[call % 3], policy);
-            tuning.Record(trial, perCall[call % 3]);
+            // Back to back within a block, the blocks in turn: A A A A, B B B B, C C C C, A A A A, ...
+            int candidate = call / PolicyTuning.CallsPerBlock % 3;
+            Assert.Equal(order[candidate], policy);
+            tuning.Record(trial, perCandidate[candidate]);
         }
 
         Assert.Equal(Third, tuning.Chosen);
@@ -37,44 +40,16 @@ public class PolicyTuningTests
     [Fact]
     public void TheRuleIsKeptUnlessAnotherIsFasterByTheMargin()
     {
-        var tuning = Tuned([Rule, Second], [100, 98]);
-        Assert.Equal(Rule, tuning.Chosen);
-        Assert.Equal(Second, Tuned([Rule, Second], [100, 96]).Chosen);
+        Assert.Equal(Rule, Tuned([Rule, Second], (candidate, _, _) => candidate == 0 ? 100 : 98).Chosen);
+        Assert.Equal(Second, Tuned([Rule, Second], (candidate, _, _) => candidate == 0 ? 100 : 96).Chosen);
     }
 
-    /// <summary>The first call of each candidate is untimed: a slow first call (cold caches, page faults) does not decide.</summary>
+    /// <summary>The median of the timed calls decides, not one lucky call, nor a block's untimed first call.</summary>
     [Fact]
-    public void EachCandidatesFirstCallIsNotCounted()
+    public void OneFastCallDoesNotDecide()
     {
-        var tuning = new PolicyTuning([Rule, Second]);
-        long[][] byRound = [[1, 1000], .. Enumerable.Repeat<long[]>([100, 50], PolicyTuning.TimedRounds)];
-        foreach (long[] round in byRound)
-        {
-            foreach (long ticks in round)
-            {
-                tuning.Next(out int trial);
-                tuning.Record(trial, ticks);
-            }
-        }
-
-        Assert.Equal(Second, tuning.Chosen);
-    }
-
-    /// <summary>The median of the timed rounds decides, not one lucky round.</summary>
-    [Fact]
-    public void OneFastRoundDoesNotDecide()
-    {
-        var tuning = new PolicyTuning([Rule, Second]);
-        long[][] byRound = [[100, 100], [100, 10], .. Enumerable.Repeat<long[]>([100, 200], PolicyTuning.TimedRounds - 1)];
-        foreach (long[] round in byRound)
-        {
-            foreach (long ticks in round)
-            {
-                tuning.Next(out int trial);
-                tuning.Record(trial, ticks);
-            }
-        }
-
+        // The second candidate: its untimed calls and one timed call fast, the rest slow.
+        var tuning = Tuned([Rule, Second], (candidate, block, position) => candidate == 0 ? 100 : position == 0 || (block == 0 && position == 1) ? 10 : 200);
         Assert.Equal(Rule, tuning.Chosen);
     }
 
@@ -83,7 +58,7 @@ public class PolicyTuningTests
     public void CallsBeyondTheTrialsRunTheRuleUntimed()
     {
         var tuning = new PolicyTuning([Rule, Second]);
-        for (int i = 0; i < 2 * (PolicyTuning.TimedRounds + 1); i++)
+        for (int i = 0; i < 2 * PolicyTuning.Blocks * PolicyTuning.CallsPerBlock; i++)
             tuning.Next(out _);
         Assert.Equal(Rule, tuning.Next(out int trial));
         Assert.Equal(-1, trial);
@@ -129,8 +104,8 @@ public class PolicyTuningTests
             var @case = KernelCases.Case("tuned", shape.N, shape.C, shape.S, layout, pass);
             var inputs = CaseInputs.Draw(@case, 5);
             var first = KernelRun.Execute(kernel, @case, inputs).Outputs;
-            // Eight candidates at most, each an untimed call and the timed ones: this many calls finish every tuning.
-            for (int call = 1; call <= 8 * (PolicyTuning.TimedRounds + 1); call++)
+            // Eight candidates at most, each in its blocks: this many calls finish every tuning.
+            for (int call = 1; call <= 8 * PolicyTuning.Blocks * PolicyTuning.CallsPerBlock; call++)
             {
                 var again = KernelRun.Execute(kernel, @case, inputs).Outputs;
                 foreach (var (output, values) in first)
@@ -150,14 +125,15 @@ public class PolicyTuningTests
         return new TensorShape(2, c, s, layout);
     }
 
-    /// <summary>A tuning fed the same ticks for each candidate in every round.</summary>
-    private static PolicyTuning Tuned(MemoryPolicy[] candidates, long[] ticks)
+    /// <summary>A tuning fed, for every call it hands out, the ticks of (candidate, block, position in the block; 0 is the untimed call).</summary>
+    private static PolicyTuning Tuned(MemoryPolicy[] candidates, Func<int, int, int, long> ticks)
     {
         var tuning = new PolicyTuning(candidates);
-        for (int call = 0; call < candidates.Length * (PolicyTuning.TimedRounds + 1); call++)
+        for (int call = 0; call < candidates.Length * PolicyTuning.Blocks * PolicyTuning.CallsPerBlock; call++)
         {
+            int blockIndex = call / PolicyTuning.CallsPerBlock;
             tuning.Next(out int trial);
-            tuning.Record(trial, ticks[call % candidates.Length]);
+            tuning.Record(trial, ticks(blockIndex % candidates.Length, blockIndex / candidates.Length, call % PolicyTuning.CallsPerBlock));
         }
 
         return tuning;
