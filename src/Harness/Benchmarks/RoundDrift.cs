@@ -12,7 +12,7 @@ namespace BatchNorm.Harness.Benchmarks;
 /// </summary>
 /// <param name="Ratio">The median of the first third of rounds over that of the last third: above 1, it sped up.</param>
 /// <param name="Outside">True when the first third's times and the last third's do not overlap.</param>
-public readonly record struct RoundDrift(double Ratio, bool Outside)
+internal readonly record struct RoundDrift(double Ratio, bool Outside)
 {
     /// <summary>
     /// The drift of one participant's round times, in order (at least 2; thirds of at least one round). The
