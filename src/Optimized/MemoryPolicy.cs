@@ -17,6 +17,9 @@ internal readonly record struct MemoryPolicy(bool Streaming, RowsWalk Walk)
     public static MemoryPolicy Rule(in Partition plan, long elements, int inputTensors, bool reduces) =>
         new(StreamingPolicy.Streams(elements, inputTensors, RowsWalkPolicy.IsWide(plan)), reduces ? RowsWalkPolicy.For(plan, inputTensors) : RowsWalk.Columns);
 
+    /// <summary>True when a call's data (its inputs and its output) is at least an eighth of the last-level cache: it has more than one candidate.</summary>
+    public static bool Tunable(long elements, int inputTensors) => (inputTensors + 1) * elements * sizeof(float) >= LastLevelCache.Bytes / 8;
+
     /// <summary>
     /// The policies a tuner times on such a call, the rule's first. Calls whose data is under an eighth of the
     /// last-level cache have one: the rule's (they stay in cache, where streaming only loses, and they are too short
@@ -26,7 +29,7 @@ internal readonly record struct MemoryPolicy(bool Streaming, RowsWalk Walk)
     public static MemoryPolicy[] Candidates(in Partition plan, long elements, int inputTensors, bool reduces)
     {
         var rule = Rule(plan, elements, inputTensors, reduces);
-        if ((inputTensors + 1) * elements * sizeof(float) < LastLevelCache.Bytes / 8)
+        if (!Tunable(elements, inputTensors))
             return [rule];
         RowsWalk[] walks = reduces && RowsWalkPolicy.IsWide(plan) ? Enum.GetValues<RowsWalk>() : [rule.Walk];
         var candidates = new List<MemoryPolicy> { rule };

@@ -125,7 +125,7 @@ internal sealed class PolicyTuning
 /// </summary>
 internal static class PolicyTunings
 {
-    /// <summary>Call shapes tuned at most; further ones run the rule's policy (a process that sees shapes without end keeps O(1) memory).</summary>
+    /// <summary>Call shapes tuned at most (only those large enough to have several candidates count); further ones run the rule's policy, so a process keeps O(1) memory.</summary>
     private const int MaxShapes = 1024;
 
     private static readonly ConcurrentDictionary<(Type Pass, Type Vector, TensorShape Shape, int Threads), PolicyTuning> Tunings = new();
@@ -134,7 +134,9 @@ internal static class PolicyTunings
     public static void Run<TPass, TVector, TCall>(in TensorShape shape, int threads, in Partition plan, int inputTensors, bool reduces, ref TCall call)
         where TCall : struct, IPolicyCall
     {
-        if (!PolicyTuningSwitch.Tunes)
+        // Calls that stay in cache have the rule's policy alone: they are neither timed nor stored, so the shapes a
+        // process sees without end (a hunt, a test run) never crowd out the ones worth tuning.
+        if (!PolicyTuningSwitch.Tunes || !MemoryPolicy.Tunable(shape.ElementCount, inputTensors))
         {
             call.Run(MemoryPolicy.Rule(plan, shape.ElementCount, inputTensors, reduces));
             return;
