@@ -155,6 +155,13 @@ internal static class PolicyTunings
         }
 
         var policy = tuning.Next(out int trial);
+        if (trial < 0)
+        {
+            // Chosen (or past its trials): the call is not timed.
+            call.Run(policy);
+            return;
+        }
+
         long start = Stopwatch.GetTimestamp();
         call.Run(policy);
         tuning.Record(trial, Stopwatch.GetTimestamp() - start);
