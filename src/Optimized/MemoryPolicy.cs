@@ -17,6 +17,9 @@ internal readonly record struct MemoryPolicy(bool Streaming, RowsWalk Walk)
     public static MemoryPolicy Rule(in Partition plan, long elements, int inputTensors, bool reduces) =>
         new(StreamingPolicy.Streams(elements, inputTensors, RowsWalkPolicy.IsWide(plan)), reduces ? RowsWalkPolicy.For(plan, inputTensors) : RowsWalk.Columns);
 
+    /// <summary>The policy in a few words: "streamed" or "cached" stores, then the rows walk (which only a channels-last reduction takes).</summary>
+    public override string ToString() => $"{(Streaming ? "streamed" : "cached")}/{Walk}";
+
     /// <summary>True when a call's data (its inputs and its output) is at least an eighth of the last-level cache: it has more than one candidate.</summary>
     public static bool Tunable(long elements, int inputTensors) => (inputTensors + 1) * elements * sizeof(float) >= LastLevelCache.Bytes / 8;
 
@@ -31,7 +34,11 @@ internal readonly record struct MemoryPolicy(bool Streaming, RowsWalk Walk)
         var rule = Rule(plan, elements, inputTensors, reduces);
         if (!Tunable(elements, inputTensors))
             return [rule];
-        RowsWalk[] walks = reduces && RowsWalkPolicy.IsWide(plan) ? Enum.GetValues<RowsWalk>() : [rule.Walk];
+        var walks = new List<RowsWalk> { rule.Walk };
+        if (reduces && RowsWalkPolicy.IsWide(plan))
+            walks = [RowsWalk.Columns, RowsWalk.PrefetchedColumns, RowsWalk.Panels, RowsWalk.Rows];
+        if (reduces && RowsWalkPolicy.HasChannelBlocks(plan))
+            walks.Add(RowsWalk.ChannelBlocks);
         var candidates = new List<MemoryPolicy> { rule };
         foreach (bool streaming in new[] { rule.Streaming, !rule.Streaming })
         {

@@ -171,6 +171,15 @@ internal static class PolicyTunings
     public static IReadOnlyList<MemoryPolicy> Chosen(TensorShape shape) =>
         [.. Tunings.Where(t => t.Key.Shape == shape && t.Value.Chosen is not null).Select(t => t.Value.Chosen!.Value)];
 
+    /// <summary>
+    /// The policies chosen so far for calls of this shape by passes of type <paramref name="pass"/> (a generic pass by its
+    /// definition, whatever its gradient source), whatever their width and threads; empty while they tune or when none ran.
+    /// </summary>
+    public static IReadOnlyList<MemoryPolicy> ChosenFor(Type pass, TensorShape shape) =>
+        [.. Tunings.Where(t => t.Key.Shape == shape && Definition(t.Key.Pass) == pass && t.Value.Chosen is not null).Select(t => t.Value.Chosen!.Value).Distinct()];
+
+    private static Type Definition(Type type) => type.IsGenericType ? type.GetGenericTypeDefinition() : type;
+
     /// <summary>How many candidates the tunings of this shape timed, summed over its passes, widths and threads.</summary>
     public static int CandidatesTimed(TensorShape shape) => Tunings.Where(t => t.Key.Shape == shape).Sum(t => t.Value.Candidates);
 }

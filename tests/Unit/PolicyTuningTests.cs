@@ -1,6 +1,8 @@
 using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Verification;
 using BatchNorm.Optimized;
+using BatchNorm.Optimized.Loops;
+using BatchNorm.Optimized.Passes;
 using Xunit;
 
 namespace BatchNorm.Tests.Unit;
@@ -87,6 +89,23 @@ public class PolicyTuningTests
         Assert.Equal(2, MemoryPolicy.Candidates(Partition.For(first), first.ElementCount, 2, reduces: true).Length);
     }
 
+    [Fact]
+    public void NarrowRowsOfWholeChannelBlocksAlsoTimeTheBlockWalkAndOthersDoNot()
+    {
+        MemoryPolicy[] Candidates(int c)
+        {
+            var shape = new TensorShape((int)(LastLevelCache.Bytes / 8 / (2 * sizeof(float)) / c) + 1, c, 1, Layout.ChannelsLast);
+            return MemoryPolicy.Candidates(Partition.For(shape), shape.ElementCount, inputTensors: 1, reduces: true);
+        }
+
+        var blocks = Candidates(2 * RowsWalkPolicy.BlockChannels);
+        Assert.Equal(4, blocks.Length);
+        Assert.Equal(2, blocks.Count(p => p.Walk == RowsWalk.ChannelBlocks));
+        var ragged = Candidates((2 * RowsWalkPolicy.BlockChannels) + 8);
+        Assert.Equal(2, ragged.Length);
+        Assert.DoesNotContain(ragged, p => p.Walk == RowsWalk.ChannelBlocks);
+    }
+
     /// <summary>
     /// Every pass of the optimized kernel, called until its tuning has timed every candidate on a shape large enough to
     /// have several: each call's outputs equal the first call's bit for bit, so the policy a machine picks never
@@ -104,8 +123,9 @@ public class PolicyTuningTests
             var @case = KernelCases.Case("tuned", shape.N, shape.C, shape.S, layout, pass);
             var inputs = CaseInputs.Draw(@case, 5);
             var first = KernelRun.Execute(kernel, @case, inputs).Outputs;
-            // Eight candidates at most, each in its blocks: this many calls finish every tuning.
-            for (int call = 1; call <= 8 * PolicyTuning.Blocks * PolicyTuning.CallsPerBlock; call++)
+            // A reducing pass has the most candidates, each in its blocks: this many calls finish every tuning.
+            int candidates = MemoryPolicy.Candidates(Partition.For(shape), shape.ElementCount, inputTensors: 1, reduces: true).Length;
+            for (int call = 1; call <= candidates * PolicyTuning.Blocks * PolicyTuning.CallsPerBlock; call++)
             {
                 var again = KernelRun.Execute(kernel, @case, inputs).Outputs;
                 foreach (var (output, values) in first)
@@ -115,6 +135,10 @@ public class PolicyTuningTests
 
         Assert.True(PolicyTunings.CandidatesTimed(shape) > KernelCases.AllPasses.Length, "no pass timed more than the rule's policy");
         Assert.Equal(KernelCases.AllPasses.Length, PolicyTunings.Chosen(shape).Count);
+        // What bench reports per pass: a generic pass by its definition, whatever its gradient source.
+        Assert.Single(PolicyTunings.ChosenFor(typeof(ForwardTrainingPass), shape));
+        Assert.Single(PolicyTunings.ChosenFor(typeof(BackwardTrainingPass<>), shape));
+        Assert.Empty(PolicyTunings.ChosenFor(typeof(BackwardTrainingPass<Ungated>), shape));
     }
 
     /// <summary>A shape with 128 channels whose forward data (x and y) is an eighth of the last-level cache: the smallest that is tuned.</summary>

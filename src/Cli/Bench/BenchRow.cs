@@ -30,6 +30,9 @@ internal sealed record BenchRow(string Kernel, string Layout, string Shape, stri
     /// <summary>The 25th and 75th percentiles of our ms over the rounds.</summary>
     public (double Low, double High) Spread { get; init; }
 
+    /// <summary>The memory policies the optimized kernel's tuner chose for this cell's pass and shape (empty for another kernel).</summary>
+    public IReadOnlyList<string> Policies { get; init; } = [];
+
     /// <summary>How our kernel's time moved over the rounds.</summary>
     public RoundDrift Drift { get; init; }
 
@@ -42,7 +45,8 @@ internal sealed record BenchRow(string Kernel, string Layout, string Shape, stri
     private bool Verified(string name) => Checks.FirstOrDefault(c => c.Kernel == name)?.Passed ?? true;
 
     /// <summary>
-    /// One JSON object: kernel, layout, shape, pass, activation (none or relu), ms, gbps, roofline; anchor, anchor_ms, ratio,
+    /// One JSON object: kernel, layout, shape, pass, activation (none or relu), ms, gbps, roofline, policy (the tuned memory
+    /// policies ours ran with, "cached/Rows" or "streamed/ChannelBlocks"; empty when its calls stay in cache); anchor, anchor_ms, ratio,
     /// ratio_p25, ratio_p75 of the best (fastest) anchor, null when none was timed; and anchors, every
     /// anchor's figures under the same names.
     /// </summary>
@@ -60,6 +64,7 @@ internal sealed record BenchRow(string Kernel, string Layout, string Shape, stri
         ["roofline"] = Math.Round(Roofline, 3),
         ["drift"] = Math.Round(Drift.Ratio, 3),
         ["llc"] = LastLevelCache.Description,
+        ["policy"] = Policies.ToArray(),
         ["anchor"] = Best?.Anchor,
         ["anchor_ms"] = Best is null ? null : Math.Round(Best.AnchorMs, 4),
         ["ratio"] = Best is null ? null : Math.Round(Best.Ratio, 3),

@@ -1,6 +1,8 @@
 using BatchNorm.Harness.Benchmarks;
 using BatchNorm.Harness.Cases;
 using BatchNorm.Harness.Kernels;
+using BatchNorm.Optimized;
+using BatchNorm.Optimized.Passes;
 
 namespace BatchNorm.Cli.Bench;
 
@@ -48,8 +50,24 @@ internal sealed class BenchmarkRunner(int threads, int runs, IReadOnlyList<IBenc
         if (!probes.TryGetValue((n, inputs), out double probe))
             probes[(n, inputs)] = probe = StreamingProbe.BytesPerSecond(n, inputs, threads, runs);
         double bytesPerSecond = bytes / seconds;
-        return new BenchRow(kernel.Name, layout.Short(), benchShape.Name, pass, activation.Short(), seconds * 1e3, bytesPerSecond / 1e9, bytesPerSecond / probe, versus) { Checks = checks, Drift = RoundDrift.Of(rounds[0]), Spread = Spread(rounds[0]) };
+        return new BenchRow(kernel.Name, layout.Short(), benchShape.Name, pass, activation.Short(), seconds * 1e3, bytesPerSecond / 1e9, bytesPerSecond / probe, versus)
+        {
+            Checks = checks,
+            Drift = RoundDrift.Of(rounds[0]),
+            Spread = Spread(rounds[0]),
+            Policies = PolicyTunings.ChosenFor(PassType(batchNormPass), shape).Select(p => p.ToString()).ToArray(),
+        };
     }
+
+    /// <summary>The optimized kernel's pass type of a bench pass, whose tuned policy the row reports.</summary>
+    private static Type PassType(BatchNormPass pass) => pass switch
+    {
+        BatchNormPass.ForwardTraining => typeof(ForwardTrainingPass),
+        BatchNormPass.ForwardInference => typeof(ForwardInferencePass),
+        BatchNormPass.BackwardTraining => typeof(BackwardTrainingPass<>),
+        BatchNormPass.BackwardInference => typeof(BackwardInferencePass<>),
+        _ => throw new ArgumentOutOfRangeException(nameof(pass), pass, "no such pass"),
+    };
 
     /// <summary>The 25th and 75th percentiles of one participant's round times, in ms.</summary>
     private static (double Low, double High) Spread(double[] seconds) => (Timing.Quantile(seconds, 0.25) * 1e3, Timing.Quantile(seconds, 0.75) * 1e3);
