@@ -34,11 +34,7 @@ internal readonly record struct MemoryPolicy(bool Streaming, RowsWalk Walk)
         var rule = Rule(plan, elements, inputTensors, reduces);
         if (!Tunable(elements, inputTensors))
             return [rule];
-        var walks = new List<RowsWalk> { rule.Walk };
-        if (reduces && RowsWalkPolicy.IsWide(plan))
-            walks = [RowsWalk.Columns, RowsWalk.PrefetchedColumns, RowsWalk.Panels, RowsWalk.Rows];
-        if (reduces && RowsWalkPolicy.HasChannelBlocks(plan))
-            walks.Add(RowsWalk.ChannelBlocks);
+        RowsWalk[] walks = reduces && RowsWalkPolicy.IsWide(plan) ? Enum.GetValues<RowsWalk>() : [rule.Walk];
         var candidates = new List<MemoryPolicy> { rule };
         foreach (bool streaming in new[] { rule.Streaming, !rule.Streaming })
         {

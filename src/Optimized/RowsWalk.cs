@@ -18,14 +18,6 @@ internal enum RowsWalk
 
     /// <summary>In memory order one row at a time, the accumulators in L1: every tensor is read as one sequential stream.</summary>
     Rows,
-
-    /// <summary>
-    /// A block of <see cref="RowsWalkPolicy.BlockChannels"/> channels at a time, through every row: each task reduces
-    /// its block down the columns, finalizes its channels and applies them while the block's values are still in its
-    /// core's L2, so the data is read from memory or the last-level cache once instead of twice (as oneDNN's
-    /// channels-last batch norm does). Only for C a multiple of the block, so no block has a tail at any width.
-    /// </summary>
-    ChannelBlocks,
 }
 
 /// <summary>Which <see cref="RowsWalk"/> a channels-last reduction takes.</summary>
@@ -38,12 +30,6 @@ internal static class RowsWalkPolicy
     /// for its accumulator stores to be read back without stalling.
     /// </summary>
     public const int MinWideRow = 128;
-
-    /// <summary>Channels in one <see cref="RowsWalk.ChannelBlocks"/> block: a 64-byte cache line of each row, a whole 512-bit vector.</summary>
-    public const int BlockChannels = 16;
-
-    /// <summary>True when a reduction over <paramref name="plan"/> can walk <see cref="RowsWalk.ChannelBlocks"/>: channels-last rows of whole blocks.</summary>
-    public static bool HasChannelBlocks(in Partition plan) => plan.Traversal == Traversal.Rows && plan.C % BlockChannels == 0;
 
     /// <summary>True when a partition walks rows of at least <see cref="MinWideRow"/> channels.</summary>
     public static bool IsWide(in Partition plan) => plan.Traversal == Traversal.Rows && plan.C >= MinWideRow;

@@ -89,23 +89,6 @@ public class PolicyTuningTests
         Assert.Equal(2, MemoryPolicy.Candidates(Partition.For(first), first.ElementCount, 2, reduces: true).Length);
     }
 
-    [Fact]
-    public void NarrowRowsOfWholeChannelBlocksAlsoTimeTheBlockWalkAndOthersDoNot()
-    {
-        MemoryPolicy[] Candidates(int c)
-        {
-            var shape = new TensorShape((int)(LastLevelCache.Bytes / 8 / (2 * sizeof(float)) / c) + 1, c, 1, Layout.ChannelsLast);
-            return MemoryPolicy.Candidates(Partition.For(shape), shape.ElementCount, inputTensors: 1, reduces: true);
-        }
-
-        var blocks = Candidates(2 * RowsWalkPolicy.BlockChannels);
-        Assert.Equal(4, blocks.Length);
-        Assert.Equal(2, blocks.Count(p => p.Walk == RowsWalk.ChannelBlocks));
-        var ragged = Candidates((2 * RowsWalkPolicy.BlockChannels) + 8);
-        Assert.Equal(2, ragged.Length);
-        Assert.DoesNotContain(ragged, p => p.Walk == RowsWalk.ChannelBlocks);
-    }
-
     /// <summary>
     /// Every pass of the optimized kernel, called until its tuning has timed every candidate on a shape large enough to
     /// have several: each call's outputs equal the first call's bit for bit, so the policy a machine picks never

@@ -18,9 +18,6 @@ public unsafe class RowsWalkTests
     private static readonly int[] Channels = [1, 3, 16, 17, 40, 130];
     private static readonly int[] RowCounts = [1, 3, 4, 5, 9];
 
-    /// <summary>Channels each row holds beyond the ones summed: a walk sums a block of a row's channels (<see cref="RowsWalk.ChannelBlocks"/>), so the rows are wider than the block.</summary>
-    private const int Unsummed = 5;
-
     /// <summary>Every supported width with every walk, by name (the types are internal).</summary>
     public static TheoryData<string, string> WidthsAndWalks()
     {
@@ -102,12 +99,12 @@ public unsafe class RowsWalkTests
     private delegate (double First, double Second) RowStep(double x, double dy, double center, double first, double second);
 
     /// <summary>A walk's reduction of one block at one width.</summary>
-    private delegate void BlockReduction(VectorWidth width, float* x, float* dy, int stride, int c, int rows, double* centers, double* first, double* second, RowsWalk walk);
+    private delegate void BlockReduction(VectorWidth width, float* x, float* dy, int c, int rows, double* centers, double* first, double* second, RowsWalk walk);
 
     /// <summary>
-    /// For every channel count and row count: draws a block of rows <see cref="Unsummed"/> channels wider than the
-    /// channels summed, runs the reduction in the walk, and checks each channel's two sums bit for bit against the
-    /// step applied row after row from the accumulators' starting values.
+    /// For every channel count and row count: draws a block, runs the reduction in the walk, and
+    /// checks each channel's two sums bit for bit against the step applied row after row from the
+    /// accumulators' starting values.
     /// </summary>
     private static void AssertEveryBlockMatches(string widthName, string walkName, int seedBase, (string First, string Second) names, RowStep step, BlockReduction reduce)
     {
@@ -116,19 +113,18 @@ public unsafe class RowsWalkTests
         {
             foreach (int rows in RowCounts)
             {
-                int stride = c + Unsummed;
-                var (x, dy, centers, first, second) = Draw(c, stride, rows, seed: (c * seedBase) + rows);
+                var (x, dy, centers, first, second) = Draw(c, rows, seed: (c * seedBase) + rows);
                 var (expectedFirst, expectedSecond) = ((double[])first.Clone(), (double[])second.Clone());
                 for (int r = 0; r < rows; r++)
                 {
                     for (int j = 0; j < c; j++)
-                        (expectedFirst[j], expectedSecond[j]) = step(x[(r * stride) + j], dy[(r * stride) + j], centers[j], expectedFirst[j], expectedSecond[j]);
+                        (expectedFirst[j], expectedSecond[j]) = step(x[(r * c) + j], dy[(r * c) + j], centers[j], expectedFirst[j], expectedSecond[j]);
                 }
 
                 fixed (float* px = x, pdy = dy)
                 fixed (double* pc = centers, pf = first, ps = second)
                 {
-                    reduce(width, px, pdy, stride, c, rows, pc, pf, ps, walk);
+                    reduce(width, px, pdy, c, rows, pc, pf, ps, walk);
                 }
 
                 AssertSameBits(expectedFirst, first, $"{width} {walk} C={c} rows={rows} {names.First}");
@@ -137,14 +133,14 @@ public unsafe class RowsWalkTests
         }
     }
 
-    private static (float[] X, float[] Dy, double[] Centers, double[] First, double[] Second) Draw(int c, int stride, int rows, int seed)
+    private static (float[] X, float[] Dy, double[] Centers, double[] First, double[] Second) Draw(int c, int rows, int seed)
     {
         var random = new Random(seed);
         float[] Floats(int n) => Enumerable.Range(0, n).Select(_ => (float)((random.NextDouble() * 8) - 3)).ToArray();
         double[] Doubles(int n) => Enumerable.Range(0, n).Select(_ => (random.NextDouble() * 4) - 2).ToArray();
 
         // Tensors longer than the block, so a walk that reads a row too many reads values that change its sums.
-        return (Floats((rows + 2) * stride), Floats((rows + 2) * stride), Doubles(c), Doubles(c), Doubles(c));
+        return (Floats((rows + 2) * c), Floats((rows + 2) * c), Doubles(c), Doubles(c), Doubles(c));
     }
 
     private static void AssertSameBits(double[] expected, double[] actual, string what)
@@ -154,21 +150,21 @@ public unsafe class RowsWalkTests
     }
 
     /// <summary>The deviation sums read x alone; the gradient tensor is there to match <see cref="BlockReduction"/>.</summary>
-    private static void Deviations(VectorWidth width, float* x, float* unusedDy, int stride, int c, int rows, double* centers, double* first, double* second, RowsWalk walk)
+    private static void Deviations(VectorWidth width, float* x, float* unusedDy, int c, int rows, double* centers, double* first, double* second, RowsWalk walk)
     {
         switch (width)
         {
             case VectorWidth.Scalar:
-                Reductions.ColumnDeviations<Scalar, Scalar.Wide>(x, stride, c, rows, centers, first, second, walk);
+                Reductions.ColumnDeviations<Scalar, Scalar.Wide>(x, c, rows, centers, first, second, walk);
                 break;
             case VectorWidth.Bits128:
-                Reductions.ColumnDeviations<V128, V128.Wide>(x, stride, c, rows, centers, first, second, walk);
+                Reductions.ColumnDeviations<V128, V128.Wide>(x, c, rows, centers, first, second, walk);
                 break;
             case VectorWidth.Bits256:
-                Reductions.ColumnDeviations<V256, V256.Wide>(x, stride, c, rows, centers, first, second, walk);
+                Reductions.ColumnDeviations<V256, V256.Wide>(x, c, rows, centers, first, second, walk);
                 break;
             case VectorWidth.Bits512:
-                Reductions.ColumnDeviations<V512, V512.Wide>(x, stride, c, rows, centers, first, second, walk);
+                Reductions.ColumnDeviations<V512, V512.Wide>(x, c, rows, centers, first, second, walk);
                 break;
             case VectorWidth.Auto:
             default:
@@ -176,22 +172,22 @@ public unsafe class RowsWalkTests
         }
     }
 
-    private static void Gradients(VectorWidth width, float* x, float* dy, int stride, int c, int rows, double* centers, double* first, double* second, RowsWalk walk)
+    private static void Gradients(VectorWidth width, float* x, float* dy, int c, int rows, double* centers, double* first, double* second, RowsWalk walk)
     {
         var source = new Ungated(dy);
         switch (width)
         {
             case VectorWidth.Scalar:
-                Reductions.ColumnGradients<Scalar, Scalar.Wide, Ungated>(x, source, stride, c, rows, centers, first, second, walk);
+                Reductions.ColumnGradients<Scalar, Scalar.Wide, Ungated>(x, source, c, rows, centers, first, second, walk);
                 break;
             case VectorWidth.Bits128:
-                Reductions.ColumnGradients<V128, V128.Wide, Ungated>(x, source, stride, c, rows, centers, first, second, walk);
+                Reductions.ColumnGradients<V128, V128.Wide, Ungated>(x, source, c, rows, centers, first, second, walk);
                 break;
             case VectorWidth.Bits256:
-                Reductions.ColumnGradients<V256, V256.Wide, Ungated>(x, source, stride, c, rows, centers, first, second, walk);
+                Reductions.ColumnGradients<V256, V256.Wide, Ungated>(x, source, c, rows, centers, first, second, walk);
                 break;
             case VectorWidth.Bits512:
-                Reductions.ColumnGradients<V512, V512.Wide, Ungated>(x, source, stride, c, rows, centers, first, second, walk);
+                Reductions.ColumnGradients<V512, V512.Wide, Ungated>(x, source, c, rows, centers, first, second, walk);
                 break;
             case VectorWidth.Auto:
             default:

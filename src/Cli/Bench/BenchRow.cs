@@ -46,7 +46,7 @@ internal sealed record BenchRow(string Kernel, string Layout, string Shape, stri
 
     /// <summary>
     /// One JSON object: kernel, layout, shape, pass, activation (none or relu), ms, gbps, roofline, policy (the tuned memory
-    /// policies ours ran with, "cached/Rows" or "streamed/ChannelBlocks"; empty when its calls stay in cache); anchor, anchor_ms, ratio,
+    /// policies ours ran with, "cached/Rows" or "streamed/Columns"; empty when its calls stay in cache); anchor, anchor_ms, ratio,
     /// ratio_p25, ratio_p75 of the best (fastest) anchor, null when none was timed; and anchors, every
     /// anchor's figures under the same names.
     /// </summary>

@@ -93,16 +93,4 @@ internal static unsafe class Normalization
         else
             Elementwise.Run<TV, NormalizeOperation<TC, NoActivation, TM>, TTail>(length, new NormalizeOperation<TC, NoActivation, TM>(x, y, coefficients), streaming);
     }
-
-    /// <summary>y from x over a channels-last block (<see cref="Elementwise.RunColumns"/>) with <see cref="NormalizeOperation{TC, TA, TM}"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void RunColumns<TV, TM>(float* x, float* y, int rows, nint stride, nint channels, in PeriodicCoefficients coefficients, bool streaming, Activation activation)
-        where TV : struct, IFloatVector<TV>
-        where TM : struct, IMeanForm
-    {
-        if (activation == Activation.Relu)
-            Elementwise.RunColumns<TV, NormalizeOperation<PeriodicCoefficients, ReluActivation, TM>>(rows, stride, channels, new NormalizeOperation<PeriodicCoefficients, ReluActivation, TM>(x, y, coefficients), streaming);
-        else
-            Elementwise.RunColumns<TV, NormalizeOperation<PeriodicCoefficients, NoActivation, TM>>(rows, stride, channels, new NormalizeOperation<PeriodicCoefficients, NoActivation, TM>(x, y, coefficients), streaming);
-    }
 }

@@ -76,34 +76,6 @@ internal static unsafe class Elementwise
             Scalar.Store(output + i, local.Compute<Scalar>(i, phase));
     }
 
-    /// <summary>
-    /// The channels-last block driver: <paramref name="channels"/> elements (a multiple of TV.Count, so there is no
-    /// tail) of each of <paramref name="rows"/> rows, <paramref name="stride"/> floats apart, element j of a row at
-    /// phase j. With <c>streaming</c> and an aligned output (every row is, when the first is and the stride is a
-    /// multiple of the vector) the stores are non-temporal. Each element gets what <see cref="Run"/> gives it.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunColumns<TV, TOp>(int rows, nint stride, nint channels, in TOp op, bool streaming)
-        where TV : struct, IFloatVector<TV>
-        where TOp : struct, IElementwiseOperation
-    {
-        TOp local = op;
-        float* output = local.Output;
-        nuint alignment = (nuint)(TV.Count * sizeof(float)) - 1;
-        // Stryker disable once all : equivalent, which stores are non-temporal changes speed only; both kinds store the same bits.
-        bool nonTemporal = streaming && TV.Count > 1 && ((nuint)output & alignment) == 0 && stride % TV.Count == 0;
-        for (nint at = 0, end = rows * stride; at < end; at += stride)
-        {
-            for (nint j = 0; j < channels; j += TV.Count)
-            {
-                if (nonTemporal)
-                    TV.StoreNonTemporal(output + at + j, local.Compute<TV>(at + j, j));
-                else
-                    TV.Store(output + at + j, local.Compute<TV>(at + j, j));
-            }
-        }
-    }
-
     /// <summary>(phase + step) mod period, for a phase already below the period.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static nint Advance(nint phase, nint step, nint period)

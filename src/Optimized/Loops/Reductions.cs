@@ -71,27 +71,25 @@ internal static unsafe class Reductions
     }
 
     /// <summary>
-    /// Channels-last: over <paramref name="rows"/> consecutive rows, <paramref name="stride"/> floats apart, of
-    /// which the first <paramref name="channels"/> channels are summed, sum[j] += Σ (x[r, j] - shift[j])
+    /// Channels-last: over <paramref name="rows"/> consecutive rows of c channels, sum[j] += Σ (x[r, j] - shift[j])
     /// and squares[j] += Σ (x[r, j] - shift[j])^2, in the given walk (the same bits in every walk).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ColumnDeviations<TV, TW>(float* x, nint stride, nint channels, int rows, double* shift, double* sum, double* squares, RowsWalk walk)
+    public static void ColumnDeviations<TV, TW>(float* x, nint c, int rows, double* shift, double* sum, double* squares, RowsWalk walk)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV> =>
-        Walk<TV, TW, DeviationSums>(new DeviationSums(x), stride, channels, rows, shift, sum, squares, walk);
+        Walk<TV, TW, DeviationSums>(new DeviationSums(x), c, rows, shift, sum, squares, walk);
 
     /// <summary>
-    /// Channels-last: over <paramref name="rows"/> consecutive rows, <paramref name="stride"/> floats apart, of
-    /// which the first <paramref name="channels"/> channels are summed, sumDy[j] += Σ dy[r, j]
+    /// Channels-last: over <paramref name="rows"/> consecutive rows of c channels, sumDy[j] += Σ dy[r, j]
     /// and sumDyDeviation[j] += Σ dy[r, j] * (x[r, j] - mean[j]), in the given walk (the same bits in every walk).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ColumnGradients<TV, TW, TG>(float* x, TG dy, nint stride, nint channels, int rows, double* mean, double* sumDy, double* sumDyDeviation, RowsWalk walk)
+    public static void ColumnGradients<TV, TW, TG>(float* x, TG dy, nint c, int rows, double* mean, double* sumDy, double* sumDyDeviation, RowsWalk walk)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
         where TG : struct, IGradientSource<TG> =>
-        Walk<TV, TW, GradientSums<TG>>(new GradientSums<TG>(x, dy), stride, channels, rows, mean, sumDy, sumDyDeviation, walk);
+        Walk<TV, TW, GradientSums<TG>>(new GradientSums<TG>(x, dy), c, rows, mean, sumDy, sumDyDeviation, walk);
 
     /// <summary>
     /// target[j] += source[j] for j in [0, n): one chunk's partial sums added into the running
@@ -109,12 +107,9 @@ internal static unsafe class Reductions
             target[j] += source[j];
     }
 
-    /// <summary>
-    /// The channels-last driver: the block of rows in the walk asked for. <see cref="RowsWalk.ChannelBlocks"/>
-    /// reduces its block of channels down the columns (what makes it a walk of its own is the pass driver's order).
-    /// </summary>
+    /// <summary>The channels-last driver: the block of rows in the walk asked for.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Walk<TV, TW, TS>(TS sums, nint stride, nint channels, int rows, double* centers, double* first, double* second, RowsWalk walk)
+    private static void Walk<TV, TW, TS>(TS sums, nint c, int rows, double* centers, double* first, double* second, RowsWalk walk)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
         where TS : struct, IColumnSums
@@ -122,22 +117,21 @@ internal static unsafe class Reductions
         switch (walk)
         {
             case RowsWalk.Columns:
-            case RowsWalk.ChannelBlocks:
-                Columns<TV, TW, TS>(sums, stride, channels, rows, centers, first, second, prefetchNext: false);
+                Columns<TV, TW, TS>(sums, c, rows, centers, first, second, prefetchNext: false);
                 break;
             case RowsWalk.PrefetchedColumns:
-                Columns<TV, TW, TS>(sums, stride, channels, rows, centers, first, second, prefetchNext: true);
+                Columns<TV, TW, TS>(sums, c, rows, centers, first, second, prefetchNext: true);
                 break;
             case RowsWalk.Panels:
                 int row = 0;
                 for (; row <= rows - 4; row += 4)
-                    Panel<TV, TW, TS, FourRows>(sums, stride, channels, row * stride, centers, first, second);
+                    Panel<TV, TW, TS, FourRows>(sums, c, row * c, centers, first, second);
                 for (; row < rows; row++)
-                    Panel<TV, TW, TS, OneRow>(sums, stride, channels, row * stride, centers, first, second);
+                    Panel<TV, TW, TS, OneRow>(sums, c, row * c, centers, first, second);
                 break;
             case RowsWalk.Rows:
                 for (int r = 0; r < rows; r++)
-                    Panel<TV, TW, TS, OneRow>(sums, stride, channels, r * stride, centers, first, second);
+                    Panel<TV, TW, TS, OneRow>(sums, c, r * c, centers, first, second);
                 break;
             default:
                 throw new InvalidOperationException($"no reduction for walk {walk}");
@@ -151,17 +145,17 @@ internal static unsafe class Reductions
     /// next block (rows further on) will read.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Columns<TV, TW, TS>(TS sums, nint c, nint channels, int rows, double* centers, double* first, double* second, bool prefetchNext)
+    private static void Columns<TV, TW, TS>(TS sums, nint c, int rows, double* centers, double* first, double* second, bool prefetchNext)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
         where TS : struct, IColumnSums
     {
         nint j = 0;
-        for (; j <= channels - (2 * TV.Count); j += 2 * TV.Count)
+        for (; j <= c - (2 * TV.Count); j += 2 * TV.Count)
             ColumnPair<TV, TW, TS>(sums, c, rows, j, centers, first, second, prefetchNext);
-        for (; j <= channels - TV.Count; j += TV.Count)
+        for (; j <= c - TV.Count; j += TV.Count)
             Column<TV, TW, TS>(sums, c, rows, j, centers, first, second);
-        for (; j < channels; j++)
+        for (; j < c; j++)
             Column<Scalar, Scalar.Wide, TS>(sums, c, rows, j, centers, first, second);
     }
 
@@ -207,16 +201,16 @@ internal static unsafe class Reductions
     /// them; then the tail channels lane by lane.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Panel<TV, TW, TS, TR>(TS sums, nint c, nint channels, nint at, double* centers, double* first, double* second)
+    private static void Panel<TV, TW, TS, TR>(TS sums, nint c, nint at, double* centers, double* first, double* second)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
         where TS : struct, IColumnSums
         where TR : struct, IRowCount
     {
         nint j = 0;
-        for (; j <= channels - TV.Count; j += TV.Count)
+        for (; j <= c - TV.Count; j += TV.Count)
             PanelColumn<TV, TW, TS, TR>(sums, c, at, j, centers, first, second);
-        for (; j < channels; j++)
+        for (; j < c; j++)
             PanelColumn<Scalar, Scalar.Wide, TS, TR>(sums, c, at, j, centers, first, second);
     }
 

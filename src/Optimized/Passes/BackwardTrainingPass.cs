@@ -36,14 +36,10 @@ internal readonly unsafe struct BackwardTrainingPass<TG>(
         where TW : struct, IDoubleAccumulator<TW, TV> =>
         Reductions.RowGradients<TV, TW, TG>(x + offset, dy.At(offset), length, center, ref first, ref second);
 
-    public void ReduceRows<TV, TW>(nint offset, int rows, int channels, double* centers, double* first, double* second, RowsWalk walk)
+    public void ReduceRows<TV, TW>(nint offset, int rows, double* centers, double* first, double* second, RowsWalk walk)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV> =>
-        Reductions.ColumnGradients<TV, TW, TG>(x + offset, dy.At(offset), shape.C, channels, rows, centers, first, second, walk);
-
-    public void ApplyColumns<TV>(nint offset, int rows, int channels, in PeriodicCoefficients coefficients, bool streaming)
-        where TV : struct, IFloatVector<TV> =>
-        Elementwise.RunColumns<TV, TrainingInputGradientOperation<PeriodicCoefficients, TG>>(rows, shape.C, channels, new TrainingInputGradientOperation<PeriodicCoefficients, TG>(x + offset, dy.At(offset), dx + offset, coefficients), streaming);
+        Reductions.ColumnGradients<TV, TW, TG>(x + offset, dy.At(offset), shape.C, rows, centers, first, second, walk);
 
     /// <summary><see cref="Finalize"/> for channels [c0, c0 + count), channel by channel.</summary>
     public void FinalizeBlock(int c0, int count, double* sumsDy, double* sumsDyDeviation, in Scratch scratch) =>

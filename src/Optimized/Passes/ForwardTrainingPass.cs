@@ -40,14 +40,10 @@ internal readonly unsafe struct ForwardTrainingPass(
         where TW : struct, IDoubleAccumulator<TW, TV> =>
         Reductions.RowDeviations<TV, TW>(x + offset, length, center, ref first, ref second);
 
-    public void ReduceRows<TV, TW>(nint offset, int rows, int channels, double* centers, double* first, double* second, RowsWalk walk)
+    public void ReduceRows<TV, TW>(nint offset, int rows, double* centers, double* first, double* second, RowsWalk walk)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV> =>
-        Reductions.ColumnDeviations<TV, TW>(x + offset, shape.C, channels, rows, centers, first, second, walk);
-
-    public void ApplyColumns<TV>(nint offset, int rows, int channels, in PeriodicCoefficients coefficients, bool streaming)
-        where TV : struct, IFloatVector<TV> =>
-        Normalization.RunColumns<TV, MeanPair>(x + offset, y + offset, rows, shape.C, channels, coefficients, streaming, options.Activation);
+        Reductions.ColumnDeviations<TV, TW>(x + offset, shape.C, rows, centers, first, second, walk);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Finalize(int c, double sum, double squares, in Scratch scratch)

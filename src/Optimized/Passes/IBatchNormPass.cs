@@ -43,20 +43,10 @@ internal unsafe interface IReducingPass : IBatchNormPass
     /// </summary>
     int RowBlock { get; }
 
-    /// <summary>
-    /// Channels-last: adds consecutive rows (C floats apart, from offset) into the per-channel sums of their first
-    /// <paramref name="channels"/> channels (C for whole rows), in the given walk.
-    /// </summary>
-    void ReduceRows<TV, TW>(nint offset, int rows, int channels, double* centers, double* first, double* second, RowsWalk walk)
+    /// <summary>Channels-last: adds consecutive rows (C channels each, from offset) into the per-channel sums, in the given walk.</summary>
+    void ReduceRows<TV, TW>(nint offset, int rows, double* centers, double* first, double* second, RowsWalk walk)
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>;
-
-    /// <summary>
-    /// Channels-last: element-wise over <paramref name="channels"/> channels (a multiple of TV.Count) of
-    /// <paramref name="rows"/> rows (C floats apart) from offset, channel j of the block taking coefficients at phase j.
-    /// </summary>
-    void ApplyColumns<TV>(nint offset, int rows, int channels, in PeriodicCoefficients coefficients, bool streaming)
-        where TV : struct, IFloatVector<TV>;
 
     /// <summary>Per channel, from its combined sums: writes the channel's outputs and apply coefficients.</summary>
     void Finalize(int c, double first, double second, in Scratch scratch);

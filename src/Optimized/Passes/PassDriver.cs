@@ -122,14 +122,10 @@ internal static unsafe class PassDriver
         public void Run(in Scratch scratch)
         {
             pass.Prepare(scratch);
-            var body = new Body<TP, TV, TW, TTail>(pass, plan, walk, streaming, scratch, new ApplyBody<TP, TV, TTail>(pass, plan, scratch, streaming));
+            var body = new Body<TP, TV, TW, TTail>(pass, plan, walk, scratch, new ApplyBody<TP, TV, TTail>(pass, plan, scratch, streaming));
             if (plan.ChannelPerTask)
             {
                 Parallel(Phase.Whole, plan.C, degreeOfParallelism, body);
-            }
-            else if (walk == RowsWalk.ChannelBlocks && RowsWalkPolicy.HasChannelBlocks(plan))
-            {
-                Parallel(Phase.ChannelBlock, plan.C / RowsWalkPolicy.BlockChannels, degreeOfParallelism, body);
             }
             else
             {
@@ -166,11 +162,10 @@ internal static unsafe class PassDriver
         Finalize,
         Apply,
         Whole,
-        ChannelBlock,
     }
 
     /// <summary>The task bodies of every phase of a reducing pass over one partition and scratch.</summary>
-    private readonly struct Body<TP, TV, TW, TTail>(TP pass, Partition plan, RowsWalk walk, bool streaming, Scratch scratch, ApplyBody<TP, TV, TTail> apply)
+    private readonly struct Body<TP, TV, TW, TTail>(TP pass, Partition plan, RowsWalk walk, Scratch scratch, ApplyBody<TP, TV, TTail> apply)
         where TP : struct, IReducingPass
         where TV : struct, IFloatVector<TV>
         where TW : struct, IDoubleAccumulator<TW, TV>
@@ -209,9 +204,6 @@ internal static unsafe class PassDriver
                     Finalize(task);
                     apply.Run(task);
                     break;
-                case Phase.ChannelBlock:
-                    ChannelBlock(task * RowsWalkPolicy.BlockChannels);
-                    break;
                 default:
                     throw new InvalidOperationException($"no body for phase {phase}");
             }
@@ -239,7 +231,7 @@ internal static unsafe class PassDriver
             if (plan.Traversal == Traversal.Rows)
             {
                 for (long row = start; row < end; row += pass.RowBlock)
-                    pass.ReduceRows<TV, TW>((nint)(row * plan.C), (int)Math.Min(pass.RowBlock, end - row), plan.C, scratch.Centers, firsts, seconds, walk);
+                    pass.ReduceRows<TV, TW>((nint)(row * plan.C), (int)Math.Min(pass.RowBlock, end - row), scratch.Centers, firsts, seconds, walk);
                 return;
             }
 
@@ -248,37 +240,6 @@ internal static unsafe class PassDriver
                 for (int c = 0; c < plan.C; c++)
                     pass.ReduceRun<TV, TW>((nint)(((n * plan.C) + c) * plan.S), plan.S, scratch.Centers[c], ref firsts[c], ref seconds[c]);
             }
-        }
-
-        /// <summary>
-        /// <see cref="RowsWalk.ChannelBlocks"/>: channels [c0, c0 + BlockChannels) through every row. Each chunk's
-        /// partial sums start from 0 and are added to the combination in chunk order, as <see cref="Reduce"/> and
-        /// <see cref="CombineChunkPartials"/> do for whole rows, so each channel's sums are the same bits; then the
-        /// block is finalized and applied while its values are in this core's cache.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void ChannelBlock(int c0)
-        {
-            const int width = RowsWalkPolicy.BlockChannels;
-            double* firsts = scratch.FirstPartials + c0, seconds = scratch.SecondPartials + c0;
-            double* chunkFirsts = stackalloc double[width], chunkSeconds = stackalloc double[width];
-            for (int k = 0; k < plan.Chunks; k++)
-            {
-                (long start, long end) = plan.ChunkRange(k);
-                double* f = k == 0 ? firsts : chunkFirsts, s = k == 0 ? seconds : chunkSeconds;
-                new Span<double>(f, width).Clear();
-                new Span<double>(s, width).Clear();
-                pass.ReduceRows<TV, TW>((nint)((start * plan.C) + c0), (int)(end - start), width, scratch.Centers + c0, f, s, RowsWalk.ChannelBlocks);
-                if (k > 0)
-                {
-                    Reductions.AddPartials<TV, TW>(firsts, chunkFirsts, width);
-                    Reductions.AddPartials<TV, TW>(seconds, chunkSeconds, width);
-                }
-            }
-
-            pass.FinalizeBlock(c0, width, firsts, seconds, scratch);
-            pass.ApplyColumns<TV>(c0, plan.M, width, new PeriodicCoefficients(scratch.Table + c0, plan.C, scratch.TableStride), streaming);
-            FenceStreamedStores(streaming);
         }
 
         /// <summary>
@@ -350,7 +311,12 @@ internal static unsafe class PassDriver
                     throw new InvalidOperationException($"no apply for traversal {plan.Traversal}");
             }
 
-            FenceStreamedStores(streaming);
+            // Non-temporal stores are weakly ordered: fence them before another thread reads the output.
+            // No test can see a missing fence on x86, where the fork-join runner's interlocked join
+            // also drains them; the fence is what the memory model requires, so it stays.
+            // Stryker disable once all : not observable by a test on x86 (see above).
+            if (streaming && System.Runtime.Intrinsics.X86.Sse.IsSupported)
+                System.Runtime.Intrinsics.X86.Sse.StoreFence();
         }
 
         /// <summary>
@@ -378,19 +344,6 @@ internal static unsafe class PassDriver
 
         /// <summary>Channels-first: the contiguous runs (within one sample) of a task's range of one channel.</summary>
         private RunEnumerator Runs(int task) => new(plan, task);
-    }
-
-    /// <summary>
-    /// Non-temporal stores are weakly ordered: a task that streamed fences them before another thread reads the output.
-    /// No test can see a missing fence on x86, where the fork-join runner's interlocked join also drains them; the
-    /// fence is what the memory model requires, so it stays.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FenceStreamedStores(bool streaming)
-    {
-        // Stryker disable once all : not observable by a test on x86 (see above).
-        if (streaming && System.Runtime.Intrinsics.X86.Sse.IsSupported)
-            System.Runtime.Intrinsics.X86.Sse.StoreFence();
     }
 
     private struct RunEnumerator(Partition plan, int task)
