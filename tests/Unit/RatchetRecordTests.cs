@@ -104,6 +104,30 @@ public class RatchetRecordTests
     }
 
     [Fact]
+    public void ARunJudgedByAnotherContractIsNamedWithTheCommandThatReBaselinesIt()
+    {
+        var loosened = Train with { Contract = NumericalContract.Parse("float-pairwise/two-pass/centred") };
+        Assert.Equal(
+            $"contract: judged by float-pairwise/two-pass/centred, but the baseline recorded {Train.Contract}: a kernel that no longer meets (or declares) its recorded contract " +
+            $"has lost accuracy by name; if intended, re-baseline with: {Invocation.Bnverify} verify --kernel k --suite quick --update-baseline",
+            Assert.Single(Recorded(Train).Regressions(Suite.Quick, loosened)));
+    }
+
+    /// <summary>An entry written by hand (or by an older bnverify) may record some outputs of a case and no contract: the rest are not judged, and the contract is said to be missing.</summary>
+    [Fact]
+    public void AnEntryWithSomeOutputsAndNoContractJudgesThoseAndSaysSo()
+    {
+        string text = "{\"quick\": {\"optimized\": {\"seed\": " + Seed.ToString(CultureInfo.InvariantCulture) + ", \"cases\": {\"normal/nchw/train\": {\"y\": 0}}}}}";
+        var baseline = AccuracyBaseline.Parse(text, "b.json");
+        Assert.Equal(
+            string.Create(CultureInfo.InvariantCulture, $"1 of 1 cases against optimized's recorded errors (suite quick, seed {Seed}, contract not recorded)"),
+            baseline.Held(Suite.Quick, "optimized", Seed, [Train]));
+        // y recorded as 0: its error now is a regression; the outputs not recorded are passed over.
+        string regression = Assert.Single(baseline.Regressions(Suite.Quick, Train, key: "optimized"));
+        Assert.StartsWith("y: max abs error ", regression);
+    }
+
+    [Fact]
     public void TheSavedFileIsIndentedEndsInANewlineAndReadsBackTheSame()
     {
         // Under a kernel name the reader knows: it refuses names it does not.
