@@ -23,11 +23,16 @@ internal static class Checks
             foreach (var output in expected)
             {
                 var comparison = OutputComparison.Compare(output, run.Outputs[output.Name], c.Shape);
-                if (!comparison.Passed)
+                if (comparison.Passed)
+                    continue;
+                // An output fails by elements over their bound, or by a channel's systematic part alone (then no element is listed).
+                if (comparison.FirstFailures.Count > 0)
                 {
                     var worst = comparison.FirstFailures[0];
                     throw new LawViolation($"{kernel.Name} {pass} {output.Name}[{worst.Index}]: expected {worst.Expected:R}, got {worst.Actual:R}, bound {worst.Bound:R} ({comparison.OverBound} over)");
                 }
+
+                throw new LawViolation($"{kernel.Name} {pass} {output.Name}: {string.Join("; ", comparison.Findings)}");
             }
         }
     }
