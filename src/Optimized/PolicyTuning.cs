@@ -168,15 +168,18 @@ internal static class PolicyTunings
     }
 
     /// <summary>The policies chosen so far for calls of this shape, whatever their pass, width and threads (tuning ones left out).</summary>
-    public static IReadOnlyList<MemoryPolicy> Chosen(TensorShape shape) =>
-        [.. Tunings.Where(t => t.Key.Shape == shape && t.Value.Chosen is not null).Select(t => t.Value.Chosen!.Value)];
+    public static IReadOnlyList<MemoryPolicy> Chosen(TensorShape shape) => [.. ChosenAt(shape).Select(c => c.Policy)];
 
     /// <summary>
     /// The policies chosen so far for calls of this shape by passes of type <paramref name="pass"/> (a generic pass by its
     /// definition, whatever its gradient source), whatever their width and threads; empty while they tune or when none ran.
     /// </summary>
     public static IReadOnlyList<MemoryPolicy> ChosenFor(Type pass, TensorShape shape) =>
-        [.. Tunings.Where(t => t.Key.Shape == shape && Definition(t.Key.Pass) == pass && t.Value.Chosen is not null).Select(t => t.Value.Chosen!.Value).Distinct()];
+        [.. ChosenAt(shape).Where(c => Definition(c.Pass) == pass).Select(c => c.Policy).Distinct()];
+
+    /// <summary>Every tuning of this shape that has chosen, with its pass.</summary>
+    private static IEnumerable<(Type Pass, MemoryPolicy Policy)> ChosenAt(TensorShape shape) =>
+        Tunings.Where(t => t.Key.Shape == shape && t.Value.Chosen is not null).Select(t => (t.Key.Pass, t.Value.Chosen!.Value));
 
     private static Type Definition(Type type) => type.IsGenericType ? type.GetGenericTypeDefinition() : type;
 
