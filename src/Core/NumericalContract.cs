@@ -41,7 +41,7 @@ public enum StatisticsForm
 /// <summary>How a kernel applies the statistics to each element, in y and in the training dx.</summary>
 public enum ApplyForm
 {
-    /// <summary>Centred: y = (x - m)·a + b (one or more roundings on |x - m|), dx = (dy - mean(dy))·k1 + (x - m)·k2.</summary>
+    /// <summary>Centred: y = (x - m)·a + b (one or more roundings on |x - m|), dx = (dy - mean(dy))·k1 + (x - m)·k2, or k1·((dy - mean(dy)) + (x - m)·k3).</summary>
     Centred,
 
     /// <summary>Folded per channel, y = fma(x, a, b') with b' = beta - m·a; dx = fma(A, dy, fma(B, x, C)): one rounding per element on the result.</summary>

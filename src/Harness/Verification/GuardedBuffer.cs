@@ -36,13 +36,8 @@ internal sealed class GuardedBuffer
         return buffer;
     }
 
-    /// <summary>An output, prefilled with NaN so an element the kernel never writes cannot pass.</summary>
-    public static GuardedBuffer Output(int length)
-    {
-        var buffer = new GuardedBuffer(length);
-        buffer.Data.Fill(float.NaN);
-        return buffer;
-    }
+    /// <summary>An output, prefilled with the canary NaN (like its guards) so an element the kernel never writes cannot pass.</summary>
+    public static GuardedBuffer Output(int length) => new(length);
 
     public float[] ToArray() => Data.ToArray();
 

@@ -160,14 +160,17 @@ internal static class TrainingGradientSlots
     /// <summary>k1 = gamma·istd.</summary>
     public const int DyScale = 2;
 
-    /// <summary>k2 = -k1·istd·dgamma/M.</summary>
+    /// <summary>k3 = -istd·dgamma/M.</summary>
     public const int CentredScale = 3;
 }
 
 /// <summary>
-/// Training-mode dx = (dy - mdy) * k1 + (x - mean) * k2, coefficients (mean, mdy, k1, k2) with
-/// mdy = mean(dy), k1 = gamma*istd, k2 = -k1*istd*dgamma/M. Written this way, M = 1 (dy = mdy,
-/// x = mean) and a constant channel (x = mean) give their exact results.
+/// Training-mode dx = k1 * ((dy - mdy) + (x - mean) * k3), coefficients (mean, mdy, k1, k3) with
+/// mdy = mean(dy), k1 = gamma*istd, k3 = -istd*dgamma/M. Written this way, M = 1 (dy = mdy,
+/// x = mean) and a constant channel (x = mean) give their exact results. k1 is applied last, not
+/// folded into k2 = k1*k3 = -gamma*istd²*dgamma/M: of the order of istd², k2 falls below float's
+/// normal range at spreads near 1e19 and was stored subnormal with bits lost (5.5x dx's bound at a
+/// spread of 4e18), where k1 and k3, of the order of istd, stay normal.
 /// </summary>
 internal readonly unsafe struct TrainingInputGradientOperation<TC, TG>(float* x, TG dy, float* dx, TC coefficients) : IElementwiseOperation
     where TC : struct, ICoefficients
@@ -181,8 +184,8 @@ internal readonly unsafe struct TrainingInputGradientOperation<TC, TG>(float* x,
     public TV Compute<TV>(nint i, nint phase) where TV : struct, IFloatVector<TV>
     {
         TV centered = TV.Subtract(TV.Load(x + i), coefficients.Get<TV>(TrainingGradientSlots.Mean, phase));
-        TV dyTerm = TV.Multiply(TV.Subtract(dy.Load<TV>(i), coefficients.Get<TV>(TrainingGradientSlots.MeanDy, phase)), coefficients.Get<TV>(TrainingGradientSlots.DyScale, phase));
-        return TV.MultiplyAdd(centered, coefficients.Get<TV>(TrainingGradientSlots.CentredScale, phase), dyTerm);
+        TV dyTerm = TV.Subtract(dy.Load<TV>(i), coefficients.Get<TV>(TrainingGradientSlots.MeanDy, phase));
+        return TV.Multiply(TV.MultiplyAdd(centered, coefficients.Get<TV>(TrainingGradientSlots.CentredScale, phase), dyTerm), coefficients.Get<TV>(TrainingGradientSlots.DyScale, phase));
     }
 }
 

@@ -7,7 +7,7 @@ namespace BatchNorm.Optimized.Passes;
 /// <summary>
 /// Training backward: Σdy and Σdy·(x - mean) in double (x - mean exact in double for float
 /// inputs), then dbeta = Σdy, dgamma = istd·Σdy·(x - mean), and
-/// dx = (dy - mean(dy))·k1 + (x - mean)·k2 with k1 = gamma·istd, k2 = -k1·istd·dgamma/M; dy
+/// dx = k1·((dy - mean(dy)) + (x - mean)·k3) with k1 = gamma·istd, k3 = -istd·dgamma/M; dy
 /// read from <typeparamref name="TG"/> (gated by a fused ReLU's forward y, or as it is).
 /// </summary>
 internal readonly unsafe struct BackwardTrainingPass<TG>(
@@ -57,7 +57,7 @@ internal readonly unsafe struct BackwardTrainingPass<TG>(
         scratch.SetCoefficient(TrainingGradientSlots.Mean, c, savedMean[c]);
         scratch.SetCoefficient(TrainingGradientSlots.MeanDy, c, (float)(sumDy / m));
         scratch.SetCoefficient(TrainingGradientSlots.DyScale, c, (float)k1);
-        scratch.SetCoefficient(TrainingGradientSlots.CentredScale, c, (float)(-k1 * invStd * dg / m));
+        scratch.SetCoefficient(TrainingGradientSlots.CentredScale, c, (float)(-invStd * dg / m));
     }
 
     public void ApplyRun<TV, TC, TTail>(nint offset, nint length, in TC coefficients, bool streaming)

@@ -37,3 +37,15 @@ public static class HuntedCases
         Arb.From(CaseGenerators.Cases([Activation.None, Activation.Relu], DataPrecision.Float32).Select(c => new HuntedCase(c)),
             h => CaseGenerators.Shrink(h.Case).Select(c => new HuntedCase(c)));
 }
+
+/// <summary>
+/// FsCheck.Xunit arbitraries of <see cref="HuntedCase"/> with a ReLU fused in every one, so the case a failure prints says
+/// so and replays as it ran (a plain case with the ReLU added after drawing has beta not made non-negative, data no case
+/// file draws). Shrinking keeps the ReLU.
+/// </summary>
+public static class HuntedReluCases
+{
+    public static Arbitrary<HuntedCase> Float32Relu() =>
+        Arb.From(CaseGenerators.Cases([Activation.Relu], DataPrecision.Float32).Select(c => new HuntedCase(c)),
+            h => CaseGenerators.Shrink(h.Case).Where(c => c.Options.Activation == Activation.Relu).Select(c => new HuntedCase(c)));
+}
