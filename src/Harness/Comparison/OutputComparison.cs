@@ -178,7 +178,7 @@ internal sealed record OutputComparison
         if (elementwiseChannels > 0)
         {
             findings.Add(string.Create(CultureInfo.InvariantCulture,
-                $"{elementwiseChannels} channel(s) checked element by element: too few elements ({s.M} < {AffineErrorModel.ElementsPerBasisFunction} per basis function) or a degenerate basis ({string.Join(", ", model.BasisNames)}) to separate the systematic part"));
+                $"{elementwiseChannels} channel(s) checked element by element: too few elements ({s.M}, fewer than {AffineErrorModel.ElementsPerBasisFunction} for each of {model.BasisSize} basis functions) or a degenerate basis ({string.Join(", ", model.BasisNames)}) to separate the systematic part"));
         }
 
         return tally.Result(expected.Name, failures, systematicRatio, tally.WorstRatio, elementwiseChannels, findings);
