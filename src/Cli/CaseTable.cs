@@ -38,7 +38,7 @@ internal static class CaseTable
     /// <summary>What the columns mean, printed under the table on a terminal and in <c>verify --help</c>.</summary>
     public const string Legend =
         "error/bound: the largest |error| / bound over the case's outputs (each bound derived for the kernel's contract, docs/tolerances.md): " +
-        "below 1 passes, 1 or more fails, inf is a NaN or infinity where a finite value belongs. systematic: the same ratio for the per-channel " +
+        "1 or below passes, above 1 fails, inf is a NaN or infinity where a finite value belongs. systematic: the same ratio for the per-channel " +
         "affine part of y's or dx's error (a statistic or coefficient off); residual: for what is left of each element once that part is taken out " +
         "(a wrong element, a tail, a lane). max abs, max rel, max ULP: the largest errors themselves.";
 

@@ -221,4 +221,156 @@ public class OutputComparisonTests
         Assert.Equal(distance, Ulp.Distance(a, b));
         Assert.Equal(distance, Ulp.Distance(b, a));
     }
+
+    [Fact]
+    public void EveryElementIsCountedInTheHistogramByItsRatioAndMagnitude()
+    {
+        // Exact at 100 (the scale), 0.5 of its bound at 10, 5 times it at 1, a NaN matched, a NaN where 1 belongs.
+        var result = PerChannel([100, 10, 1, double.NaN, 1], [1, 2, 0.2, 0, 0], [100f, 11f, 2f, float.NaN, float.NaN]);
+        var h = result.Histogram;
+        Assert.Equal(5, h.Total);
+        Assert.Equal(1, h[1, 0]); // 100: magnitude 0.1-1 of the scale, no error
+        Assert.Equal(1, h[1, 7]); // 10: 0.1 of the scale, ratio in [0.1, 1]
+        Assert.Equal(1, h[2, ErrorHistogram.FirstFailingRatioBin]); // 1: 1e-2 of the scale, ratio 5
+        Assert.Equal(1, h[ErrorHistogram.MagnitudeLabels.Length - 1, 0]); // NaN for NaN: not finite, no error
+        Assert.Equal(1, h[2, ErrorHistogram.FirstFailingRatioBin + 1]); // NaN where 1 belongs: an unbounded error
+    }
+
+    [Fact]
+    public void TheTenWorstAreKeptWhateverOrderTheFailuresComeIn()
+    {
+        // 100 failures, worst first, each with its own bound: element i off by 1 against a bound of 1/(100 - i)... so
+        // element 0 is the worst (ratio 100) and the ratios fall; the order is by ratio, not by error.
+        int n = 100;
+        double[] expected = new double[n];
+        double[] bounds = Enumerable.Range(0, n).Select(i => (i + 1) / 1000.0).ToArray();
+        float[] actual = Enumerable.Range(0, n).Select(i => 1f + (i / 1000f)).ToArray();
+        var result = PerChannel(expected, bounds, actual);
+        Assert.Equal(n, result.OverBound);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), result.FirstFailures.Select(f => f.Index));
+        Assert.Equal(0, result.Worst!.Index);
+        Assert.Equal(1000, result.WorstRatio, 9);
+    }
+
+    [Fact]
+    public void TheWorstElementIsTheFirstOfTheLargestRatio()
+    {
+        // Two elements at the same ratio 0.5 and one exact: the first of the two is the worst, and its figures are kept.
+        var result = PerChannel([0, 1, 2], [1, 1, 2], [0f, 1.5f, 3f]);
+        Assert.Equal(1, result.Worst!.Index);
+        Assert.Equal(0.5, result.WorstRatio);
+        // Every error 0: no worst element at all, and a ratio of 0.
+        var exact = PerChannel([0, 1], [1, 0], [0f, 1f]);
+        Assert.Null(exact.Worst);
+        Assert.Equal(0, exact.WorstRatio);
+        Assert.Empty(exact.FirstFailures);
+    }
+
+    [Fact]
+    public void ANonFiniteMismatchMakesTheResidualRatioInfiniteWhereThereIsOne()
+    {
+        var expected = Modelled(2, 64);
+        float[] actual = expected.Values.Select(v => (float)v).ToArray();
+        actual[5] = float.NaN;
+        var result = OutputComparison.Compare(expected, actual, new TensorShape(1, 2, 64, Layout.ChannelsFirst));
+        Assert.Equal(double.PositiveInfinity, result.ResidualRatio);
+        Assert.Equal(1, result.NonFiniteMismatches);
+        Assert.Null(PerChannel([1], [0], [float.NaN]).ResidualRatio);
+    }
+
+    [Fact]
+    public void AChannelWithoutErrorFitsToZero()
+    {
+        var expected = Modelled(1, 64);
+        var shape = new TensorShape(1, 1, 64, Layout.ChannelsFirst);
+        float[] exact = expected.Values.Select(v => (float)v).ToArray();
+        var fitted = OutputComparison.Compare(expected with { Values = exact.Select(v => (double)v).ToArray() }, exact, shape);
+        Assert.Equal(0, fitted.SystematicRatio);
+        Assert.True(fitted.Passed);
+    }
+
+    [Fact]
+    public void AnExactChannelAndAnEmptyOneAreNotCountedAsCheckedElementByElement()
+    {
+        var shape = new TensorShape(1, 2, 64, Layout.ChannelsFirst);
+        var expected = Modelled(2, 64);
+        var model = expected.Model! with { ResidualBounds = new double[shape.ElementCount], CoefficientBounds = [[0, 0], [0, 0]] };
+        float[] actual = expected.Values.Select(v => (float)v).ToArray();
+        var exactValues = expected with { Values = actual.Select(v => (double)v).ToArray(), Model = model, Bounds = new double[shape.ElementCount] };
+        var exact = OutputComparison.Compare(exactValues, actual, shape);
+        Assert.True(exact.Passed);
+        Assert.Equal(0, exact.ElementwiseChannels);
+        Assert.Empty(exact.Findings);
+        actual[3] = MathF.BitIncrement(actual[3]);
+        var off = OutputComparison.Compare(exactValues, actual, shape);
+        Assert.Equal(1, off.OverBound);
+        Assert.Equal(3, off.FirstFailures.Single().Index);
+
+        // Channel 1 all NaN where NaN belongs: nothing finite to fit, and not a channel checked element by element.
+        double[] values = [.. expected.Values];
+        float[] withNaN = [.. actual];
+        withNaN[3] = actual[3] = (float)values[3];
+        for (int i = 64; i < 128; i++)
+        {
+            values[i] = double.NaN;
+            withNaN[i] = float.NaN;
+        }
+
+        var nan = OutputComparison.Compare(expected with { Values = values }, withNaN, shape);
+        Assert.True(nan.Passed);
+        Assert.Equal(0, nan.ElementwiseChannels);
+    }
+
+    [Fact]
+    public void AnElementTheModelLeavesUnfittedIsHeldToItsCombinedBound()
+    {
+        var shape = new TensorShape(1, 1, 64, Layout.ChannelsFirst);
+        var expected = Modelled(1, 64);
+        bool[] unfitted = new bool[64];
+        unfitted[10] = true;
+        var model = expected.Model! with { Unfitted = unfitted };
+        double[] values = expected.Values;
+        // Element 10 off by 1.2e-6: over its residual bound (1e-7), within its combined bound (1e-7 + 1e-6 (1 + 0.34)).
+        float[] actual = values.Select(v => (float)v).ToArray();
+        var exactValues = expected with { Values = actual.Select(v => (double)v).ToArray(), Model = model };
+        actual[10] += 1.2e-6f;
+        var result = OutputComparison.Compare(exactValues, actual, shape);
+        Assert.True(result.Passed, string.Join("; ", result.Findings));
+        Assert.Equal(0, result.SystematicRatio);
+        var fittedToo = OutputComparison.Compare(exactValues with { Model = expected.Model }, actual, shape);
+        Assert.False(fittedToo.Passed);
+    }
+
+    [Fact]
+    public void ElementBoundsAreTheResidualBoundsPlusTheFitsSpreadAndNaNWhereNotFinite()
+    {
+        var shape = new TensorShape(1, 1, 64, Layout.ChannelsFirst);
+        var expected = Modelled(1, 64);
+        float[] actual = expected.Values.Select(v => (float)v).ToArray();
+        actual[7] = float.NaN;
+        double[] bounds = OutputComparison.ElementBounds(expected, actual, shape);
+        Assert.True(double.IsNaN(bounds[7]));
+        // Δ_k = Σ_j |(G⁻¹ q_j)_k| over the 63 finite elements, q_j = (1, t_j)/R, G = Σ q qᵀ, inverted by hand (2x2).
+        const double r = 1e-7;
+        int[] fitted = [.. Enumerable.Range(0, 64).Where(i => i != 7)];
+        double[] t = expected.Model!.Basis[1];
+        double g00 = fitted.Length / (r * r), g01 = fitted.Sum(j => t[j]) / (r * r), g11 = fitted.Sum(j => t[j] * t[j]) / (r * r);
+        double det = (g00 * g11) - (g01 * g01);
+        double delta0 = fitted.Sum(j => Math.Abs(((g11 * 1) - (g01 * t[j])) / det / r));
+        double delta1 = fitted.Sum(j => Math.Abs(((-g01 * 1) + (g00 * t[j])) / det / r));
+        foreach (int i in fitted)
+            Assert.Equal(r + delta0 + (Math.Abs(t[i]) * delta1), bounds[i], 1e-18);
+        var error = Assert.Throws<ArgumentException>(() => OutputComparison.ElementBounds(new ExpectedOutput(BatchNormOutput.DBeta, [1], [1]), [1f], shape));
+        Assert.StartsWith("dbeta has no structured model; its bounds are Bounds.", error.Message);
+    }
+
+    [Theory]
+    [InlineData(0.5, "0.5")]
+    [InlineData(0.99961, "0.9996")]
+    [InlineData(1.0, "1")]
+    [InlineData(1.00041, "1.0004")]
+    [InlineData(0.9999999999, "0.9999999999")]
+    [InlineData(12.3456, "12.3")]
+    [InlineData(double.PositiveInfinity, "inf")]
+    public void ARatioIsNeverPrintedOnTheOtherSideOfOne(double ratio, string text) => Assert.Equal(text, Harness.Reports.ReportFormat.Ratio(ratio));
 }

@@ -53,7 +53,7 @@ internal static class HtmlReport
         if (ratchet is not null)
             page.Append(CultureInfo.InvariantCulture, $"<p>Ratchet: {Encode(ratchet)}.</p>\n");
         page.Append("""
-            <p class="legend">error/bound: each element's error over the bound its output's contract allows; below 1 passes.
+            <p class="legend">error/bound: each element's error over the bound its output's contract allows; 1 or below passes.
             For y and dx it is the residual after the part a legitimate algorithm may share over a channel (see the datasheet).</p>
             <table><thead><tr><th>output</th><th>cases</th><th>worst error/bound</th><th>worst case</th><th>max abs</th><th>max rel</th><th>max ulps</th><th>exact cases</th></tr></thead><tbody>
 

@@ -30,7 +30,7 @@ internal sealed record OutputComparison
     /// <summary>Max distance in float32 ULPs between actual and the expected value rounded to float.</summary>
     public long MaxUlps { get; init; }
 
-    /// <summary>Max |error| / bound over every check of the output: below 1 passes, 1 or more fails (error/bound in every report). 0/0 counts as 0, x/0 as infinity.</summary>
+    /// <summary>Max |error| / bound over every check of the output: 1 or below passes, above 1 fails (error/bound in every report). 0/0 counts as 0, x/0 as infinity.</summary>
     public double WorstRatio { get; init; }
 
     /// <summary>Structured model: the worst systematic coefficient's |value| / bound over the fitted channels; null for per-channel outputs.</summary>
@@ -137,9 +137,10 @@ internal sealed record OutputComparison
         void Element(int i, double bound, double? residual)
         {
             double err = Math.Abs(residual ?? error[i]);
-            // A NaN bound comes only from a channel already non-finite; fail closed.
+            // A NaN bound comes only from a channel already non-finite; fail closed. Bounds are never negative, so an
+            // error over a bound of 0 is +inf.
             double b = double.IsNaN(bound) ? 0 : bound;
-            double ratio = err == 0 ? 0 : b == 0 ? double.PositiveInfinity : err / b;
+            double ratio = err == 0 ? 0 : err / b;
             tally.Histogram.Add(ratio, expected.Values[i], tally.Scale);
             // Most elements are neither a failure nor the new worst: build a report line only for those that are.
             if (tally.Matters(ratio, error[i]))
@@ -312,6 +313,7 @@ internal sealed record OutputComparison
             FailedIndices.Add((int)element.Index);
             // Keep the ten worst failures without holding every failing element.
             failures.Add(element);
+            // Stryker disable once Equality,Boolean : equivalent, the ten worst kept at any count are the ten worst; the limit bounds memory only.
             if (failures.Count > 64)
             {
                 var keep = Worst10();

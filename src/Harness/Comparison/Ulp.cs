@@ -18,6 +18,7 @@ internal static class Ulp
     private static long Key(float value)
     {
         int bits = BitConverter.SingleToInt32Bits(value);
+        // Stryker disable once Equality : equivalent, the mirrored key (int.MinValue - key) keeps every distance.
         return bits >= 0 ? bits : (long)int.MinValue - bits;
     }
 }

@@ -55,7 +55,7 @@ internal static class MarkdownReport
         md.AppendLine();
         md.AppendLine("## Appendix: every case and output");
         md.AppendLine();
-        md.AppendLine($"`{kernel}`, suite `{suite}`, seed {seed}. error/bound is the worst error-to-bound ratio (below 1 passes); for y and dx, systematic is");
+        md.AppendLine($"`{kernel}`, suite `{suite}`, seed {seed}. error/bound is the worst error-to-bound ratio (1 or below passes); for y and dx, systematic is");
         md.AppendLine("the worst fitted coefficient over its bound and residual the worst element's residual over its bound (S = 1 + 4u; \"-\" where the output");
         md.AppendLine("has no structured model).");
         md.AppendLine();
@@ -72,7 +72,7 @@ internal static class MarkdownReport
         }
 
         md.AppendLine();
-        md.AppendLine($"{results.Count(r => r.Verdict == Verdict.Passed)} of {results.Count} cases passed; worst error/bound {ReportFormat.Ratio(results.Max(r => r.WorstRatio))} (below 1 passes).");
+        md.AppendLine($"{results.Count(r => r.Verdict == Verdict.Passed)} of {results.Count} cases passed; worst error/bound {ReportFormat.Ratio(results.Max(r => r.WorstRatio))} (1 or below passes).");
         return md.ToString();
     }
 

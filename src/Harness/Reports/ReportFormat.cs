@@ -19,15 +19,18 @@ internal static class ReportFormat
     public static string Optional(double? value) => value is { } v ? Short(v) : "-";
 
     /// <summary>
-    /// An error-to-bound ratio in three significant digits, except that a ratio below 1 is never shown as 1 (0.9996 is
-    /// "0.9996", not "1"): the figure's side of 1 is the verdict, and the text must not contradict it.
+    /// An error-to-bound ratio in three significant digits, except that a ratio on one side of 1 is never shown on the
+    /// other or as 1 when it is not (0.9996 is "0.9996" and 1.0004 is "1.0004", not "1"): 1 or below passes, and the text
+    /// must not contradict the verdict.
     /// </summary>
     public static string Ratio(double ratio)
     {
         string text = Short(ratio);
-        for (int digits = 4; ratio < 1 && double.Parse(text, CultureInfo.InvariantCulture) >= 1 && digits <= 17; digits++)
+        for (int digits = 4; digits <= 17 && double.IsFinite(ratio) && ContradictsVerdict(ratio, double.Parse(text, CultureInfo.InvariantCulture)); digits++)
             text = ratio.ToString("G" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
         return text;
+
+        static bool ContradictsVerdict(double ratio, double shown) => (ratio < 1 && shown >= 1) || (ratio > 1 && shown <= 1);
     }
 
     /// <summary>As <see cref="Ratio"/>, or "-" where the figure does not apply.</summary>

@@ -10,7 +10,7 @@ internal static class TextReport
 {
     /// <summary>
     /// What ran and how it went, in one line: "kernel, suite S[, relu][, bf16][, shard K/N], seed N: P passed, F failed,
-    /// M mistrusted; worst error/bound R (CASE, OUTPUT; below 1 passes); contract C." R is "-" when no output was compared.
+    /// M mistrusted; worst error/bound R (CASE, OUTPUT; 1 or below passes); contract C." R is "-" when no output was compared.
     /// </summary>
     public static string Summary(string kernel, string suite, (int K, int N)? shard, int seed, IReadOnlyList<CaseResult> results)
     {
@@ -22,7 +22,7 @@ internal static class TextReport
         // Over the outputs compared: a case with none (every file missing) has no ratio, and its 0 would read as a pass.
         string worst = "-";
         if (results.Where(r => r.Outputs.Count > 0).MaxBy(r => r.WorstRatio) is { } worstCase)
-            worst = $"{ReportFormat.Ratio(worstCase.WorstRatio)} ({worstCase.Case.Name}, {worstCase.Outputs.MaxBy(o => o.WorstRatio)!.Output.Name()}; below 1 passes)";
+            worst = $"{ReportFormat.Ratio(worstCase.WorstRatio)} ({worstCase.Case.Name}, {worstCase.Outputs.MaxBy(o => o.WorstRatio)!.Output.Name()}; 1 or below passes)";
 
         string contract = results.Count == 0 ? "" : $"; contract {string.Join(", ", results.Select(r => r.Contract.ToString()).Distinct())}";
         return string.Create(CultureInfo.InvariantCulture,

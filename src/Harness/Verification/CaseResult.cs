@@ -32,7 +32,7 @@ internal sealed record CaseResult
         : MistrustReason is not null ? Verdict.Mistrusted
         : Verdict.Passed;
 
-    /// <summary>The largest error-to-bound ratio over every output (the case's error/bound figure: below 1 passes).</summary>
+    /// <summary>The largest error-to-bound ratio over every output (the case's error/bound figure: 1 or below passes).</summary>
     public double WorstRatio => Outputs.Count == 0 ? 0 : Outputs.Max(o => o.WorstRatio);
 
     /// <summary>The bug the detectors name for the case (the output whose damage names it most specifically), or null (<see cref="Detectors.BugDetectors.Headline"/>).</summary>

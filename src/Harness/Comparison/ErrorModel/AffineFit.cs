@@ -88,7 +88,11 @@ internal static class AffineFit
                 {
                     double g = 0;
                     for (int l = 0; l < p; l++)
+                    {
+                        // Stryker disable once Assignment : equivalent, only |g| is used.
                         g += inverse[k, l] * q[j][l];
+                    }
+
                     delta[k] += Math.Abs(g);
                 }
             }
