@@ -115,4 +115,38 @@ public class AffineFitTests
         var atZero = model with { Meanings = [model.Meanings[0] with { UlpOf = [0.0] }, model.Meanings[1]] };
         Assert.Contains("mean off by -2E-05 (", Diagnosis.Systematic(BatchNormOutput.Y, atZero, channel));
     }
+
+    [Fact]
+    public void AnOrthogonalBasisIsFittedExactly()
+    {
+        // t symmetric about 0: G is diagonal, and a pivot search that took the zero off-diagonal would find it singular.
+        int m = 64;
+        int[] all = [.. Enumerable.Range(0, m)];
+        static double Symmetric(int j) => j - 31.5;
+        var fit = AffineFit.Fit(Model(m, Symmetric), all, [.. all.Select(j => 1e-7 + (3e-9 * Symmetric(j)))])!;
+        Assert.Equal(1e-7, fit.Coefficients[0], 1e-18);
+        Assert.Equal(3e-9, fit.Coefficients[1], 1e-20);
+    }
+
+    [Theory]
+    [InlineData(1e-7, 1e-6, 1e-6, 2e-6, "1", "t")] // ratios 0.1 and 0.5, both below 1: the larger names it
+    [InlineData(1e-5, 1e-6, 1e-6, 1e-3, "t", "1")] // ratios 10 and 0.001, whose products would rank the other way
+    [InlineData(2e-6, 4e-6, 1e-6, 2e-6, "t", "1")] // a tie at 2: the first keeps it
+    public void TheDiagnosisNamesTheCoefficientFarthestOverItsBound(double c0, double c1, double b0, double b1, string not, string named)
+    {
+        var channel = new ChannelVerdict(0, [c0, c1], [b0, b1], Math.Max(c0 / b0, c1 / b1));
+        string line = Diagnosis.Systematic(BatchNormOutput.Y, Model(64, T), channel);
+        Assert.EndsWith($"(coefficient of {named})", line);
+        Assert.DoesNotContain($"(coefficient of {not})", line);
+    }
+
+    [Fact]
+    public void AnInfiniteReferenceHasNoUlpToCountIn()
+    {
+        var model = Model(64, T);
+        var atInfinity = model with { Meanings = [model.Meanings[0] with { UlpOf = [double.PositiveInfinity] }, model.Meanings[1]] };
+        var channel = new ChannelVerdict(0, [1e-5, -4e-6], [1e-6, 2e-6], 10);
+        Assert.DoesNotContain("ULP", Diagnosis.Systematic(BatchNormOutput.Y, atInfinity, channel));
+        Assert.Contains("ULP of the mean", Diagnosis.Systematic(BatchNormOutput.Y, model, channel));
+    }
 }

