@@ -174,15 +174,15 @@ internal static class AffineFit
         for (int col = 0; col < p; col++)
         {
             int pivot = col;
-            // Stryker disable once Equality : equivalent, no pivot search is elimination in order, which a unit-diagonal positive definite matrix allows.
+            // Stryker disable once Equality : equivalent for row > p, no pivot search: elimination in order, which a unit-diagonal positive definite matrix allows.
             for (int row = col + 1; row < p; row++)
             {
-                // Stryker disable once Equality : equivalent, >= differs on ties only, which pivot to the same value.
+                // Stryker disable once Equality : equivalent for >=, which differs on ties only (< is not: AnOrthogonalBasisIsFittedExactly catches it).
                 if (Math.Abs(a[row, col]) > Math.Abs(a[pivot, col]))
                     pivot = row;
             }
 
-            // Stryker disable once Equality : equivalent, a pivot of exactly 1e-9 on either side of the limit.
+            // Stryker disable once Equality : equivalent for <=, a pivot of exactly 1e-9 (> refuses every matrix, which every fit test catches).
             if (Math.Abs(a[pivot, col]) < 1e-9)
                 return null;
             // Stryker disable once Equality,Arithmetic : equivalent, skipping the swap is elimination in order (above).
