@@ -155,7 +155,10 @@ public class OutputComparisonTests
         Assert.Equal("(n=1, c=2, s=3)", failure.Location);
     }
 
-    /// <summary>A y-like model on 8 channels of 64: basis (1, xhat), residual bound 1e-7, coefficient bounds 1e-6.</summary>
+    /// <summary>The expected values as a kernel that got them exactly would store them (they are floats already).</summary>
+    private static float[] Exactly(ExpectedOutput expected) => [.. expected.Values.Select(v => (float)v)];
+
+    /// <summary>A y-like model of the given channels and elements a channel: basis (1, xhat), residual bound 1e-7, coefficient bounds 1e-6.</summary>
     private static ExpectedOutput Modelled(int channels, int perChannel)
     {
         var shape = new TensorShape(1, channels, perChannel, Layout.ChannelsFirst);
@@ -200,7 +203,7 @@ public class OutputComparisonTests
     public void TooFewElementsAChannelAreCheckedElementByElementAndSaySo()
     {
         var expected = Modelled(3, 7);
-        float[] actual = expected.Values.Select(v => (float)v).ToArray();
+        float[] actual = Exactly(expected);
         var result = OutputComparison.Compare(expected, actual, new TensorShape(1, 3, 7, Layout.ChannelsFirst));
         Assert.True(result.Passed);
         Assert.Equal(3, result.ElementwiseChannels);
@@ -271,7 +274,7 @@ public class OutputComparisonTests
     public void ANonFiniteMismatchMakesTheResidualRatioInfiniteWhereThereIsOne()
     {
         var expected = Modelled(2, 64);
-        float[] actual = expected.Values.Select(v => (float)v).ToArray();
+        float[] actual = Exactly(expected);
         actual[5] = float.NaN;
         var result = OutputComparison.Compare(expected, actual, new TensorShape(1, 2, 64, Layout.ChannelsFirst));
         Assert.Equal(double.PositiveInfinity, result.ResidualRatio);
@@ -284,8 +287,7 @@ public class OutputComparisonTests
     {
         var expected = Modelled(1, 64);
         var shape = new TensorShape(1, 1, 64, Layout.ChannelsFirst);
-        float[] exact = expected.Values.Select(v => (float)v).ToArray();
-        var fitted = OutputComparison.Compare(expected with { Values = exact.Select(v => (double)v).ToArray() }, exact, shape);
+        var fitted = OutputComparison.Compare(expected, Exactly(expected), shape);
         Assert.Equal(0, fitted.SystematicRatio);
         Assert.True(fitted.Passed);
     }
@@ -296,8 +298,8 @@ public class OutputComparisonTests
         var shape = new TensorShape(1, 2, 64, Layout.ChannelsFirst);
         var expected = Modelled(2, 64);
         var model = expected.Model! with { ResidualBounds = new double[shape.ElementCount], CoefficientBounds = [[0, 0], [0, 0]] };
-        float[] actual = expected.Values.Select(v => (float)v).ToArray();
-        var exactValues = expected with { Values = actual.Select(v => (double)v).ToArray(), Model = model, Bounds = new double[shape.ElementCount] };
+        float[] actual = Exactly(expected);
+        var exactValues = expected with { Model = model, Bounds = new double[shape.ElementCount] };
         var exact = OutputComparison.Compare(exactValues, actual, shape);
         Assert.True(exact.Passed);
         Assert.Equal(0, exact.ElementwiseChannels);
@@ -330,10 +332,9 @@ public class OutputComparisonTests
         bool[] unfitted = new bool[64];
         unfitted[10] = true;
         var model = expected.Model! with { Unfitted = unfitted };
-        double[] values = expected.Values;
         // Element 10 off by 1.2e-6: over its residual bound (1e-7), within its combined bound (1e-7 + 1e-6 (1 + 0.34)).
-        float[] actual = values.Select(v => (float)v).ToArray();
-        var exactValues = expected with { Values = actual.Select(v => (double)v).ToArray(), Model = model };
+        float[] actual = Exactly(expected);
+        var exactValues = expected with { Model = model };
         actual[10] += 1.2e-6f;
         var result = OutputComparison.Compare(exactValues, actual, shape);
         Assert.True(result.Passed, string.Join("; ", result.Findings));
@@ -354,7 +355,7 @@ public class OutputComparisonTests
     {
         var shape = new TensorShape(1, 1, 64, Layout.ChannelsFirst);
         var expected = Modelled(1, 64);
-        float[] actual = expected.Values.Select(v => (float)v).ToArray();
+        float[] actual = Exactly(expected);
         actual[7] = float.NaN;
         double[] bounds = OutputComparison.ElementBounds(expected, actual, shape);
         Assert.True(double.IsNaN(bounds[7]));
@@ -410,12 +411,10 @@ public class OutputComparisonTests
         // the second has the smaller error (3e-6) and the larger residual (3.5e-6), so it is listed first.
         var shape = new TensorShape(1, 1, 64, Layout.ChannelsFirst);
         var expected = Modelled(1, 64);
-        float[] start = expected.Values.Select(v => (float)v).ToArray();
-        var exactValues = expected with { Values = start.Select(v => (double)v).ToArray() };
-        double[] actual = exactValues.Values.Select(v => v + 5e-7).ToArray();
+        double[] actual = [.. expected.Values.Select(v => v + 5e-7)];
         actual[16] += 3e-6;
         actual[48] -= 3.5e-6;
-        var result = OutputComparison.Compare(exactValues, actual.Select(v => (float)v).ToArray(), shape);
+        var result = OutputComparison.Compare(expected, [.. actual.Select(v => (float)v)], shape);
         Assert.Equal([48L, 16L], result.FirstFailures.Select(f => f.Index));
         Assert.True(result.FirstFailures[0].AbsoluteError < result.FirstFailures[1].AbsoluteError);
     }
@@ -425,11 +424,10 @@ public class OutputComparisonTests
     {
         var shape = new TensorShape(1, 1, 64, Layout.ChannelsFirst);
         var expected = Modelled(1, 64);
-        float[] actual = expected.Values.Select(v => (float)v).ToArray();
-        var exactValues = expected with { Values = actual.Select(v => (double)v).ToArray() };
-        double[] clean = OutputComparison.ElementBounds(exactValues, actual, shape);
+        float[] actual = Exactly(expected);
+        double[] clean = OutputComparison.ElementBounds(expected, actual, shape);
         actual[9] += 1e-4f;
-        double[] damaged = OutputComparison.ElementBounds(exactValues, actual, shape);
+        double[] damaged = OutputComparison.ElementBounds(expected, actual, shape);
         // Without element 9 in the fit its spread is computed over 63 elements: every bound moves.
         Assert.All(Enumerable.Range(0, 64), i => Assert.NotEqual(clean[i], damaged[i]));
     }
