@@ -12,8 +12,6 @@ namespace BatchNorm.Tests.Unit;
 /// </summary>
 public class OutputComparisonTests
 {
-    private static readonly TensorShape Channels = new(1, 8, 1, Layout.ChannelsFirst);
-
     /// <summary>dbeta (per channel, no model) of the given expected values and bounds.</summary>
     private static OutputComparison PerChannel(double[] expected, double[] bounds, float[] actual, bool infinityMayBeNaN = false) =>
         OutputComparison.Compare(new ExpectedOutput(BatchNormOutput.DBeta, expected, bounds, InfinityMayBeNaN: infinityMayBeNaN), actual,

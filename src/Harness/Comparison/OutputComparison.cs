@@ -137,8 +137,8 @@ internal sealed record OutputComparison
         void Element(int i, double bound, double? residual)
         {
             double err = Math.Abs(residual ?? error[i]);
-            // A NaN bound comes only from a channel already non-finite; fail closed. Bounds are never negative, so an
-            // error over a bound of 0 is +inf.
+            // A NaN bound comes only from a channel already non-finite; fail closed. Bounds are never negative, and a zero
+            // one arrives as +0 (each is a sum, and -0 + 0 is +0), so an error over it is +inf.
             double b = double.IsNaN(bound) ? 0 : bound;
             double ratio = err == 0 ? 0 : err / b;
             tally.Histogram.Add(ratio, expected.Values[i], tally.Scale);
@@ -230,7 +230,7 @@ internal sealed record OutputComparison
 
             // A channel whose bounds are all 0 is a claim of exactness: nothing to separate.
             bool exact = indices.All(i => model.ResidualBounds[i] == 0);
-            // No finite element is exact too (All of nothing), so a channel fitted has elements.
+            // A channel with no finite element counts as exact (All over nothing is true), so a fitted channel has elements.
             var fit = exact ? null : AffineFit.Fit(model, indices, indices.Select(i => error[i]).ToArray());
             if (fit is null)
             {
