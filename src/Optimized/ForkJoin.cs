@@ -10,12 +10,12 @@ internal interface IForkJoinBody
 }
 
 /// <summary>
-/// A light parallel for-loop: the calling thread works too, and helpers claim tasks one at a time
-/// from a shared counter. Helpers are <see cref="Helpers"/>' own threads, which spin briefly after
+/// A light parallel for-loop: the calling thread works too, and every worker claims tasks one at a
+/// time, first from its own home range, then from what the others left (<see cref="TaskRanges"/>). Helpers are <see cref="Helpers"/>' own threads, which spin briefly after
 /// each loop (as OpenMP's do) so the next phase or call starts without a wake-up; a helper that is
 /// busy with another caller's loop is replaced by a thread-pool thread. Which thread runs which
 /// task does not matter to the results: every task writes only its own outputs. Allocates one
-/// small job object per loop.
+/// small job object and its ranges (a long a worker) per loop.
 /// </summary>
 internal static class ForkJoin
 {
@@ -28,19 +28,21 @@ internal static class ForkJoin
             return;
         }
 
-        var job = new Job<TBody>(count, body, HelperPlacement.CurrentCpu());
+        int workers = Math.Min(degreeOfParallelism, count);
+        var job = new Job<TBody>(count, body, HelperPlacement.CurrentCpu(), workers);
         // Stryker disable once Arithmetic,Linq : equivalent, a helper beyond the needed ones finds no task and returns.
-        Helpers.Offer(job, Math.Min(degreeOfParallelism, count) - 1);
-        job.Work();
+        Helpers.Offer(job, workers - 1);
+        job.WorkAsCaller();
         job.WaitForAll();
         // A helper that has not picked the job up yet never will: take it back, so the helper is free for the next loop.
         // Stryker disable once Statement : equivalent, a job left in a slot is claimed late and finds no task; only speed changes.
         Helpers.Retract(job);
     }
 
-    private sealed class Job<TBody>(int count, TBody body, int posterCpu) : IHelperWork where TBody : struct, IForkJoinBody
+    private sealed class Job<TBody>(int count, TBody body, int posterCpu, int segments) : IHelperWork where TBody : struct, IForkJoinBody
     {
-        private int next;
+        private readonly TaskRanges ranges = new(count, segments);
+        private int arrivals;
         private int completed;
         private Exception? failure;
 
@@ -48,11 +50,17 @@ internal static class ForkJoin
 
         public void Execute() => Work();
 
+        /// <summary>The caller's share: home range 0, then whatever is left elsewhere.</summary>
+        public void WorkAsCaller() => Work(0);
+
+        /// <summary>A helper's share: the next home range not taken (in arrival order), then whatever is left.</summary>
+        public void Work() => Work(Interlocked.Increment(ref arrivals));
+
         /// <summary>Claims and runs tasks until none are left. A helper that starts late finds none and touches nothing.</summary>
-        public void Work()
+        private void Work(int home)
         {
             int task;
-            while ((task = Interlocked.Increment(ref next) - 1) < count)
+            while ((task = ranges.Claim(home)) >= 0)
             {
                 try
                 {

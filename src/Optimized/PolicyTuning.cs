@@ -4,11 +4,12 @@ using System.Diagnostics;
 namespace BatchNorm.Optimized;
 
 /// <summary>
-/// Chooses one call shape's <see cref="MemoryPolicy"/> from what this machine is measured to do: its first calls run
-/// the candidates in blocks of back-to-back calls (an untimed call, then <see cref="TimedPerBlock"/> timed ones), each
-/// candidate in <see cref="Blocks"/> blocks taken in turn so a slow period of a shared machine falls on all of them,
-/// and from then on every call takes the candidate with the lowest median time. The rule's policy (first) is kept unless another is at least <see cref="Margin"/> faster, so
-/// noise does not move it. Which policy runs never changes the bits stored.
+/// Chooses one call shape's <see cref="MemoryPolicy"/> from what this machine is measured to do: its first
+/// <see cref="SettleCalls"/> calls run the rule's policy untimed, the next run the candidates in blocks of back-to-back
+/// calls (an untimed call, then <see cref="TimedPerBlock"/> timed ones), each candidate in <see cref="Blocks"/> blocks
+/// taken in turn so a slow period of a shared machine falls on all of them, and from then on every call takes the
+/// candidate with the lowest median time. The rule's policy (first) is kept unless another is at least
+/// <see cref="Margin"/> faster, so noise does not move it. Which policy runs never changes the bits stored.
 /// </summary>
 /// <remarks>
 /// Why measure rather than derive: the rule sizes its thresholds from the last-level cache, but the same sizes
@@ -18,14 +19,20 @@ namespace BatchNorm.Optimized;
 /// cache (a streamed call leaves its input there, a normal one its output), so alternating timed each candidate in
 /// the other's wake: 64x256x14x14 channels-last inference chose streaming in one process and ran 0.29 ms, against
 /// 0.15 ms for normal stores back to back.
+/// Why settle first: a shape's first calls fault in its buffers' pages and find nothing of them in the caches, and the
+/// calls after are slow for a while: 20.8, 0.73, 0.58, 0.53 ms, then 0.28-0.34, for 8x32x112x112 channels-last
+/// training forward, whose first candidate was timed in that wake.
 /// </remarks>
 internal sealed class PolicyTuning
 {
     /// <summary>Timed calls in a block, after its untimed one.</summary>
     public const int TimedPerBlock = 3;
 
-    /// <summary>Blocks of each candidate: two, in turn (A B A B), so a slow period does not fall on one candidate's calls alone.</summary>
-    public const int Blocks = 2;
+    /// <summary>Blocks of each candidate: three, in turn (A B A B A B), so a slow period does not fall on one candidate's calls alone.</summary>
+    public const int Blocks = 3;
+
+    /// <summary>Calls of a shape that run the rule's policy untimed before the first trial.</summary>
+    public const int SettleCalls = 8;
 
     /// <summary>Calls a block makes: the untimed one and the timed ones.</summary>
     public const int CallsPerBlock = TimedPerBlock + 1;
@@ -38,6 +45,7 @@ internal sealed class PolicyTuning
 
     private readonly MemoryPolicy[] candidates;
     private readonly long[] ticks;
+    private int settled;
     private int handedOut;
     private int recorded;
     private volatile int chosen = -1;
@@ -52,6 +60,9 @@ internal sealed class PolicyTuning
             chosen = 0;
     }
 
+    /// <summary>The calls a tuning of <paramref name="candidates"/> policies (at least two) hands out before it has chosen: the settling ones, then its trials.</summary>
+    public static int CallsToChoose(int candidates) => SettleCalls + (candidates * Blocks * CallsPerBlock);
+
     /// <summary>How many policies this tuning times (1: the rule's alone, chosen from the start).</summary>
     public int Candidates => candidates.Length;
 
@@ -60,7 +71,8 @@ internal sealed class PolicyTuning
 
     /// <summary>
     /// The policy for the next call, and its trial number to pass to <see cref="Record"/> (-1 when the call is not
-    /// timed: the choice is made, or every trial is handed out and the last are still running, when the rule's runs).
+    /// timed: it settles, the choice is made, or every trial is handed out and the last are still running; the rule's
+    /// policy runs but when the choice is made).
     /// </summary>
     public MemoryPolicy Next(out int trial)
     {
@@ -69,6 +81,12 @@ internal sealed class PolicyTuning
             return candidates[chosen];
         lock (ticks)
         {
+            if (settled < SettleCalls)
+            {
+                settled++;
+                return candidates[0];
+            }
+
             if (handedOut == ticks.Length)
                 return candidates[0];
             trial = handedOut++;
@@ -93,18 +111,35 @@ internal sealed class PolicyTuning
         }
     }
 
+    /// <summary>
+    /// Each candidate with the median of its timed calls in milliseconds, the rule's first, once the choice is made;
+    /// empty while tuning and for a tuning of the rule's policy alone (it times nothing).
+    /// </summary>
+    public IReadOnlyList<(MemoryPolicy Policy, double MedianMs)> Figures
+    {
+        get
+        {
+            if (chosen < 0 || candidates.Length == 1)
+                return [];
+            lock (ticks)
+                return [.. candidates.Select((policy, i) => (policy, Median(i) * 1e3 / Stopwatch.Frequency))];
+        }
+    }
+
+    /// <summary>The median of a candidate's timed calls, in ticks.</summary>
+    private double Median(int candidate)
+    {
+        // The candidate's blocks are blocks candidate, candidate + k, ...; each block's first call is untimed.
+        int k = candidates.Length;
+        long[] timed = [.. Enumerable.Range(0, Blocks).SelectMany(b => Enumerable.Range(1, TimedPerBlock).Select(p => ticks[(((b * k) + candidate) * CallsPerBlock) + p]))];
+        Array.Sort(timed);
+        return (timed[(TimedRounds - 1) / 2] + timed[TimedRounds / 2]) / 2.0;
+    }
+
     /// <summary>The candidate with the lowest median of its timed rounds; the rule's unless another beats it by <see cref="Margin"/>.</summary>
     private int Fastest()
     {
         int k = candidates.Length;
-        double Median(int candidate)
-        {
-            // The candidate's blocks are blocks candidate, candidate + k, ...; each block's first call is untimed.
-            long[] timed = [.. Enumerable.Range(0, Blocks).SelectMany(b => Enumerable.Range(1, TimedPerBlock).Select(p => ticks[(((b * k) + candidate) * CallsPerBlock) + p]))];
-            Array.Sort(timed);
-            return (timed[(TimedRounds - 1) / 2] + timed[TimedRounds / 2]) / 2.0;
-        }
-
         int best = 0;
         double bestMedian = Median(0);
         for (int candidate = 1; candidate < k; candidate++)
@@ -176,6 +211,13 @@ internal static class PolicyTunings
     /// </summary>
     public static IReadOnlyList<MemoryPolicy> ChosenFor(Type pass, TensorShape shape) =>
         [.. ChosenAt(shape).Where(c => Definition(c.Pass) == pass).Select(c => c.Policy).Distinct()];
+
+    /// <summary>
+    /// What the tunings of this shape by passes of type <paramref name="pass"/> measured (as <see cref="ChosenFor"/> selects
+    /// them): each candidate's median ms, one list per tuning; empty while they tune, when none ran or none timed.
+    /// </summary>
+    public static IReadOnlyList<IReadOnlyList<(MemoryPolicy Policy, double MedianMs)>> FiguresFor(Type pass, TensorShape shape) =>
+        [.. Tunings.Where(t => t.Key.Shape == shape && Definition(t.Key.Pass) == pass).Select(t => t.Value.Figures).Where(f => f.Count > 0)];
 
     /// <summary>Every tuning of this shape that has chosen, with its pass.</summary>
     private static IEnumerable<(Type Pass, MemoryPolicy Policy)> ChosenAt(TensorShape shape) =>

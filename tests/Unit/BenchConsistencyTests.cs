@@ -74,6 +74,24 @@ public class BenchConsistencyTests
         Assert.Equal("16 MiB (forced)", (string)JsonNode.Parse(run.Output.Trim())!["llc"]!);
     }
 
+    /// <summary>
+    /// A tuned cell names the policy it ran and what that was chosen on: each candidate's median ms, the policy run among
+    /// them. 64x50's 25.6 KB of inference data is an eighth of a forced 64 KiB cache, so it is tuned.
+    /// </summary>
+    [Fact]
+    public void ATunedCellReportsItsPolicyAndTheFiguresItWasChosenOn()
+    {
+        var run = Bnverify.RunWith(new Dictionary<string, string> { [LastLevelCache.Variable] = "64K" },
+            "bench", "--kernel", "optimized", "--shape", "64x50", "--layout", "nchw", "--pass", "fwd_infer", "--runs", "11", "--format", "jsonl", "--anchor", "none");
+        Assert.True(run.ExitCode == 0, run.Error);
+        var row = JsonNode.Parse(run.Output.Trim())!;
+        string policy = (string)row["policy"]!.AsArray().Single()!;
+        var figures = row["tuning"]!.AsArray().Single()!.AsArray();
+        Assert.Equal(["cached/Columns", "streamed/Columns"], figures.Select(f => (string)f!["policy"]!).Order());
+        Assert.Contains(policy, figures.Select(f => (string)f!["policy"]!));
+        Assert.All(figures, f => Assert.True((double)f!["ms"]! > 0, f!.ToJsonString()));
+    }
+
     /// <summary>A forced size that is no size is refused before anything runs, naming the variable, the value and the rule.</summary>
     [Fact]
     public void AForcedCacheSizeThatIsNoSizeIsExit2()

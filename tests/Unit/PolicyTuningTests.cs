@@ -23,6 +23,7 @@ public class PolicyTuningTests
         // Every call: the rule 100 ticks, the second 99 (within the margin), the third 80.
         long[] perCandidate = [100, 99, 80];
         MemoryPolicy[] order = [Rule, Second, Third];
+        Settle(tuning);
         for (int call = 0; call < 3 * PolicyTuning.Blocks * PolicyTuning.CallsPerBlock; call++)
         {
             Assert.Null(tuning.Chosen);
@@ -37,6 +38,38 @@ public class PolicyTuningTests
         Assert.Equal(Third, tuning.Chosen);
         Assert.Equal(Third, tuning.Next(out int after));
         Assert.Equal(-1, after);
+    }
+
+    /// <summary>A shape's first calls fault in its pages and warm its caches: they run the rule's policy, untimed.</summary>
+    [Fact]
+    public void TheFirstCallsSettleUnderTheRuleUntimed()
+    {
+        var tuning = new PolicyTuning([Second, Rule]);
+        Assert.True(PolicyTuning.SettleCalls >= 4, "a shape's first calls are still slowed by its first touch");
+        for (int call = 0; call < PolicyTuning.SettleCalls; call++)
+        {
+            Assert.Equal(Second, tuning.Next(out int trial));
+            Assert.Equal(-1, trial);
+        }
+
+        Assert.Equal(Second, tuning.Next(out int first));
+        Assert.Equal(0, first);
+    }
+
+    /// <summary>The figures bench prints: each candidate's median in ms, the rule's first; none while tuning.</summary>
+    [Fact]
+    public void TheFiguresAreEachCandidatesMedian()
+    {
+        var tuning = new PolicyTuning([Rule, Second]);
+        Assert.Empty(tuning.Figures);
+        // Timed calls of the rule: 100, 101, 102, ... by block; of the second: 50 each, and one slow call of 5000.
+        tuning = Tuned([Rule, Second], (candidate, block, position) => candidate == 0 ? 100 + (block * 3) + position : block == 1 && position == 2 ? 5000 : 50);
+        double msPerTick = 1e3 / System.Diagnostics.Stopwatch.Frequency;
+        // The rule's 9 timed ticks are 101, 102, 103, 104, 105, 106, 107, 108, 109: the median is 105.
+        Assert.Equal([Rule, Second], tuning.Figures.Select(f => f.Policy));
+        Assert.Equal(105 * msPerTick, tuning.Figures[0].MedianMs, 1e-12 * msPerTick);
+        Assert.Equal(50 * msPerTick, tuning.Figures[1].MedianMs, 1e-12 * msPerTick);
+        Assert.Equal(Second, tuning.Chosen);
     }
 
     [Fact]
@@ -60,7 +93,7 @@ public class PolicyTuningTests
     public void CallsBeyondTheTrialsRunTheRuleUntimed()
     {
         var tuning = new PolicyTuning([Rule, Second]);
-        for (int i = 0; i < 2 * PolicyTuning.Blocks * PolicyTuning.CallsPerBlock; i++)
+        for (int i = 0; i < PolicyTuning.CallsToChoose(2); i++)
             tuning.Next(out _);
         Assert.Equal(Rule, tuning.Next(out int trial));
         Assert.Equal(-1, trial);
@@ -108,7 +141,7 @@ public class PolicyTuningTests
             var first = KernelRun.Execute(kernel, @case, inputs).Outputs;
             // A reducing pass has the most candidates, each in its blocks: this many calls finish every tuning.
             int candidates = MemoryPolicy.Candidates(Partition.For(shape), shape.ElementCount, inputTensors: 1, reduces: true).Length;
-            for (int call = 1; call <= candidates * PolicyTuning.Blocks * PolicyTuning.CallsPerBlock; call++)
+            for (int call = 1; call <= PolicyTuning.CallsToChoose(candidates); call++)
             {
                 var again = KernelRun.Execute(kernel, @case, inputs).Outputs;
                 foreach (var (output, values) in first)
@@ -132,10 +165,18 @@ public class PolicyTuningTests
         return new TensorShape(2, c, s, layout);
     }
 
+    /// <summary>Hands out a tuning's settling calls (untimed: nothing to record).</summary>
+    private static void Settle(PolicyTuning tuning)
+    {
+        for (int call = 0; call < PolicyTuning.SettleCalls; call++)
+            tuning.Next(out _);
+    }
+
     /// <summary>A tuning fed, for every call it hands out, the ticks of (candidate, block, position in the block; 0 is the untimed call).</summary>
     private static PolicyTuning Tuned(MemoryPolicy[] candidates, Func<int, int, int, long> ticks)
     {
         var tuning = new PolicyTuning(candidates);
+        Settle(tuning);
         for (int call = 0; call < candidates.Length * PolicyTuning.Blocks * PolicyTuning.CallsPerBlock; call++)
         {
             int blockIndex = call / PolicyTuning.CallsPerBlock;

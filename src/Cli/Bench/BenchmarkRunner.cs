@@ -56,6 +56,7 @@ internal sealed class BenchmarkRunner(int threads, int runs, IReadOnlyList<IBenc
             Drift = RoundDrift.Of(rounds[0]),
             Spread = Spread(rounds[0]),
             Policies = PolicyTunings.ChosenFor(PassType(batchNormPass), shape).Select(p => p.ToString()).ToArray(),
+            Tuning = PolicyTunings.FiguresFor(PassType(batchNormPass), shape),
         };
     }
 
