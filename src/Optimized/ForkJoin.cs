@@ -19,17 +19,18 @@ internal interface IForkJoinBody
 /// </summary>
 internal static class ForkJoin
 {
-    public static void For<TBody>(int count, int degreeOfParallelism, TBody body) where TBody : struct, IForkJoinBody
+    /// <summary>Runs tasks 0..count-1 on up to <paramref name="degreeOfParallelism"/> threads, each thread taking its home range in <paramref name="order"/>.</summary>
+    public static void For<TBody>(int count, int degreeOfParallelism, TBody body, TaskOrder order = TaskOrder.Forward) where TBody : struct, IForkJoinBody
     {
         if (degreeOfParallelism <= 1 || count <= 1)
         {
             for (int i = 0; i < count; i++)
-                body.Run(i);
+                body.Run(order == TaskOrder.Forward ? i : count - 1 - i);
             return;
         }
 
         int workers = Math.Min(degreeOfParallelism, count);
-        var job = new Job<TBody>(count, body, HelperPlacement.CurrentCpu(), workers);
+        var job = new Job<TBody>(body, HelperPlacement.CurrentCpu(), new TaskRanges(count, workers, order));
         // Stryker disable once Arithmetic,Linq : equivalent, a helper beyond the needed ones finds no task and returns.
         Helpers.Offer(job, workers - 1);
         job.WorkAsCaller();
@@ -39,9 +40,8 @@ internal static class ForkJoin
         Helpers.Retract(job);
     }
 
-    private sealed class Job<TBody>(int count, TBody body, int posterCpu, int segments) : IHelperWork where TBody : struct, IForkJoinBody
+    private sealed class Job<TBody>(TBody body, int posterCpu, TaskRanges ranges) : IHelperWork where TBody : struct, IForkJoinBody
     {
-        private readonly TaskRanges ranges = new(count, segments);
         private int arrivals;
         private int completed;
         private Exception? failure;
@@ -82,7 +82,7 @@ internal static class ForkJoin
         {
             var spinner = default(SpinWait);
             // Stryker disable once Block : equivalent, how the caller waits (spin, yield or sleep) changes latency only.
-            while (Volatile.Read(ref completed) < count)
+            while (Volatile.Read(ref completed) < ranges.Count)
             {
                 // Stryker disable once all : equivalent, how the caller waits (spin, yield or sleep) changes latency only.
                 spinner.SpinOnce(sleep1Threshold: -1);

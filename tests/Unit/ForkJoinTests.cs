@@ -20,9 +20,22 @@ public class ForkJoinTests
     [InlineData(37, 64)]
     public void EveryTaskRunsExactlyOnce(int count, int degreeOfParallelism)
     {
-        int[] runs = new int[count];
-        ForkJoin.For(count, degreeOfParallelism, new CountingBody(runs));
-        Assert.All(runs, r => Assert.Equal(1, r));
+        foreach (var order in Enum.GetValues<TaskOrder>())
+        {
+            int[] runs = new int[count];
+            ForkJoin.For(count, degreeOfParallelism, new CountingBody(runs), order);
+            Assert.All(runs, r => Assert.Equal(1, r));
+        }
+    }
+
+    /// <summary>On one thread the tasks run in the order asked for: a pass's apply last chunk first.</summary>
+    [Fact]
+    public void OneThreadRunsTheTasksInTheOrderAskedFor()
+    {
+        var order = new List<int>();
+        ForkJoin.For(4, 1, new RecordingBody(order), TaskOrder.Backward);
+        ForkJoin.For(3, 1, new RecordingBody(order), TaskOrder.Forward);
+        Assert.Equal([3, 2, 1, 0, 0, 1, 2], order);
     }
 
     [Theory]
@@ -54,6 +67,11 @@ public class ForkJoinTests
     private readonly struct CountingBody(int[] runs) : IForkJoinBody
     {
         public void Run(int task) => Interlocked.Increment(ref runs[task]);
+    }
+
+    private readonly struct RecordingBody(List<int> order) : IForkJoinBody
+    {
+        public void Run(int task) => order.Add(task);
     }
 
     private readonly struct BarrierBody(Barrier barrier, bool[] met, TimeSpan timeout) : IForkJoinBody

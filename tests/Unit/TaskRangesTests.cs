@@ -16,6 +16,14 @@ public class TaskRangesTests
         Assert.Equal([5, 6, 7, 8, 9, 4, 3, 2, 1, 0, -1], Drain(ranges, home: 1));
     }
 
+    /// <summary>Backward (a pass's apply): a worker takes its range back to front, then the others from their fronts.</summary>
+    [Fact]
+    public void BackwardAWorkerTakesItsRangeBackToFrontThenTheOthersFromTheirFronts()
+    {
+        var ranges = new TaskRanges(10, 2, TaskOrder.Backward);
+        Assert.Equal([4, 3, 2, 1, 0, 5, 6, 7, 8, 9, -1], Drain(ranges, home: 0));
+    }
+
     /// <summary>Two workers at equal pace split the tasks at the ranges' boundary, so each runs the same tasks in every loop so cut.</summary>
     [Fact]
     public void WorkersAtEqualPaceEachKeepTheirOwnRange()
