@@ -7,9 +7,10 @@ namespace BatchNorm.Optimized;
 /// Chooses one call shape's <see cref="MemoryPolicy"/> from what this machine is measured to do: its first
 /// <see cref="SettleCalls"/> calls run the rule's policy untimed, the next run the candidates in blocks of back-to-back
 /// calls (an untimed call, then <see cref="TimedPerBlock"/> timed ones), each candidate in <see cref="Blocks"/> blocks
-/// taken in turn so a slow period of a shared machine falls on all of them, and from then on every call takes the
-/// candidate with the lowest median time. The rule's policy (first) is kept unless another is at least
-/// <see cref="Margin"/> faster, so noise does not move it. Which policy runs never changes the bits stored.
+/// taken in turn so a slow period of a shared machine falls on all of them. The candidate with the lowest median time
+/// wins the round; the rule's policy (first) is kept unless another is at least <see cref="Margin"/> faster. Another
+/// winner runs provisionally and must win again, against the rule's alone, in a confirmation round at least
+/// <see cref="ConfirmationDelay"/> later; only then is it chosen. Which policy runs never changes the bits stored.
 /// </summary>
 /// <remarks>
 /// Why measure rather than derive: the rule sizes its thresholds from the last-level cache, but the same sizes
@@ -22,13 +23,16 @@ namespace BatchNorm.Optimized;
 /// Why settle first: a shape's first calls fault in its buffers' pages and find nothing of them in the caches, and the
 /// calls after are slow for a while: 20.8, 0.73, 0.58, 0.53 ms, then 0.28-0.34, for 8x32x112x112 channels-last
 /// training forward, whose first candidate was timed in that wake.
+/// Why confirm later: a shared machine's memory bandwidth changes from moment to moment, and one round sees one
+/// moment. 8x32x112x112 channels-first inference timed streaming at 0.171 ms against 0.181 for normal stores in one
+/// round, chose it, and ran it at 0.291 ms for the rest of the sitting (normal stores: 0.16-0.19 in three others).
 /// </remarks>
 internal sealed class PolicyTuning
 {
     /// <summary>Timed calls in a block, after its untimed one.</summary>
     public const int TimedPerBlock = 3;
 
-    /// <summary>Blocks of each candidate: three, in turn (A B A B A B), so a slow period does not fall on one candidate's calls alone.</summary>
+    /// <summary>Blocks of each candidate in a round: three, in turn (A B A B A B), so a slow period does not fall on one candidate's calls alone.</summary>
     public const int Blocks = 3;
 
     /// <summary>Calls of a shape that run the rule's policy untimed before the first trial.</summary>
@@ -37,31 +41,51 @@ internal sealed class PolicyTuning
     /// <summary>Calls a block makes: the untimed one and the timed ones.</summary>
     public const int CallsPerBlock = TimedPerBlock + 1;
 
-    /// <summary>The timed calls of each candidate: the median of these decides.</summary>
+    /// <summary>The timed calls of each candidate in a round: the median of these decides.</summary>
     public const int TimedRounds = TimedPerBlock * Blocks;
 
-    /// <summary>How much faster (by median) another candidate must be than the rule's to replace it.</summary>
+    /// <summary>How much faster (by median) another candidate must be than the rule's to win a round.</summary>
     public const double Margin = 0.97;
 
+    /// <summary>How long after the first round a winner other than the rule's is timed again against it.</summary>
+    public static readonly TimeSpan ConfirmationDelay = TimeSpan.FromMilliseconds(200);
+
     private readonly MemoryPolicy[] candidates;
+    private readonly TimeSpan confirmationDelay;
     private readonly long[] ticks;
+    private readonly List<IReadOnlyList<(MemoryPolicy Policy, double MedianMs)>> rounds = [];
+
+    /// <summary>The candidates (indexes into <see cref="candidates"/>) the current round times: all, then the rule's and the provisional winner.</summary>
+    private int[] round;
     private int settled;
     private int handedOut;
     private int recorded;
+
+    /// <summary>The first round's winner while it awaits confirmation, else -1.</summary>
+    private int provisional = -1;
+
+    /// <summary>The <see cref="Stopwatch"/> timestamp before which the confirmation round does not start.</summary>
+    private long confirmFrom;
     private volatile int chosen = -1;
 
-    public PolicyTuning(MemoryPolicy[] candidates)
+    /// <summary>A tuning of <paramref name="candidates"/>, the rule's first, confirming another winner <paramref name="confirmationDelay"/> after the first round (default <see cref="ConfirmationDelay"/>).</summary>
+    public PolicyTuning(MemoryPolicy[] candidates, TimeSpan? confirmationDelay = null)
     {
         if (candidates.Length == 0)
             throw new ArgumentException("a tuning needs at least the rule's policy", nameof(candidates));
         this.candidates = candidates;
+        this.confirmationDelay = confirmationDelay ?? ConfirmationDelay;
+        round = [.. Enumerable.Range(0, candidates.Length)];
         ticks = new long[candidates.Length * Blocks * CallsPerBlock];
         if (candidates.Length == 1)
             chosen = 0;
     }
 
-    /// <summary>The calls a tuning of <paramref name="candidates"/> policies (at least two) hands out before it has chosen: the settling ones, then its trials.</summary>
-    public static int CallsToChoose(int candidates) => SettleCalls + (candidates * Blocks * CallsPerBlock);
+    /// <summary>
+    /// The most calls a tuning of <paramref name="candidates"/> policies (at least two) hands out before it has chosen,
+    /// when each is made after the <see cref="ConfirmationDelay"/>: the settling ones, the first round's, the confirmation's.
+    /// </summary>
+    public static int CallsToChoose(int candidates) => SettleCalls + ((candidates + 2) * Blocks * CallsPerBlock);
 
     /// <summary>How many policies this tuning times (1: the rule's alone, chosen from the start).</summary>
     public int Candidates => candidates.Length;
@@ -70,9 +94,24 @@ internal sealed class PolicyTuning
     public MemoryPolicy? Chosen => chosen >= 0 ? candidates[chosen] : null;
 
     /// <summary>
+    /// Each round's candidates with the median of their timed calls in milliseconds, the rule's first: the first round,
+    /// then the confirmation when there was one. Empty before the first round ends and for a tuning of the rule's
+    /// policy alone (it times nothing).
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<(MemoryPolicy Policy, double MedianMs)>> Figures
+    {
+        get
+        {
+            lock (ticks)
+                return [.. rounds];
+        }
+    }
+
+    /// <summary>
     /// The policy for the next call, and its trial number to pass to <see cref="Record"/> (-1 when the call is not
-    /// timed: it settles, the choice is made, or every trial is handed out and the last are still running; the rule's
-    /// policy runs but when the choice is made).
+    /// timed: it settles, awaits the confirmation, the choice is made, or every trial of the round is handed out and
+    /// the last are still running). An untimed call runs the chosen policy, else the provisional winner while it
+    /// awaits confirmation, else the rule's.
     /// </summary>
     public MemoryPolicy Next(out int trial)
     {
@@ -87,7 +126,9 @@ internal sealed class PolicyTuning
                 return candidates[0];
             }
 
-            if (handedOut == ticks.Length)
+            if (provisional >= 0 && Stopwatch.GetTimestamp() < confirmFrom)
+                return candidates[provisional];
+            if (handedOut == round.Length * Blocks * CallsPerBlock)
                 return candidates[0];
             trial = handedOut++;
         }
@@ -95,10 +136,10 @@ internal sealed class PolicyTuning
         return candidates[CandidateOf(trial)];
     }
 
-    /// <summary>The candidate a trial runs: trials are blocks of <see cref="CallsPerBlock"/>, the blocks taking the candidates in turn.</summary>
-    private int CandidateOf(int trial) => (trial / CallsPerBlock) % candidates.Length;
+    /// <summary>The candidate a trial runs: trials are blocks of <see cref="CallsPerBlock"/>, the blocks taking the round's candidates in turn.</summary>
+    private int CandidateOf(int trial) => round[(trial / CallsPerBlock) % round.Length];
 
-    /// <summary>Records a trial's elapsed <see cref="Stopwatch"/> ticks; the last one makes the choice.</summary>
+    /// <summary>Records a trial's elapsed <see cref="Stopwatch"/> ticks; the last of a round decides it.</summary>
     public void Record(int trial, long elapsedTicks)
     {
         if (trial < 0)
@@ -106,47 +147,51 @@ internal sealed class PolicyTuning
         lock (ticks)
         {
             ticks[trial] = elapsedTicks;
-            if (++recorded == ticks.Length)
-                chosen = Fastest();
+            if (++recorded == round.Length * Blocks * CallsPerBlock)
+                Decide();
         }
     }
 
     /// <summary>
-    /// Each candidate with the median of its timed calls in milliseconds, the rule's first, once the choice is made;
-    /// empty while tuning and for a tuning of the rule's policy alone (it times nothing).
+    /// Ends a round: its figures are kept; the rule's winning ends the tuning, as does the confirmation round; another
+    /// winner of the first round becomes provisional and is timed against the rule's after <see cref="confirmationDelay"/>.
     /// </summary>
-    public IReadOnlyList<(MemoryPolicy Policy, double MedianMs)> Figures
+    private void Decide()
     {
-        get
+        rounds.Add([.. round.Select((candidate, i) => (candidates[candidate], Median(i) * 1e3 / Stopwatch.Frequency))]);
+        int winner = round[Fastest()];
+        if (winner == 0 || provisional >= 0)
         {
-            if (chosen < 0 || candidates.Length == 1)
-                return [];
-            lock (ticks)
-                return [.. candidates.Select((policy, i) => (policy, Median(i) * 1e3 / Stopwatch.Frequency))];
+            chosen = winner;
+            return;
         }
+
+        provisional = winner;
+        round = [0, winner];
+        (handedOut, recorded) = (0, 0);
+        confirmFrom = Stopwatch.GetTimestamp() + (long)(confirmationDelay.TotalSeconds * Stopwatch.Frequency);
     }
 
-    /// <summary>The median of a candidate's timed calls, in ticks.</summary>
-    private double Median(int candidate)
+    /// <summary>The median of the timed calls of the round's candidate at <paramref name="position"/>, in ticks.</summary>
+    private double Median(int position)
     {
-        // The candidate's blocks are blocks candidate, candidate + k, ...; each block's first call is untimed.
-        int k = candidates.Length;
-        long[] timed = [.. Enumerable.Range(0, Blocks).SelectMany(b => Enumerable.Range(1, TimedPerBlock).Select(p => ticks[(((b * k) + candidate) * CallsPerBlock) + p]))];
+        // The candidate's blocks are blocks position, position + k, ...; each block's first call is untimed.
+        int k = round.Length;
+        long[] timed = [.. Enumerable.Range(0, Blocks).SelectMany(b => Enumerable.Range(1, TimedPerBlock).Select(p => ticks[(((b * k) + position) * CallsPerBlock) + p]))];
         Array.Sort(timed);
         return (timed[(TimedRounds - 1) / 2] + timed[TimedRounds / 2]) / 2.0;
     }
 
-    /// <summary>The candidate with the lowest median of its timed rounds; the rule's unless another beats it by <see cref="Margin"/>.</summary>
+    /// <summary>The position in the round of the candidate with the lowest median; the rule's (position 0) unless another beats it by <see cref="Margin"/>.</summary>
     private int Fastest()
     {
-        int k = candidates.Length;
         int best = 0;
         double bestMedian = Median(0);
-        for (int candidate = 1; candidate < k; candidate++)
+        for (int position = 1; position < round.Length; position++)
         {
-            double median = Median(candidate);
+            double median = Median(position);
             if (median < bestMedian && median < Margin * Median(0))
-                (best, bestMedian) = (candidate, median);
+                (best, bestMedian) = (position, median);
         }
 
         return best;
@@ -214,10 +259,10 @@ internal static class PolicyTunings
 
     /// <summary>
     /// What the tunings of this shape by passes of type <paramref name="pass"/> measured (as <see cref="ChosenFor"/> selects
-    /// them): each candidate's median ms, one list per tuning; empty while they tune, when none ran or none timed.
+    /// them): each round's candidates with their median ms, one list per round; empty when none ran or none timed.
     /// </summary>
     public static IReadOnlyList<IReadOnlyList<(MemoryPolicy Policy, double MedianMs)>> FiguresFor(Type pass, TensorShape shape) =>
-        [.. Tunings.Where(t => t.Key.Shape == shape && Definition(t.Key.Pass) == pass).Select(t => t.Value.Figures).Where(f => f.Count > 0)];
+        [.. Tunings.Where(t => t.Key.Shape == shape && Definition(t.Key.Pass) == pass).SelectMany(t => t.Value.Figures)];
 
     /// <summary>Every tuning of this shape that has chosen, with its pass.</summary>
     private static IEnumerable<(Type Pass, MemoryPolicy Policy)> ChosenAt(TensorShape shape) =>

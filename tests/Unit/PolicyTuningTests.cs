@@ -19,7 +19,7 @@ public class PolicyTuningTests
     [Fact]
     public void TheCandidatesTakeTurnsInBlocksThenTheFastestIsKept()
     {
-        var tuning = new PolicyTuning([Rule, Second, Third]);
+        var tuning = new PolicyTuning([Rule, Second, Third], TimeSpan.Zero);
         // Every call: the rule 100 ticks, the second 99 (within the margin), the third 80.
         long[] perCandidate = [100, 99, 80];
         MemoryPolicy[] order = [Rule, Second, Third];
@@ -35,9 +35,47 @@ public class PolicyTuningTests
             tuning.Record(trial, perCandidate[candidate]);
         }
 
+        // The third won the first round; it is timed again against the rule's alone: A A A A, C C C C, A A A A, ...
+        Assert.Null(tuning.Chosen);
+        for (int call = 0; call < 2 * PolicyTuning.Blocks * PolicyTuning.CallsPerBlock; call++)
+        {
+            var policy = tuning.Next(out int trial);
+            Assert.Equal(call, trial);
+            Assert.Equal(call / PolicyTuning.CallsPerBlock % 2 == 0 ? Rule : Third, policy);
+            tuning.Record(trial, policy == Rule ? 100 : 80);
+        }
+
         Assert.Equal(Third, tuning.Chosen);
         Assert.Equal(Third, tuning.Next(out int after));
         Assert.Equal(-1, after);
+    }
+
+    /// <summary>A winner of one moment that the rule's beats in the confirmation round is not chosen.</summary>
+    [Fact]
+    public void AWinnerThatLosesItsConfirmationIsNotChosen()
+    {
+        // The second: fast in its first three blocks, as slow as the rule's in the confirmation.
+        var tuning = Tuned([Rule, Second], (candidate, block, _) => candidate == 0 || block >= PolicyTuning.Blocks ? 100 : 50);
+        Assert.Equal(Rule, tuning.Chosen);
+        Assert.Equal(2, tuning.Figures.Count);
+    }
+
+    /// <summary>Until the confirmation is due, calls run the provisional winner untimed.</summary>
+    [Fact]
+    public void AProvisionalWinnerRunsUntimedUntilItsConfirmationIsDue()
+    {
+        var tuning = new PolicyTuning([Rule, Second], TimeSpan.FromHours(1));
+        Settle(tuning);
+        for (int call = 0; call < 2 * PolicyTuning.Blocks * PolicyTuning.CallsPerBlock; call++)
+            tuning.Record(call, tuning.Next(out int trial) == Rule ? 100 : 50);
+        for (int call = 0; call < 100; call++)
+        {
+            Assert.Equal(Second, tuning.Next(out int trial));
+            Assert.Equal(-1, trial);
+        }
+
+        Assert.Null(tuning.Chosen);
+        Assert.Single(tuning.Figures);
     }
 
     /// <summary>A shape's first calls fault in its pages and warm its caches: they run the rule's policy, untimed.</summary>
@@ -65,10 +103,13 @@ public class PolicyTuningTests
         // Timed calls of the rule: 100, 101, 102, ... by block; of the second: 50 each, and one slow call of 5000.
         tuning = Tuned([Rule, Second], (candidate, block, position) => candidate == 0 ? 100 + (block * 3) + position : block == 1 && position == 2 ? 5000 : 50);
         double msPerTick = 1e3 / System.Diagnostics.Stopwatch.Frequency;
-        // The rule's 9 timed ticks are 101, 102, 103, 104, 105, 106, 107, 108, 109: the median is 105.
-        Assert.Equal([Rule, Second], tuning.Figures.Select(f => f.Policy));
-        Assert.Equal(105 * msPerTick, tuning.Figures[0].MedianMs, 1e-12 * msPerTick);
-        Assert.Equal(50 * msPerTick, tuning.Figures[1].MedianMs, 1e-12 * msPerTick);
+        // The first round, then the confirmation (blocks 3 to 5). The rule's 9 timed ticks of the first are 101 to
+        // 109, median 105; of the confirmation 110 to 118, median 114.
+        Assert.Equal(2, tuning.Figures.Count);
+        Assert.All(tuning.Figures, f => Assert.Equal([Rule, Second], f.Select(c => c.Policy)));
+        Assert.Equal(105 * msPerTick, tuning.Figures[0][0].MedianMs, 1e-12 * msPerTick);
+        Assert.Equal(50 * msPerTick, tuning.Figures[0][1].MedianMs, 1e-12 * msPerTick);
+        Assert.Equal(114 * msPerTick, tuning.Figures[1][0].MedianMs, 1e-12 * msPerTick);
         Assert.Equal(Second, tuning.Chosen);
     }
 
@@ -93,7 +134,7 @@ public class PolicyTuningTests
     public void CallsBeyondTheTrialsRunTheRuleUntimed()
     {
         var tuning = new PolicyTuning([Rule, Second]);
-        for (int i = 0; i < PolicyTuning.CallsToChoose(2); i++)
+        for (int i = 0; i < PolicyTuning.SettleCalls + (2 * PolicyTuning.Blocks * PolicyTuning.CallsPerBlock); i++)
             tuning.Next(out _);
         Assert.Equal(Rule, tuning.Next(out int trial));
         Assert.Equal(-1, trial);
@@ -141,7 +182,10 @@ public class PolicyTuningTests
             var first = KernelRun.Execute(kernel, @case, inputs).Outputs;
             // A reducing pass has the most candidates, each in its blocks: this many calls finish every tuning.
             int candidates = MemoryPolicy.Candidates(Partition.For(shape), shape.ElementCount, inputTensors: 1, reduces: true).Length;
-            for (int call = 1; call <= PolicyTuning.CallsToChoose(candidates); call++)
+            // And past a confirmation's delay: until this pass's tuning has chosen (within a minute, at least these calls).
+            int chosenBefore = PolicyTunings.Chosen(shape).Count;
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            for (int call = 1; call <= PolicyTuning.CallsToChoose(candidates) || (PolicyTunings.Chosen(shape).Count == chosenBefore && started.Elapsed < TimeSpan.FromMinutes(1)); call++)
             {
                 var again = KernelRun.Execute(kernel, @case, inputs).Outputs;
                 foreach (var (output, values) in first)
@@ -172,18 +216,25 @@ public class PolicyTuningTests
             tuning.Next(out _);
     }
 
-    /// <summary>A tuning fed, for every call it hands out, the ticks of (candidate, block, position in the block; 0 is the untimed call).</summary>
+    /// <summary>
+    /// A tuning (confirming without delay) fed, for every trial it hands out until it has chosen, the ticks of
+    /// (candidate, block, position in the block; 0 is the untimed call): a candidate's blocks counted over both rounds,
+    /// the confirmation's from <see cref="PolicyTuning.Blocks"/> on.
+    /// </summary>
     private static PolicyTuning Tuned(MemoryPolicy[] candidates, Func<int, int, int, long> ticks)
     {
-        var tuning = new PolicyTuning(candidates);
-        Settle(tuning);
-        for (int call = 0; call < candidates.Length * PolicyTuning.Blocks * PolicyTuning.CallsPerBlock; call++)
+        var tuning = new PolicyTuning(candidates, TimeSpan.Zero);
+        int[] trials = new int[candidates.Length];
+        for (int call = 0; call < PolicyTuning.CallsToChoose(candidates.Length) && tuning.Chosen is null; call++)
         {
-            int blockIndex = call / PolicyTuning.CallsPerBlock;
-            tuning.Next(out int trial);
-            tuning.Record(trial, ticks(blockIndex % candidates.Length, blockIndex / candidates.Length, call % PolicyTuning.CallsPerBlock));
+            int candidate = Array.IndexOf(candidates, tuning.Next(out int trial));
+            if (trial < 0)
+                continue;
+            int n = trials[candidate]++;
+            tuning.Record(trial, ticks(candidate, n / PolicyTuning.CallsPerBlock, n % PolicyTuning.CallsPerBlock));
         }
 
+        Assert.NotNull(tuning.Chosen);
         return tuning;
     }
 }

@@ -33,7 +33,7 @@ internal sealed record BenchRow(string Kernel, string Layout, string Shape, stri
     /// <summary>The memory policies the optimized kernel's tuner chose for this cell's pass and shape (empty for another kernel).</summary>
     public IReadOnlyList<string> Policies { get; init; } = [];
 
-    /// <summary>What each tuning behind <see cref="Policies"/> measured: every candidate policy with the median ms of its timed calls.</summary>
+    /// <summary>What each tuning behind <see cref="Policies"/> measured, round by round (the first, then a confirmation): every candidate policy with the median ms of its timed calls.</summary>
     public IReadOnlyList<IReadOnlyList<(MemoryPolicy Policy, double MedianMs)>> Tuning { get; init; } = [];
 
     /// <summary>How our kernel's time moved over the rounds.</summary>
@@ -50,7 +50,7 @@ internal sealed record BenchRow(string Kernel, string Layout, string Shape, stri
     /// <summary>
     /// One JSON object: kernel, layout, shape, pass, activation (none or relu), ms, gbps, roofline, policy (the tuned memory
     /// policies ours ran with, "cached/Rows" or "streamed/Columns"; empty when its calls stay in cache), tuning (for each
-    /// tuning behind them, every candidate's policy and the median ms of its timed calls); anchor, anchor_ms, ratio,
+    /// round of the tunings behind them, the first round and a confirmation, every candidate's policy and the median ms of its timed calls); anchor, anchor_ms, ratio,
     /// ratio_p25, ratio_p75 of the best (fastest) anchor, null when none was timed; and anchors, every
     /// anchor's figures under the same names.
     /// </summary>
