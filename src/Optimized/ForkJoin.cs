@@ -11,8 +11,9 @@ internal interface IForkJoinBody
 
 /// <summary>
 /// A light parallel for-loop: the calling thread works too, and every worker claims tasks one at a
-/// time, first from its own home range, then from what the others left (<see cref="TaskRanges"/>). Helpers are <see cref="Helpers"/>' own threads, which spin briefly after
-/// each loop (as OpenMP's do) so the next phase or call starts without a wake-up; a helper that is
+/// time, first from its own home range, then from what the others left (<see cref="TaskRanges"/>).
+/// Helpers are <see cref="Helpers"/>' own threads, which spin briefly after each loop (as OpenMP's
+/// do) so the next phase or call starts without a wake-up; a helper that is
 /// busy with another caller's loop is replaced by a thread-pool thread. Which thread runs which
 /// task does not matter to the results: every task writes only its own outputs. Allocates one
 /// small job object and its ranges (a long a worker) per loop.

@@ -2,15 +2,14 @@ namespace BatchNorm.Optimized;
 
 /// <summary>
 /// The tasks 0..count-1 of a fork-join loop cut into home ranges, one a worker: range r is
-/// [r·count/ranges, (r+1)·count/ranges). A worker claims its own range in its <see cref="TaskOrder"/> (front to
-/// back, or back to front), then takes what is left of the others from their other ends, so the tasks an owner
-/// reaches first stay with it. Why: a reducing
-/// pass's reduce and apply loops cut the same tasks the same way, so at an even pace the caller applies
-/// the chunks it reduced, from its own core's caches; claimed one at a time from one counter, about half
-/// came back from the other core's. In 23 processes each, alternating, 8x32x112x112 channels-last
-/// training forward under the rule's policy ran at 0.79 of oneDNN's time by median (at most 0.90) with
-/// home ranges, 0.83 (at most 1.06) with one counter. A worker slowed by another process on its core is
-/// not waited for: the others take its range's back.
+/// [r·count/ranges, (r+1)·count/ranges). A worker claims its own range in its <see cref="TaskOrder"/>
+/// (front to back, or back to front), then takes what is left of the others from their other ends,
+/// so the tasks an owner reaches first stay with it, and a worker slowed by another process on its
+/// core is not waited for. Why: a reducing pass's reduce and apply loops cut the same tasks the same
+/// way, so at an even pace each worker applies the chunks it reduced, from its own core's caches;
+/// claimed one at a time from one counter, about half came from the other core's. In 23 processes
+/// each, alternating, 8x32x112x112 channels-last training forward under the rule's policy ran at 0.79
+/// of oneDNN's time by median (at most 0.90) with home ranges, 0.83 (at most 1.06) with one counter.
 /// Which worker runs which task never changes the results: every task writes only its own outputs.
 /// </summary>
 internal sealed class TaskRanges
