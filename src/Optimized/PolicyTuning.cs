@@ -128,13 +128,16 @@ internal sealed class PolicyTuning
 
             if (provisional >= 0 && Stopwatch.GetTimestamp() < confirmFrom)
                 return candidates[provisional];
-            if (handedOut == round.Length * Blocks * CallsPerBlock)
+            if (handedOut == RoundTrials)
                 return candidates[0];
             trial = handedOut++;
         }
 
         return candidates[CandidateOf(trial)];
     }
+
+    /// <summary>The trials of the current round: its candidates' blocks of calls.</summary>
+    private int RoundTrials => round.Length * Blocks * CallsPerBlock;
 
     /// <summary>The candidate a trial runs: trials are blocks of <see cref="CallsPerBlock"/>, the blocks taking the round's candidates in turn.</summary>
     private int CandidateOf(int trial) => round[(trial / CallsPerBlock) % round.Length];
@@ -147,7 +150,7 @@ internal sealed class PolicyTuning
         lock (ticks)
         {
             ticks[trial] = elapsedTicks;
-            if (++recorded == round.Length * Blocks * CallsPerBlock)
+            if (++recorded == RoundTrials)
                 Decide();
         }
     }
@@ -158,8 +161,9 @@ internal sealed class PolicyTuning
     /// </summary>
     private void Decide()
     {
-        rounds.Add([.. round.Select((candidate, i) => (candidates[candidate], Median(i) * 1e3 / Stopwatch.Frequency))]);
-        int winner = round[Fastest()];
+        double[] medians = [.. round.Select((_, position) => Median(position))];
+        rounds.Add([.. round.Select((candidate, position) => (candidates[candidate], medians[position] * 1e3 / Stopwatch.Frequency))]);
+        int winner = round[Fastest(medians)];
         if (winner == 0 || provisional >= 0)
         {
             chosen = winner;
@@ -182,16 +186,14 @@ internal sealed class PolicyTuning
         return (timed[(TimedRounds - 1) / 2] + timed[TimedRounds / 2]) / 2.0;
     }
 
-    /// <summary>The position in the round of the candidate with the lowest median; the rule's (position 0) unless another beats it by <see cref="Margin"/>.</summary>
-    private int Fastest()
+    /// <summary>The position of the lowest of a round's <paramref name="medians"/>; the rule's (position 0) unless another beats it by <see cref="Margin"/>.</summary>
+    private static int Fastest(double[] medians)
     {
         int best = 0;
-        double bestMedian = Median(0);
-        for (int position = 1; position < round.Length; position++)
+        for (int position = 1; position < medians.Length; position++)
         {
-            double median = Median(position);
-            if (median < bestMedian && median < Margin * Median(0))
-                (best, bestMedian) = (position, median);
+            if (medians[position] < medians[best] && medians[position] < Margin * medians[0])
+                best = position;
         }
 
         return best;
